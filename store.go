@@ -1,0 +1,113 @@
+package jot
+
+import (
+	"context"
+	"time"
+)
+
+// Errors from stores are *Error values: ENOTFOUND for a missing row and
+// ECONFLICT for a duplicate email or a last-admin violation. Anything else
+// is an internal error.
+
+// UserStore keeps users.
+type UserStore interface {
+	// CreateUser inserts u (ID, CreatedAt and UpdatedAt set by the caller).
+	// An email already registered, in any case, is ECONFLICT.
+	CreateUser(ctx context.Context, u *User) error
+	// CreateUsers inserts all of users in one transaction, or none: the
+	// first duplicate is ECONFLICT naming the email in its message.
+	CreateUsers(ctx context.Context, users []*User) error
+	UserByID(ctx context.Context, id string) (*User, error)
+	// UserByEmail looks up a normalized email.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UpdateUser applies upd to the user, sets UpdatedAt to now and returns
+	// the user as stored, in one transaction. Disabling or demoting the last
+	// active admin is ECONFLICT. With upd.EndSessions, every live session of
+	// the user but upd.EndSessionsExcept ends (and is revoked) in the same
+	// transaction.
+	UpdateUser(ctx context.Context, id string, upd UserUpdate, now time.Time) (*User, error)
+	// DeleteUser removes the user with their sessions (revoked), tasks and
+	// recipes in one transaction. Deleting the last active admin is ECONFLICT.
+	DeleteUser(ctx context.Context, id string, now time.Time) error
+	// ListUsers lists users ordered by id.
+	ListUsers(ctx context.Context, p Page) ([]*User, error)
+}
+
+// SessionStore keeps sessions and their refresh tokens (as hashes only).
+type SessionStore interface {
+	// CreateSession inserts s with its first refresh token's hash.
+	CreateSession(ctx context.Context, s *Session, refreshHash []byte) error
+	SessionByID(ctx context.Context, id string) (*Session, error)
+	// ListSessions lists the user's live sessions at now, newest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
+	// RotateRefresh consumes a refresh token in one transaction, safe
+	// against concurrent calls with the same token:
+	//   - unknown token, or its session ended or expired: RotateInvalid;
+	//   - unused token: mark it used at Now, store SuccessorHash as the
+	//     session's live token, move ExpiresAt, LastUsedAt, AccessExp,
+	//     UserAgent and IP: RotateOK;
+	//   - used token, used less than Grace ago, whose SuccessorHash is the
+	//     session's live unused token: update LastUsedAt and AccessExp only:
+	//     RotateGrace;
+	//   - any other used token: end the session (a revocation): RotateReused.
+	// The user must exist and not be disabled, else RotateInvalid.
+	RotateRefresh(ctx context.Context, req RotateRequest) (*RotateResult, error)
+	// ExtendAccess moves the session's AccessExp to exp if that is later.
+	ExtendAccess(ctx context.Context, sessionID string, exp time.Time) error
+	// EndSession ends a live session and records its revocation; ending an
+	// ended or unknown session is ENOTFOUND.
+	EndSession(ctx context.Context, id string, now time.Time) error
+	// EndUserSessions ends every live session of the user except `except`
+	// (may be empty) and records their revocations.
+	EndUserSessions(ctx context.Context, userID, except string, now time.Time) error
+	// Revocations lists the revocations with Seq > after whose Exp is after
+	// `notBefore`, in Seq order, and the greatest Seq recorded so far (the
+	// cursor to pass next time, even when the list is empty).
+	Revocations(ctx context.Context, after int64, notBefore time.Time) ([]Revocation, int64, error)
+}
+
+// TaskStore keeps tasks.
+type TaskStore interface {
+	CreateTask(ctx context.Context, t *Task) error
+	TaskByID(ctx context.Context, id string) (*Task, error)
+	// UpdateTask writes Title, Done and UpdatedAt of t.
+	UpdateTask(ctx context.Context, t *Task) error
+	DeleteTask(ctx context.Context, id string) error
+	// ListTasks lists tasks ordered by id; ownerID "" lists everyone's.
+	ListTasks(ctx context.Context, ownerID string, p Page) ([]*Task, error)
+}
+
+// RecipeStore keeps recipes.
+type RecipeStore interface {
+	CreateRecipe(ctx context.Context, r *Recipe) error
+	RecipeByID(ctx context.Context, id string) (*Recipe, error)
+	// UpdateRecipe writes Title, Ingredients, Instructions and UpdatedAt.
+	UpdateRecipe(ctx context.Context, r *Recipe) error
+	DeleteRecipe(ctx context.Context, id string) error
+	// ListRecipes lists all recipes ordered by id.
+	ListRecipes(ctx context.Context, p Page) ([]*Recipe, error)
+}
+
+// KeyStore keeps signing keys and server secrets.
+type KeyStore interface {
+	// SigningKeys lists every stored signing key, oldest first.
+	SigningKeys(ctx context.Context) ([]*SigningKey, error)
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// Secret returns the secret stored under name, storing gen() first when
+	// there is none; concurrent callers all get the one stored value.
+	Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
+}
+
+// Store is everything the server keeps.
+type Store interface {
+	UserStore
+	SessionStore
+	TaskStore
+	RecipeStore
+	KeyStore
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Migrate applies the embedded schema migrations.
+	Migrate(ctx context.Context) error
+	Close() error
+}
