@@ -4,6 +4,7 @@
 package token
 
 import (
+	"encoding/json"
 	"errors"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -66,4 +67,30 @@ func ReasonOf(err error) Reason {
 		return e.Reason
 	}
 	return ReasonInvalid
+}
+
+// MarshalJSON encodes the claims with a single audience as a plain string
+// (RFC 7519 §4.1.3 allows both forms; a string is what most verifiers
+// expect). jwt.ClaimStrings would follow a package-wide switch instead.
+func (c Claims) MarshalJSON() ([]byte, error) {
+	var aud any
+	switch len(c.Audience) {
+	case 0:
+	case 1:
+		aud = c.Audience[0]
+	default:
+		aud = []string(c.Audience)
+	}
+	return json.Marshal(struct {
+		Issuer    string           `json:"iss,omitempty"`
+		Subject   string           `json:"sub,omitempty"`
+		Audience  any              `json:"aud,omitempty"`
+		ExpiresAt *jwt.NumericDate `json:"exp,omitempty"`
+		NotBefore *jwt.NumericDate `json:"nbf,omitempty"`
+		IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
+		ID        string           `json:"jti,omitempty"`
+		SessionID string           `json:"sid"`
+		Role      string           `json:"role"`
+		Email     string           `json:"email"`
+	}{c.Issuer, c.Subject, aud, c.ExpiresAt, c.NotBefore, c.IssuedAt, c.ID, c.SessionID, c.Role, c.Email})
 }
