@@ -1,0 +1,565 @@
+// Package accounts is the account service: signup, login, refresh-token
+// rotation with reuse detection, logout, sessions and password changes. It
+// ties the store, the password hasher and the token issuer together, and
+// keeps the in-memory set of ended sessions that the guard consults.
+package accounts
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/password"
+	"github.com/jotauth/jot/token"
+)
+
+// Options configure a Service.
+type Options struct {
+	AccessTTL    time.Duration
+	RefreshTTL   time.Duration
+	RefreshGrace time.Duration
+	// Leeway is the verifiers' clock leeway: an ended session stays in the
+	// revocation set until its last access token's exp plus Leeway.
+	Leeway time.Duration
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Events, if set, is told of security events (for metrics).
+	Events func(event string)
+}
+
+// Events reported through Options.Events.
+const (
+	EventLoginOK      = "login_ok"
+	EventLoginFailed  = "login_failed"
+	EventSignup       = "signup"
+	EventRefresh      = "refresh"
+	EventReuse        = "reuse_detected"
+	EventSessionEnded = "session_ended"
+)
+
+// Service is the account service. Create it with New.
+type Service struct {
+	store   jot.Store
+	hasher  *password.Hasher
+	issuer  *token.Issuer
+	revoked *guard.RevocationSet
+	opts    Options
+	// successorKey derives a refresh token's successor from the token, so
+	// a replay within the grace window answers with the same successor
+	// without any plaintext token being stored.
+	successorKey []byte
+
+	syncMu sync.Mutex
+	cursor int64
+}
+
+// Client describes where a request comes from, recorded on the session.
+type Client struct {
+	UserAgent string
+	IP        string
+}
+
+// TokenResponse is the answer of signup, login and the token endpoint
+// (RFC 6749 §5.1).
+type TokenResponse struct {
+	AccessToken  string    `json:"access_token"`
+	TokenType    string    `json:"token_type"`
+	ExpiresIn    int64     `json:"expires_in"`
+	RefreshToken string    `json:"refresh_token"`
+	User         *jot.User `json:"user"`
+}
+
+// New returns a Service. It loads the refresh-token key and the ended
+// sessions that are still relevant from the store.
+func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *token.Issuer, revoked *guard.RevocationSet, opts Options) (*Service, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Events == nil {
+		opts.Events = func(string) {}
+	}
+	key, err := store.Secret(ctx, "refresh-successor", func() ([]byte, error) {
+		b := make([]byte, 32)
+		_, err := rand.Read(b)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load refresh key: %w", err)
+	}
+	s := &Service{store: store, hasher: hasher, issuer: issuer, revoked: revoked, opts: opts, successorKey: key}
+	if err := s.SyncRevocations(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SyncRevocations adds the sessions ended since the last call (by this
+// process, another instance or the CLI) to the in-memory revocation set.
+func (s *Service) SyncRevocations(ctx context.Context) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	now := s.opts.Now()
+	revs, cursor, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway))
+	if err != nil {
+		return fmt.Errorf("load revocations: %w", err)
+	}
+	for _, r := range revs {
+		s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
+	}
+	s.cursor = cursor
+	return nil
+}
+
+// RunSync keeps the revocation set in step with the store until ctx ends,
+// so sessions ended elsewhere are refused here within `every`.
+func (s *Service) RunSync(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
+				s.opts.Logger.Warn("revocation sync failed", "err", err)
+			}
+			s.revoked.Prune(s.opts.Now())
+		}
+	}
+}
+
+// afterEnd brings the revocation set up to date at once after this process
+// ended sessions, so their access tokens are refused by the next request.
+func (s *Service) afterEnd(ctx context.Context) {
+	s.opts.Events(EventSessionEnded)
+	if err := s.SyncRevocations(ctx); err != nil {
+		s.opts.Logger.Error("revocation sync after session end failed", "err", err)
+	}
+}
+
+// hashToken is how refresh tokens are stored: SHA-256, never the token.
+func hashToken(t string) []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}
+
+func (s *Service) successor(t string) string {
+	m := hmac.New(sha256.New, s.successorKey)
+	m.Write([]byte(t))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func newRefreshToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random refresh token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// validateEmail checks an email's shape; the value is already normalized.
+func validateEmail(email string) string {
+	if email == "" {
+		return "is required"
+	}
+	if len(email) > 254 {
+		return "must be at most 254 characters"
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" {
+		return "must be a valid email address"
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || !strings.Contains(email[at+1:], ".") || strings.HasSuffix(email, ".") {
+		return "must be a valid email address"
+	}
+	return ""
+}
+
+// validateName checks a display name.
+func validateName(name string) string {
+	if !utf8.ValidString(name) {
+		return "must be valid UTF-8"
+	}
+	if utf8.RuneCountInString(name) > 100 {
+		return "must be at most 100 characters"
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return "must not contain control characters"
+		}
+	}
+	return ""
+}
+
+// issue creates an access token for the user's session.
+func (s *Service) issue(u *jot.User, sessionID string) (string, time.Time, error) {
+	raw, exp, err := s.issuer.Issue(token.Claims{
+		RegisteredClaims: jwtSubject(u.ID),
+		SessionID:        sessionID,
+		Role:             string(u.Role),
+		Email:            u.Email,
+	})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("issue access token: %w", err)
+	}
+	return raw, exp, nil
+}
+
+func (s *Service) response(access string, refresh string, u *jot.User) *TokenResponse {
+	// expires_in is the configured lifetime: the exp claim is that much
+	// after iat, whatever fraction of a second passed while answering.
+	return &TokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.opts.AccessTTL / time.Second), RefreshToken: refresh, User: u}
+}
+
+// StartSession creates a session for u, who has just authenticated, and
+// returns its token response.
+func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*TokenResponse, error) {
+	now := s.opts.Now()
+	refresh, err := newRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	sess := &jot.Session{
+		ID:         jot.NewID(),
+		UserID:     u.ID,
+		CreatedAt:  now,
+		LastUsedAt: now,
+		ExpiresAt:  now.Add(s.opts.RefreshTTL),
+		UserAgent:  truncate(c.UserAgent, 256),
+		IP:         c.IP,
+	}
+	access, exp, err := s.issue(u, sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	sess.AccessExp = exp
+	if err := s.store.CreateSession(ctx, sess, hashToken(refresh)); err != nil {
+		return nil, fmt.Errorf("create session: %w", err)
+	}
+	return s.response(access, refresh, u), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// NewUser validates a new account's fields and hashes its password; it
+// does not store the user. Signup and the CLI share it.
+func NewUser(ctx context.Context, hasher *password.Hasher, email, pw, name string, role jot.Role, now time.Time) (*jot.User, error) {
+	email, name, err := validateNewUser(email, pw, name, role)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hasher.Hash(ctx, pw)
+	if err != nil {
+		return nil, busy(err)
+	}
+	return &jot.User{ID: jot.NewID(), Email: email, Name: name, Role: role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// validateNewUser checks a new account's fields and returns the email and
+// name normalized.
+func validateNewUser(email, pw, name string, role jot.Role) (string, string, error) {
+	email = jot.NormalizeEmail(email)
+	name = strings.TrimSpace(name)
+	fields := map[string]string{}
+	if msg := validateEmail(email); msg != "" {
+		fields["email"] = msg
+	}
+	if err := password.Validate(pw); err != nil {
+		var je *jot.Error
+		if errors.As(err, &je) && len(je.Fields) > 0 {
+			for k, v := range je.Fields {
+				fields[k] = v
+			}
+		} else {
+			fields["password"] = err.Error()
+		}
+	}
+	if msg := validateName(name); msg != "" {
+		fields["name"] = msg
+	}
+	if !role.Valid() {
+		fields["role"] = "must be \"user\" or \"admin\""
+	}
+	if len(fields) > 0 {
+		return "", "", jot.ValidationError(fields)
+	}
+	return email, name, nil
+}
+
+// Signup registers a user and starts a session.
+func (s *Service) Signup(ctx context.Context, email, pw, name string, c Client) (*TokenResponse, error) {
+	if _, _, err := validateNewUser(email, pw, name, jot.RoleUser); err != nil {
+		return nil, err
+	}
+	// A cheap look-up first spares a hash for an email that is taken; the
+	// unique index still decides races.
+	if _, err := s.store.UserByEmail(ctx, jot.NormalizeEmail(email)); err == nil {
+		return nil, jot.Errorf(jot.ECONFLICT, "email already registered")
+	} else if jot.ErrorCode(err) != jot.ENOTFOUND {
+		return nil, err
+	}
+	u, err := NewUser(ctx, s.hasher, email, pw, name, jot.RoleUser, s.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if jot.ErrorCode(err) == jot.ECONFLICT {
+			return nil, jot.Errorf(jot.ECONFLICT, "email already registered")
+		}
+		return nil, err
+	}
+	s.opts.Events(EventSignup)
+	return s.StartSession(ctx, u, c)
+}
+
+// busy turns a hashing pool that could not take the work in time into
+// EUNAVAILABLE, so a flood of logins is answered 503 rather than queued
+// without bound.
+func busy(err error) error {
+	if errors.Is(err, password.ErrBusy) || errors.Is(err, context.DeadlineExceeded) {
+		return &jot.Error{Code: jot.EUNAVAILABLE, Message: "server busy, try again", Err: err}
+	}
+	return err
+}
+
+// ErrBadCredentials is the one answer to a wrong email, a wrong password and
+// a disabled account alike.
+var ErrBadCredentials = jot.Errorf(jot.EINVALIDCREDENTIALS, "invalid email or password")
+
+// Authenticate checks an email and password and returns the user. Unknown
+// email, wrong password and disabled account all return ErrBadCredentials
+// after the same work: one hash comparison.
+func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User, error) {
+	email = jot.NormalizeEmail(email)
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil {
+		if jot.ErrorCode(err) != jot.ENOTFOUND {
+			return nil, err
+		}
+		s.hasher.VerifyDummy(ctx, pw)
+		s.opts.Events(EventLoginFailed)
+		return nil, ErrBadCredentials
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+	if err != nil && !errors.Is(err, password.ErrBusy) && !errors.Is(err, context.DeadlineExceeded) {
+		// An unreadable stored hash is a server fault, but the caller
+		// learns no more than from a wrong password.
+		s.opts.Logger.Error("stored password hash unusable", "user_id", u.ID, "err", err)
+		s.opts.Events(EventLoginFailed)
+		return nil, ErrBadCredentials
+	} else if err != nil {
+		return nil, busy(err)
+	}
+	if !ok || u.Disabled {
+		s.opts.Events(EventLoginFailed)
+		return nil, ErrBadCredentials
+	}
+	if s.hasher.NeedsRehash(u.PasswordHash) {
+		s.rehash(ctx, u, pw)
+	}
+	s.opts.Events(EventLoginOK)
+	return u, nil
+}
+
+// rehash upgrades a hash made with weaker parameters; a failure only means
+// the upgrade waits for the next login.
+func (s *Service) rehash(ctx context.Context, u *jot.User, pw string) {
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		s.opts.Logger.Warn("password rehash failed", "user_id", u.ID, "err", err)
+		return
+	}
+	if _, err := s.store.UpdateUser(ctx, u.ID, jot.UserUpdate{PasswordHash: &hash}, s.opts.Now()); err != nil {
+		s.opts.Logger.Warn("password rehash not saved", "user_id", u.ID, "err", err)
+		return
+	}
+	u.PasswordHash = hash
+}
+
+// Login checks the credentials and starts a session.
+func (s *Service) Login(ctx context.Context, email, pw string, c Client) (*TokenResponse, error) {
+	u, err := s.Authenticate(ctx, email, pw)
+	if err != nil {
+		return nil, err
+	}
+	return s.StartSession(ctx, u, c)
+}
+
+// ErrBadRefresh is the answer to any refresh token that cannot be used.
+var ErrBadRefresh = jot.Errorf(jot.EINVALIDGRANT, "invalid or expired refresh token")
+
+// Refresh rotates a refresh token: a new access token and a new refresh
+// token for the same session. A used token ends the session, except within
+// the grace window, where the answer carries the same successor again.
+func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*TokenResponse, error) {
+	if refresh == "" || len(refresh) > 512 {
+		return nil, ErrBadRefresh
+	}
+	now := s.opts.Now()
+	next := s.successor(refresh)
+	res, err := s.store.RotateRefresh(ctx, jot.RotateRequest{
+		Hash:          hashToken(refresh),
+		SuccessorHash: hashToken(next),
+		Now:           now,
+		Grace:         s.opts.RefreshGrace,
+		ExpiresAt:     now.Add(s.opts.RefreshTTL),
+		// A second of margin covers the issuer reading the clock a moment
+		// later than here, so a revocation always outlives the token.
+		AccessExp: now.Add(s.opts.AccessTTL + time.Second),
+		UserAgent: truncate(c.UserAgent, 256),
+		IP:        c.IP,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	switch res.Outcome {
+	case jot.RotateOK, jot.RotateGrace:
+	case jot.RotateReused:
+		s.opts.Events(EventReuse)
+		s.opts.Logger.Warn("refresh token reuse: session ended", "session_id", res.Session.ID, "user_id", res.Session.UserID)
+		s.afterEnd(ctx)
+		return nil, ErrBadRefresh
+	default:
+		return nil, ErrBadRefresh
+	}
+	access, _, err := s.issue(res.User, res.Session.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.opts.Events(EventRefresh)
+	return s.response(access, next, res.User), nil
+}
+
+// Logout ends the caller's session, or with all every session of theirs.
+func (s *Service) Logout(ctx context.Context, p *guard.Principal, all bool) error {
+	var err error
+	if all {
+		err = s.store.EndUserSessions(ctx, p.UserID, "", s.opts.Now())
+	} else {
+		err = s.store.EndSession(ctx, p.SessionID, s.opts.Now())
+		if jot.ErrorCode(err) == jot.ENOTFOUND {
+			// Already ended (a race with another logout): the goal holds.
+			err = nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.afterEnd(ctx)
+	return nil
+}
+
+// Sessions lists the caller's live sessions.
+func (s *Service) Sessions(ctx context.Context, p *guard.Principal) ([]*jot.Session, error) {
+	return s.store.ListSessions(ctx, p.UserID, s.opts.Now())
+}
+
+// EndSession ends one of the caller's sessions; another user's session is
+// ENOTFOUND, exactly like a missing one.
+func (s *Service) EndSession(ctx context.Context, p *guard.Principal, id string) error {
+	notFound := jot.Errorf(jot.ENOTFOUND, "session not found")
+	if !jot.ValidID(id) {
+		return notFound
+	}
+	sess, err := s.store.SessionByID(ctx, id)
+	if err != nil {
+		if jot.ErrorCode(err) == jot.ENOTFOUND {
+			return notFound
+		}
+		return err
+	}
+	if sess.UserID != p.UserID || !sess.Live(s.opts.Now()) {
+		return notFound
+	}
+	if err := s.store.EndSession(ctx, id, s.opts.Now()); err != nil {
+		if jot.ErrorCode(err) == jot.ENOTFOUND {
+			return notFound
+		}
+		return err
+	}
+	s.afterEnd(ctx)
+	return nil
+}
+
+// User returns a user by id.
+func (s *Service) User(ctx context.Context, id string) (*jot.User, error) {
+	if !jot.ValidID(id) {
+		return nil, jot.Errorf(jot.ENOTFOUND, "user not found")
+	}
+	u, err := s.store.UserByID(ctx, id)
+	if jot.ErrorCode(err) == jot.ENOTFOUND {
+		return nil, jot.Errorf(jot.ENOTFOUND, "user not found")
+	}
+	return u, err
+}
+
+// Rename changes the caller's display name.
+func (s *Service) Rename(ctx context.Context, p *guard.Principal, name string) (*jot.User, error) {
+	name = strings.TrimSpace(name)
+	if msg := validateName(name); msg != "" {
+		return nil, jot.ValidationError(map[string]string{"name": msg})
+	}
+	return s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{Name: &name}, s.opts.Now())
+}
+
+// ChangePassword checks the caller's current password, stores the new one
+// and ends every other session of the caller.
+func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, current, next string) error {
+	if err := password.Validate(next); err != nil {
+		var je *jot.Error
+		if errors.As(err, &je) && je.Fields != nil {
+			fields := map[string]string{}
+			for _, v := range je.Fields {
+				fields["new_password"] = v
+			}
+			return jot.ValidationError(fields)
+		}
+		return jot.ValidationError(map[string]string{"new_password": err.Error()})
+	}
+	u, err := s.store.UserByID(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, current)
+	if err != nil {
+		return busy(err)
+	}
+	if !ok {
+		return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return busy(err)
+	}
+	if _, err := s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{
+		PasswordHash: &hash, EndSessions: true, EndSessionsExcept: p.SessionID,
+	}, s.opts.Now()); err != nil {
+		return err
+	}
+	s.afterEnd(ctx)
+	return nil
+}

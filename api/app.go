@@ -1,0 +1,93 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/accounts"
+	"github.com/jotauth/jot/config"
+	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/password"
+	"github.com/jotauth/jot/token"
+)
+
+// App is a configured server with the background work that keeps it in
+// step with the store (key rotation, sessions ended elsewhere).
+type App struct {
+	*Server
+	Keyring  *token.Keyring
+	Accounts *accounts.Service
+}
+
+// Build assembles the server from a validated configuration and an open,
+// migrated store: keys (generated on first start), hasher, issuer,
+// verifier, the revocation set and the account service.
+func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.Logger) (*App, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ring, err := LoadKeys(ctx, cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := password.New(cfg.BcryptCost, runtime.NumCPU())
+	if err != nil {
+		return nil, fmt.Errorf("JOT_BCRYPT_COST: %w", err)
+	}
+	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL}
+	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway}
+	revoked := guard.NewRevocationSet()
+	metrics := NewMetrics(nil)
+	svc, err := accounts.New(ctx, store, hasher, issuer, revoked, accounts.Options{
+		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
+		Leeway: leeway, Logger: log, Events: metrics.Event,
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv := New(Options{
+		Store: store, Accounts: svc, Keys: ring, Verifier: verifier, Revoked: revoked, Metrics: metrics,
+		TokenSchemes: cfg.TokenSchemes, TokenQuery: cfg.TokenQuery, TokenCookie: cfg.TokenCookie,
+		CORSOrigins: cfg.CORSOrigins, LoginRateN: cfg.LoginRate.N, LoginRatePer: cfg.LoginRate.Per,
+		TrustedProxies: cfg.TrustedProxies, JWKSMaxAge: cfg.JWKSMaxAge, Leeway: leeway, Logger: log,
+	})
+	return &App{Server: srv, Keyring: ring, Accounts: svc}, nil
+}
+
+// leeway is the clock leeway of every time check on tokens.
+const leeway = 30 * time.Second
+
+// LoadKeys returns the signing keys the configuration names, generating
+// and storing a key on first start.
+func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore) (*token.Keyring, error) {
+	var pemKey *token.Key
+	if cfg.JWTKeyFile != "" {
+		b, err := os.ReadFile(cfg.JWTKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("JOT_JWT_KEY_FILE: %w", err)
+		}
+		if pemKey, err = token.ParsePEMKey(cfg.JWTAlg, b); err != nil {
+			return nil, fmt.Errorf("JOT_JWT_KEY_FILE: %w", err)
+		}
+	}
+	ring := token.NewKeyring(store, token.KeyringOptions{
+		Alg: cfg.JWTAlg, Secret: cfg.JWTSecret, PEM: pemKey,
+		AccessTTL: cfg.AccessTTL, Leeway: leeway, JWKSMaxAge: cfg.JWKSMaxAge,
+	})
+	if err := ring.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	return ring, nil
+}
+
+// Run does the background work until ctx ends: it picks up key rotations
+// and sessions ended by other instances or the CLI within a second or two.
+func (a *App) Run(ctx context.Context) {
+	go a.Keyring.Run(ctx, 2*time.Second)
+	a.Accounts.RunSync(ctx, time.Second)
+}

@@ -1,0 +1,287 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/accounts"
+)
+
+func (s *Server) client(r *http.Request) accounts.Client {
+	return accounts.Client{UserAgent: r.UserAgent(), IP: s.clientIP(r)}
+}
+
+type signupRequest struct {
+	Email    *string `json:"email"`
+	Password *string `json:"password"`
+	Name     *string `json:"name"`
+}
+
+func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
+	var req signupRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Email == nil {
+		return jot.Errorf(jot.EINVALID, "missing field \"email\"")
+	}
+	if req.Password == nil {
+		return jot.Errorf(jot.EINVALID, "missing field \"password\"")
+	}
+	name := ""
+	if req.Name != nil {
+		name = *req.Name
+	}
+	ip := s.clientIP(r)
+	if ok, after := s.signupConflicts.allow(ip); !ok {
+		return tooMany(after)
+	}
+	resp, err := s.opts.Accounts.Signup(r.Context(), *req.Email, *req.Password, name, s.client(r))
+	if err != nil {
+		if jot.ErrorCode(err) == jot.ECONFLICT {
+			s.signupConflicts.fail(ip)
+		}
+		return err
+	}
+	writeJSON(w, http.StatusCreated, resp)
+	return nil
+}
+
+// tooMany is the answer to a client over its attempt budget.
+func tooMany(after int) error {
+	if after < 1 {
+		after = 1
+	}
+	return &retryError{err: jot.Errorf(jot.ERATELIMITED, "too many attempts, retry in %d seconds", after), after: after}
+}
+
+// checkPassword authenticates an email and password under the login rate
+// limits, which count failed attempts per account and per client IP.
+func (s *Server) checkPassword(r *http.Request, email, password string) (*jot.User, error) {
+	ip := s.clientIP(r)
+	account := jot.NormalizeEmail(email)
+	if ok, after := s.loginByIP.allow(ip); !ok {
+		return nil, tooMany(after)
+	}
+	if ok, after := s.loginByAccount.allow(account); !ok {
+		return nil, tooMany(after)
+	}
+	u, err := s.opts.Accounts.Authenticate(r.Context(), email, password)
+	if err != nil {
+		if jot.ErrorCode(err) == jot.EINVALIDCREDENTIALS {
+			s.loginByIP.fail(ip)
+			s.loginByAccount.fail(account)
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	p, err := params(r, []string{"email", "username", "password"}, true)
+	if err != nil {
+		return err
+	}
+	email, hasEmail := p["email"]
+	username, hasUsername := p["username"]
+	switch {
+	case hasEmail && hasUsername:
+		return jot.Errorf(jot.EINVALID, "send either \"email\" or \"username\", not both")
+	case hasUsername:
+		email = username
+	case !hasEmail:
+		return jot.Errorf(jot.EINVALID, "missing field \"email\"")
+	}
+	pw, ok := p["password"]
+	if !ok {
+		return jot.Errorf(jot.EINVALID, "missing field \"password\"")
+	}
+	u, err := s.checkPassword(r, email, pw)
+	if err != nil {
+		return err
+	}
+	resp, err := s.opts.Accounts.StartSession(r.Context(), u, s.client(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// tokenEndpoint is the OAuth2 token endpoint (RFC 6749 §3.2): unknown
+// parameters are ignored, errors are 400 with an RFC 6749 §5.2 code.
+func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) error {
+	p, err := params(r, []string{"grant_type", "username", "password", "refresh_token"}, false)
+	if err != nil {
+		return err
+	}
+	var resp *accounts.TokenResponse
+	switch gt := p["grant_type"]; gt {
+	case "":
+		return jot.Errorf(jot.EINVALID, "missing parameter \"grant_type\"")
+	case "password":
+		username, ok1 := p["username"]
+		pw, ok2 := p["password"]
+		if !ok1 || !ok2 {
+			return jot.Errorf(jot.EINVALID, "the password grant needs \"username\" and \"password\"")
+		}
+		u, err := s.checkPassword(r, username, pw)
+		if err != nil {
+			if jot.ErrorCode(err) == jot.EINVALIDCREDENTIALS {
+				return jot.Errorf(jot.EINVALIDGRANT, "invalid email or password")
+			}
+			return err
+		}
+		if resp, err = s.opts.Accounts.StartSession(r.Context(), u, s.client(r)); err != nil {
+			return err
+		}
+	case "refresh_token":
+		rt, ok := p["refresh_token"]
+		if !ok || rt == "" {
+			return jot.Errorf(jot.EINVALID, "missing parameter \"refresh_token\"")
+		}
+		if resp, err = s.opts.Accounts.Refresh(r.Context(), rt, s.client(r)); err != nil {
+			return err
+		}
+	default:
+		return jot.Errorf(jot.EUNSUPPORTEDGRANT, "grant_type %q is not supported", truncateRunes(gt, 64))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+type logoutRequest struct {
+	Scope *string `json:"scope"`
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var req logoutRequest
+	// The body is optional: no body means the default scope.
+	if r.ContentLength != 0 {
+		b, err := readBody(r)
+		if err != nil {
+			return err
+		}
+		if len(trimSpace(b)) > 0 {
+			if mt, err := mediaType(r); err != nil {
+				return err
+			} else if !isJSONType(mt) {
+				return jot.Errorf(jot.EINVALID, "Content-Type must be application/json")
+			}
+			if err := unmarshalStrict(b, &req); err != nil {
+				return err
+			}
+		}
+	}
+	all := false
+	if req.Scope != nil {
+		switch *req.Scope {
+		case "session":
+		case "all":
+			all = true
+		default:
+			return jot.Errorf(jot.EINVALID, "scope must be \"session\" or \"all\"")
+		}
+	}
+	if err := s.opts.Accounts.Logout(r.Context(), p, all); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+type sessionJSON struct {
+	ID         string    `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+	Current    bool      `json:"current"`
+}
+
+func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	list, err := s.opts.Accounts.Sessions(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionJSON, 0, len(list))
+	for _, x := range list {
+		out = append(out, sessionJSON{
+			ID: x.ID, CreatedAt: x.CreatedAt.UTC().Truncate(time.Second), LastUsedAt: x.LastUsedAt.UTC().Truncate(time.Second),
+			UserAgent: x.UserAgent, IP: x.IP, Current: x.ID == p.SessionID,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	return nil
+}
+
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if err := s.opts.Accounts.EndSession(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type revocationJSON struct {
+	SID string `json:"sid"`
+	Exp int64  `json:"exp"`
+}
+
+// revocations is the feed of ended sessions for verifiers elsewhere.
+func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
+	var after int64
+	if v, ok := r.URL.Query()["since"]; ok {
+		n, err := strconv.ParseInt(v[0], 10, 64)
+		if err != nil || n < 0 || len(v) > 1 {
+			return jot.Errorf(jot.EINVALID, "since must be a cursor this server returned")
+		}
+		after = n
+	}
+	// The feed lists an entry until its exp plus 30 s (API.md §3).
+	revs, cursor, err := s.opts.Store.Revocations(r.Context(), after, s.opts.Now().Add(-30*time.Second))
+	if err != nil {
+		return err
+	}
+	if cursor < after {
+		return jot.Errorf(jot.EINVALID, "since must be a cursor this server returned")
+	}
+	out := make([]revocationJSON, 0, len(revs))
+	for _, x := range revs {
+		out = append(out, revocationJSON{SID: x.SessionID, Exp: x.Exp.Unix()})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out, "cursor": strconv.FormatInt(cursor, 10)})
+	return nil
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	body := s.opts.Keys.KeySet().JWKS()
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.opts.JWKSMaxAge/time.Second)))
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/jotauth/jot"
+)
+
+// statusOf maps an application error code to its HTTP status: the one
+// place where codes meet statuses.
+func statusOf(code string) int {
+	switch code {
+	case jot.EINVALID, jot.EINVALIDGRANT, jot.EUNSUPPORTEDGRANT:
+		return http.StatusBadRequest
+	case jot.EINVALIDTOKEN, jot.EINVALIDCREDENTIALS:
+		return http.StatusUnauthorized
+	case jot.EFORBIDDEN:
+		return http.StatusForbidden
+	case jot.ENOTFOUND:
+		return http.StatusNotFound
+	case jot.ECONFLICT:
+		return http.StatusConflict
+	case jot.EVALIDATION:
+		return http.StatusUnprocessableEntity
+	case jot.ERATELIMITED:
+		return http.StatusTooManyRequests
+	case jot.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	case codePayloadTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case codeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// Codes that only the HTTP layer produces.
+const (
+	codePayloadTooLarge  = "payload_too_large"
+	codeMethodNotAllowed = "method_not_allowed"
+)
+
+// errorBody is the one error shape of the API.
+type errorBody struct {
+	Error       string            `json:"error"`
+	Description string            `json:"error_description"`
+	Status      int               `json:"status"`
+	Fields      map[string]string `json:"fields,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
+}
+
+// retryError is an error that tells the client when to come back.
+type retryError struct {
+	err   *jot.Error
+	after int
+}
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
+
+// statusError overrides the status of its code for one endpoint.
+type statusError struct {
+	err    *jot.Error
+	status int
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// writeError answers with err in the API's error shape. Errors that are not
+// *jot.Error are internal: they are logged with the request id and the
+// caller sees only a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := jot.ErrorCode(err)
+	status := statusOf(code)
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
+	msg := jot.ErrorMessage(err)
+	if code == jot.EINTERNAL {
+		s.log.ErrorContext(r.Context(), "internal error", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "internal error"
+	}
+	body := errorBody{Error: code, Description: msg, Status: status}
+	var je *jot.Error
+	if errors.As(err, &je) && code == jot.EVALIDATION {
+		body.Fields = je.Fields
+	}
+	h := w.Header()
+	var re *retryError
+	switch {
+	case errors.As(err, &re):
+		h.Set("Retry-After", strconv.Itoa(re.after))
+	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
+		h.Set("Retry-After", "1")
+	}
+	switch code {
+	case jot.EFORBIDDEN:
+		h.Set("WWW-Authenticate", `Bearer realm="jot", error="insufficient_scope"`)
+	case jot.EINVALIDTOKEN:
+		h.Set("WWW-Authenticate", `Bearer realm="jot", error="invalid_token"`)
+	}
+	writeJSON(w, status, body)
+}

@@ -1,0 +1,179 @@
+// Package api is jot's HTTP layer: routing, request decoding, the one error
+// shape, middleware, and the handlers of every endpoint of API.md. It is
+// the only package that maps application error codes to HTTP statuses.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/accounts"
+	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/token"
+)
+
+// Options are what a Server is made of.
+type Options struct {
+	Store    jot.Store
+	Accounts *accounts.Service
+	// Keys publishes the JWKS.
+	Keys     token.KeySource
+	Verifier guard.TokenVerifier
+	Revoked  *guard.RevocationSet
+	Metrics  *Metrics
+
+	TokenSchemes   []string
+	TokenQuery     string
+	TokenCookie    string
+	CORSOrigins    []string
+	LoginRateN     int
+	LoginRatePer   time.Duration
+	TrustedProxies []netip.Prefix
+	JWKSMaxAge     time.Duration
+	Leeway         time.Duration
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Server is the HTTP API. It is an http.Handler.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	mux     *routeMux
+	handler http.Handler
+	metrics *Metrics
+	cors    *cors
+	guard   *guard.Guard
+	// Failed login attempts, per account and per client IP.
+	loginByAccount, loginByIP *limiter
+	// Signups refused for a registered email, per client IP: they reveal
+	// which emails have accounts, so guessing is slowed.
+	signupConflicts *limiter
+}
+
+// New returns a Server with every route of API.md registered.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	if opts.LoginRateN <= 0 {
+		opts.LoginRateN, opts.LoginRatePer = 10, time.Minute
+	}
+	if opts.Leeway == 0 {
+		opts.Leeway = 30 * time.Second
+	}
+	s := &Server{
+		opts:            opts,
+		log:             opts.Logger,
+		mux:             &routeMux{ServeMux: http.NewServeMux()},
+		metrics:         opts.Metrics,
+		cors:            newCORS(opts.CORSOrigins, opts.TokenCookie != ""),
+		loginByAccount:  newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
+		loginByIP:       newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
+		signupConflicts: newLimiter(3*opts.LoginRateN, opts.LoginRatePer, opts.Now),
+	}
+	extract := []guard.Extractor{guard.FromAuthHeader(append([]string{"Bearer"}, opts.TokenSchemes...)...)}
+	if opts.TokenQuery != "" {
+		extract = append(extract, guard.FromQuery(opts.TokenQuery))
+	}
+	if opts.TokenCookie != "" {
+		extract = append(extract, guard.FromCookie(opts.TokenCookie))
+	}
+	s.guard = &guard.Guard{
+		Strategies: []guard.Strategy{guard.JWT(opts.Verifier, guard.JWTOptions{
+			Extractor:   guard.FirstOf(extract...),
+			Revocations: opts.Revoked,
+		})},
+		Realm: "jot",
+		OnRefuse: func(r *http.Request, status int, reason token.Reason) {
+			s.metrics.tokenRefused(reason)
+		},
+	}
+	s.routes()
+	s.handler = s.outer(http.HandlerFunc(s.dispatch))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// dispatch routes a request, answering unknown routes and wrong methods in
+// the API's error shape rather than ServeMux's plain text.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		// ServeMux itself sets r.Pattern and the path values.
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// ServeMux answers itself: find out whether it is 404 or 405, and
+	// which methods it would allow, without letting it write the body.
+	probe := &probeWriter{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.writeError(w, r, jot.Errorf(codeMethodNotAllowed, "method %s not allowed", r.Method))
+		return
+	}
+	s.writeError(w, r, jot.Errorf(jot.ENOTFOUND, "no such route"))
+}
+
+// probeWriter captures what ServeMux's own 404/405 handler would answer.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probeWriter) WriteHeader(code int)        { p.status = code }
+
+// protect wraps h with the bearer guard.
+func (s *Server) protect(h http.HandlerFunc) http.Handler {
+	return s.guard.Require(h)
+}
+
+// handle registers a handler whose errors are written in the error shape.
+func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// routes registers every endpoint. Patterns carry the method, so ServeMux
+// answers a wrong method with 405 and the Allow header.
+func (s *Server) routes() {
+	m := s.mux
+	// Auth.
+	m.Handle("POST /v1/auth/signup", s.handle("signup", s.signup))
+	m.Handle("POST /v1/auth/login", s.handle("login", s.login))
+	m.Handle("POST /v1/auth/token", s.handle("token", s.tokenEndpoint))
+	m.Handle("POST /v1/auth/logout", s.protect(s.handle("logout", s.logout)))
+	m.Handle("GET /v1/auth/sessions", s.protect(s.handle("sessions", s.sessions)))
+	m.Handle("DELETE /v1/auth/sessions/{id}", s.protect(s.handle("endSession", s.endSession)))
+	m.Handle("GET /v1/auth/revocations", s.handle("revocations", s.revocations))
+	m.Handle("GET /.well-known/jwks.json", http.HandlerFunc(s.jwks))
+	// The caller's own account.
+	m.Handle("GET /v1/users/me", s.protect(s.handle("me", s.me)))
+	m.Handle("PATCH /v1/users/me", s.protect(s.handle("updateMe", s.updateMe)))
+	m.Handle("POST /v1/users/me/password", s.protect(s.handle("changePassword", s.changePassword)))
+	// Operations.
+	m.Handle("GET /healthz", http.HandlerFunc(s.healthz))
+	m.Handle("GET /readyz", http.HandlerFunc(s.readyz))
+	m.Handle("GET /metrics", s.metrics.handler())
+	m.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
+	s.resourceRoutes()
+}

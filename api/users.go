@@ -1,0 +1,68 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/jotauth/jot"
+)
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	u, err := s.opts.Accounts.User(r.Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+type updateMeRequest struct {
+	Name *string `json:"name"`
+}
+
+func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var req updateMeRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Name == nil {
+		return jot.Errorf(jot.EINVALID, "missing field \"name\"")
+	}
+	u, err := s.opts.Accounts.Rename(r.Context(), p, *req.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+type changePasswordRequest struct {
+	Current *string `json:"current_password"`
+	New     *string `json:"new_password"`
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var req changePasswordRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Current == nil {
+		return jot.Errorf(jot.EINVALID, "missing field \"current_password\"")
+	}
+	if req.New == nil {
+		return jot.Errorf(jot.EINVALID, "missing field \"new_password\"")
+	}
+	err := s.opts.Accounts.ChangePassword(r.Context(), p, *req.Current, *req.New)
+	var je *jot.Error
+	if errors.As(err, &je) && je.Code == jot.EINVALIDCREDENTIALS {
+		// 403, not 401: the caller's token is fine and must not be dropped.
+		return &statusError{err: je, status: http.StatusForbidden}
+	} else if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
