@@ -85,7 +85,7 @@ type TokenResponse struct {
 // sessions that are still relevant from the store.
 func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *token.Issuer, revoked *guard.RevocationSet, opts Options) (*Service, error) {
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = utcNow
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -151,6 +151,9 @@ func (s *Service) afterEnd(ctx context.Context) {
 		s.opts.Logger.Error("revocation sync after session end failed", "err", err)
 	}
 }
+
+// utcNow is the default clock: every timestamp the API shows is UTC.
+func utcNow() time.Time { return time.Now().UTC() }
 
 // hashToken is how refresh tokens are stored: SHA-256, never the token.
 func hashToken(t string) []byte {

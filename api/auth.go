@@ -229,7 +229,7 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
 	out := make([]sessionJSON, 0, len(list))
 	for _, x := range list {
 		out = append(out, sessionJSON{
-			ID: x.ID, CreatedAt: x.CreatedAt.UTC().Truncate(time.Second), LastUsedAt: x.LastUsedAt.UTC().Truncate(time.Second),
+			ID: x.ID, CreatedAt: x.CreatedAt.UTC(), LastUsedAt: x.LastUsedAt.UTC(),
 			UserAgent: x.UserAgent, IP: x.IP, Current: x.ID == p.SessionID,
 		})
 	}

@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/password"
+)
+
+// cmdUsersImport runs `jot users import [--skip-existing] FILE`: it moves
+// users with existing bcrypt hashes (an Express/Passport app's users file,
+// say) into jot, so nobody has to reset a password. The hashes are kept as
+// they are; the login path upgrades each to the configured cost on its
+// first successful login.
+func cmdUsersImport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("jot users import", flag.ContinueOnError)
+	skip := fs.Bool("skip-existing", false, "skip records whose email is already registered instead of importing nothing")
+	cfg, rest, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("%w: jot users import [--skip-existing] FILE", errUsage)
+	}
+	data, err := os.ReadFile(rest[0])
+	if err != nil {
+		return err
+	}
+	recs, err := importParse(data)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return fmt.Errorf("%s: no users to import", rest[0])
+	}
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	users, skipped, err := importPlan(ctx, st, recs, *skip, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		// One transaction: a failure here (an email registered since the
+		// check above) leaves the database as it was.
+		if err := st.CreateUsers(ctx, users); err != nil {
+			if jot.ErrorCode(err) == jot.ECONFLICT {
+				return fmt.Errorf("%s; nothing imported", jot.ErrorMessage(err))
+			}
+			return fmt.Errorf("nothing imported: %w", err)
+		}
+	}
+	summary := fmt.Sprintf("imported %d %s", len(users), importPlural(len(users), "user", "users"))
+	if *skip {
+		summary += fmt.Sprintf(", skipped %d existing", skipped)
+	}
+	fmt.Fprintln(stdout, summary)
+	return nil
+}
+
+// importRecord is one user of an import file after validation.
+type importRecord struct {
+	line  int
+	email string
+	hash  string
+	name  string
+	role  jot.Role
+}
+
+// importProblems is every bad record of a file, so that one run shows
+// them all rather than one per attempt.
+type importProblems []string
+
+// importMaxShown caps the problems printed: a file of the wrong shape
+// would otherwise flood the terminal with one line per record.
+const importMaxShown = 20
+
+func (p importProblems) Error() string {
+	if len(p) == 1 {
+		return p[0] + "; nothing imported"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d bad records; nothing imported:", len(p))
+	for i, s := range p {
+		if i == importMaxShown {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(p)-i)
+			break
+		}
+		b.WriteString("\n  ")
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// importPlan checks the records against the database and returns the
+// users to create and how many existing ones were skipped. A duplicate
+// within the file is always an error; an email already registered is one
+// unless skipExisting.
+func importPlan(ctx context.Context, st jot.UserStore, recs []importRecord, skipExisting bool, now time.Time) ([]*jot.User, int, error) {
+	var (
+		problems importProblems
+		users    []*jot.User
+		skipped  int
+	)
+	for _, r := range recs {
+		_, err := st.UserByEmail(ctx, r.email)
+		switch {
+		case err == nil && skipExisting:
+			skipped++
+			continue
+		case err == nil:
+			problems = append(problems, fmt.Sprintf("line %d: email %s is already registered", r.line, r.email))
+			continue
+		case jot.ErrorCode(err) != jot.ENOTFOUND:
+			return nil, 0, fmt.Errorf("look up %s: %w", r.email, err)
+		}
+		users = append(users, &jot.User{
+			ID: jot.NewID(), Email: r.email, Name: r.name, Role: r.role,
+			PasswordHash: r.hash, CreatedAt: now, UpdatedAt: now,
+		})
+	}
+	if len(problems) > 0 {
+		return nil, 0, problems
+	}
+	return users, skipped, nil
+}
+
+// importParse reads a JSON array of user objects, or JSON Lines (one
+// object a line; concatenated objects spanning lines are read too), and
+// validates every record. Errors name the line where the record's value
+// starts. A syntax error stops the reading; every other problem is
+// collected, and any problem means an error.
+func importParse(data []byte) ([]importRecord, error) {
+	// Editors on Windows save a byte order mark, which JSON does not allow.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	start := importSkipSpace(data, 0)
+	if start == len(data) {
+		return nil, errors.New("the file is empty: no users to import")
+	}
+	lines := importLineIndex(data)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	isArray := data[start] == '['
+	if isArray {
+		if _, err := dec.Token(); err != nil {
+			return nil, importSyntax(lines, data, err)
+		}
+	}
+
+	var (
+		recs     []importRecord
+		problems importProblems
+		seen     = make(map[string]int) // email → line of its first record
+	)
+	for dec.More() {
+		// The decoder's offset is the end of the previous value; the next
+		// one starts after the blanks (and, in an array, the comma).
+		at := importSkipSpace(data, int(dec.InputOffset()))
+		if isArray && at < len(data) && data[at] == ',' {
+			at = importSkipSpace(data, at+1)
+		}
+		line := lines.line(at)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, importSyntax(lines, data, err)
+		}
+		r, problem := importRecordOf(line, raw)
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("line %d: %s", line, problem))
+			continue
+		}
+		if first, ok := seen[r.email]; ok {
+			problems = append(problems, fmt.Sprintf("line %d: duplicate of line %d", line, first))
+			continue
+		}
+		seen[r.email] = line
+		recs = append(recs, r)
+	}
+	if isArray {
+		if _, err := dec.Token(); err != nil {
+			return nil, importSyntax(lines, data, err)
+		}
+		if end := importSkipSpace(data, int(dec.InputOffset())); end != len(data) {
+			return nil, fmt.Errorf("line %d: unexpected data after the array", lines.line(end))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return recs, nil
+}
+
+// importFields are the members of a record that jot reads; any other
+// (an old id, created_at, ...) is ignored.
+type importFields struct {
+	Email        *string `json:"email"`
+	Password     *string `json:"password"`
+	PasswordHash *string `json:"password_hash"`
+	Name         *string `json:"name"`
+	Role         *string `json:"role"`
+}
+
+// importRecordOf validates one record; problem is empty when it is good.
+// A problem never quotes the password field: it may be a hash, or a
+// plaintext password exported by mistake.
+func importRecordOf(line int, raw json.RawMessage) (r importRecord, problem string) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return r, "not a JSON object"
+	}
+	var f importFields
+	if err := json.Unmarshal(raw, &f); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return r, te.Field + " must be a string"
+		}
+		return r, "not a user object: " + err.Error()
+	}
+	r.line = line
+	if f.Email == nil || strings.TrimSpace(*f.Email) == "" {
+		return r, "email is required"
+	}
+	r.email = jot.NormalizeEmail(*f.Email)
+	if !importValidEmail(r.email) {
+		return r, fmt.Sprintf("email %q is not a valid email address", r.email)
+	}
+	switch {
+	case f.Password != nil && f.PasswordHash != nil && *f.Password != *f.PasswordHash:
+		return r, "password and password_hash differ; give the hash once"
+	case f.PasswordHash != nil:
+		r.hash = *f.PasswordHash
+	case f.Password != nil:
+		r.hash = *f.Password
+	default:
+		return r, "the bcrypt hash is required (as password or password_hash)"
+	}
+	if !password.IsBcrypt(r.hash) {
+		return r, "the password is not a bcrypt hash jot accepts ($2a$, $2b$ or $2y$, cost 04 to 16)"
+	}
+	if f.Name != nil {
+		r.name = strings.TrimSpace(*f.Name)
+		if msg := importCheckName(r.name); msg != "" {
+			return r, "name " + msg
+		}
+	}
+	r.role = jot.RoleUser
+	if f.Role != nil && *f.Role != "" {
+		r.role = jot.Role(*f.Role)
+		if !r.role.Valid() {
+			return r, fmt.Sprintf("role %q must be \"user\" or \"admin\"", *f.Role)
+		}
+	}
+	return r, ""
+}
+
+// importValidEmail applies the rule signup applies (accounts): a plain
+// address of at most 254 bytes, with a dot in its domain. The value is
+// already normalized.
+func importValidEmail(email string) bool {
+	if len(email) > 254 {
+		return false
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	return at >= 1 && strings.Contains(email[at+1:], ".") && !strings.HasSuffix(email, ".")
+}
+
+// importCheckName applies the display-name rule signup applies.
+func importCheckName(name string) string {
+	if !utf8.ValidString(name) {
+		return "must be valid UTF-8"
+	}
+	if utf8.RuneCountInString(name) > 100 {
+		return "must be at most 100 characters"
+	}
+	for _, c := range name {
+		if c < 0x20 || c == 0x7f {
+			return "must not contain control characters"
+		}
+	}
+	return ""
+}
+
+// importSyntax turns a decoding error into one naming the line.
+func importSyntax(lines importLines, data []byte, err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("line %d: invalid JSON: %v", lines.line(int(se.Offset)), se)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return fmt.Errorf("line %d: invalid JSON: unexpected end of file", lines.line(len(data)))
+	}
+	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+// importLines maps byte offsets to 1-based line numbers.
+type importLines []int // offsets where lines 2, 3, ... start
+
+func importLineIndex(data []byte) importLines {
+	var idx importLines
+	for i, c := range data {
+		if c == '\n' {
+			idx = append(idx, i+1)
+		}
+	}
+	return idx
+}
+
+func (l importLines) line(off int) int {
+	return sort.SearchInts(l, off+1) + 1
+}
+
+// importSkipSpace returns the offset of the first non-blank byte at or
+// after i (len(data) if none), with JSON's notion of blank.
+func importSkipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func importPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jotauth/jot/api"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish
+// once a stop is asked for, below the usual 30 s an orchestrator waits
+// before it kills the process.
+const shutdownTimeout = 20 * time.Second
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("jot serve", flag.ContinueOnError)
+	cfg, rest, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: jot serve takes no arguments", errUsage)
+	}
+	log := slog.New(api.RequestIDHandler(newLogger(cfg.LogFormat, stderr).Handler()))
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	app, err := api.Build(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("JOT_ADDR: %w", err)
+	}
+	srv := api.NewHTTPServer(app)
+	// net/http's own complaints (a superfluous WriteHeader, an accept
+	// error it retries) go to the same log, in its format.
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	bg, cancelBG := context.WithCancel(context.Background())
+	bgDone := make(chan struct{})
+	defer func() {
+		// The store closes (deferred above) only after the background
+		// work has stopped using it.
+		cancelBG()
+		<-bgDone
+	}()
+	go func() {
+		defer close(bgDone)
+		app.Run(bg)
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("jot listening", "addr", "http://"+ln.Addr().String(), "database", redactURL(cfg.DatabaseURL), "alg", cfg.JWTAlg, "version", version())
+	fmt.Fprintf(stdout, "jot listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	} else if err != nil {
+		log.Warn("shutdown timed out; closing remaining connections")
+		srv.Close()
+	}
+	cancelBG()
+	<-bgDone
+	log.Info("stopped")
+	return nil
+}
+
+// redactURL hides a database password in logs.
+func redactURL(u string) string {
+	i, j := strings.Index(u, "://"), strings.LastIndexByte(u, '@')
+	if i >= 0 && j > i+3 {
+		return u[:i+3] + "***" + u[j:]
+	}
+	return u
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/accounts"
+	"github.com/jotauth/jot/password"
+)
+
+func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: jot users create|import", errUsage)
+	}
+	switch args[0] {
+	case "create":
+		return cmdUsersCreate(ctx, args[1:], stdin, stdout)
+	case "import":
+		return cmdUsersImport(ctx, args[1:], stdout)
+	default:
+		return fmt.Errorf("%w: unknown command \"users %s\"", errUsage, args[0])
+	}
+}
+
+func cmdUsersCreate(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("jot users create", flag.ContinueOnError)
+	email := fs.String("email", "", "the new user's email (required)")
+	name := fs.String("name", "", "display name")
+	role := fs.String("role", "user", "user or admin")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (required: never pass it as an argument)")
+	cfg, rest, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if *email == "" {
+		return fmt.Errorf("%w: --email is required", errUsage)
+	}
+	if !*fromStdin {
+		return fmt.Errorf("%w: --password-stdin is required (the password is read from standard input)", errUsage)
+	}
+	pw, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	hasher, err := password.New(cfg.BcryptCost, 1)
+	if err != nil {
+		return err
+	}
+	u, err := accounts.NewUser(ctx, hasher, *email, pw, *name, jot.Role(*role), time.Now().UTC())
+	if err != nil {
+		return describe(err)
+	}
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CreateUser(ctx, u); err != nil {
+		if jot.ErrorCode(err) == jot.ECONFLICT {
+			return fmt.Errorf("email %s is already registered", u.Email)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s, %s)\n", u.ID, u.Email, u.Role)
+	return nil
+}
+
+// readPassword reads one line from stdin; the trailing newline (and a
+// carriage return before it) is not part of the password.
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	if line == "" {
+		return "", fmt.Errorf("no password on standard input")
+	}
+	return line, nil
+}
+
+// describe turns a validation error into one readable line.
+func describe(err error) error {
+	e, ok := err.(*jot.Error)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	var parts []string
+	for _, k := range []string{"email", "password", "name", "role"} {
+		if v, ok := e.Fields[k]; ok {
+			parts = append(parts, k+" "+v)
+		}
+	}
+	return fmt.Errorf("invalid user: %s", strings.Join(parts, "; "))
+}
