@@ -1,0 +1,94 @@
+package guard
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Extractor finds a raw token in a request; it returns "" when there is
+// none. Extractors never judge the token: an empty or garbled value is the
+// verifier's business, so the answer stays "malformed" rather than "missing".
+type Extractor func(r *http.Request) string
+
+// FromAuthHeader reads "Authorization: <scheme> <token>" for any of the
+// given schemes, matched case-insensitively as RFC 9110 §11.1 requires.
+// Without arguments it accepts "Bearer". A header with another scheme
+// counts as no token at all.
+func FromAuthHeader(schemes ...string) Extractor {
+	if len(schemes) == 0 {
+		schemes = []string{"Bearer"}
+	}
+	// A copy, so that a caller reusing its slice cannot change what a
+	// running server accepts; blanks (an unset setting) would match nothing
+	// useful.
+	schemes = slices.DeleteFunc(slices.Clone(schemes), func(s string) bool { return s == "" })
+	return func(r *http.Request) string {
+		// Authorization is not a list-valued field, so a second header
+		// would be ambiguous; only the first one is considered.
+		scheme, credentials, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok {
+			return ""
+		}
+		for _, s := range schemes {
+			if strings.EqualFold(scheme, s) {
+				// RFC 9110 allows one or more spaces after the scheme.
+				return strings.TrimLeft(credentials, " ")
+			}
+		}
+		return ""
+	}
+}
+
+// FromQuery reads the token from the query parameter name. Tokens in URLs
+// end up in access logs and browser history, so this is for clients that
+// cannot set a header (EventSource, WebSocket handshakes). An empty name
+// finds nothing, so a setting left blank turns the source off.
+func FromQuery(name string) Extractor {
+	if name == "" {
+		return none
+	}
+	return func(r *http.Request) string {
+		return r.URL.Query().Get(name)
+	}
+}
+
+// FromCookie reads the token from the cookie name. An empty name finds
+// nothing, so a setting left blank turns the source off.
+func FromCookie(name string) Extractor {
+	if name == "" {
+		return none
+	}
+	return func(r *http.Request) string {
+		c, err := r.Cookie(name)
+		if err != nil {
+			return ""
+		}
+		return c.Value
+	}
+}
+
+// FirstOf returns the first token that one of ex finds, trying them in
+// order. Nil extractors are skipped, so optional sources can be listed
+// unconditionally.
+func FirstOf(ex ...Extractor) Extractor {
+	ex = slices.DeleteFunc(slices.Clone(ex), func(e Extractor) bool { return e == nil })
+	return func(r *http.Request) string {
+		for _, e := range ex {
+			if t := e(r); t != "" {
+				return t
+			}
+		}
+		return ""
+	}
+}
+
+// Standard returns the lookup order of jot's API (API.md §2): the Bearer
+// scheme always, then extraSchemes, then the query parameter and the cookie
+// when they are named. Empty names turn those sources off.
+func Standard(extraSchemes []string, query, cookie string) Extractor {
+	schemes := append([]string{"Bearer"}, extraSchemes...)
+	return FirstOf(FromAuthHeader(schemes...), FromQuery(query), FromCookie(cookie))
+}
+
+func none(*http.Request) string { return "" }

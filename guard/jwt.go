@@ -1,0 +1,89 @@
+package guard
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/jotauth/jot/token"
+)
+
+// TokenVerifier checks a raw token and returns its claims. Refusals should
+// be *token.Error values so that their reason reaches the client; any other
+// error counts as token.ReasonInvalid.
+type TokenVerifier interface {
+	Verify(raw string) (*token.Claims, error)
+}
+
+// RevocationChecker tells whether a session has ended.
+type RevocationChecker interface {
+	Revoked(sessionID string) bool
+}
+
+// JWTOptions configure the JWT strategy.
+type JWTOptions struct {
+	// Extractor finds the token; the default is FromAuthHeader(), the
+	// Bearer scheme only.
+	Extractor Extractor
+	// Revocations, if set, refuses tokens of ended sessions. With it set, a
+	// token without a sid is refused too: it could never be revoked.
+	Revocations RevocationChecker
+}
+
+// JWT returns the bearer token strategy: it extracts a token, has v verify
+// it, checks that its session is still live and makes a Principal of its
+// claims.
+func JWT(v TokenVerifier, opts JWTOptions) Strategy {
+	if v == nil {
+		panic("guard: JWT needs a TokenVerifier")
+	}
+	extract := opts.Extractor
+	if extract == nil {
+		extract = FromAuthHeader()
+	}
+	revocations := opts.Revocations
+	return StrategyFunc(func(r *http.Request) (*Principal, error) {
+		raw := extract(r)
+		if raw == "" {
+			return nil, ErrNoCredentials
+		}
+		// Checked here as well as in the verifier, so that no verifier ever
+		// spends effort on an oversized token.
+		if len(raw) > token.MaxTokenSize {
+			return nil, &token.Error{Reason: token.ReasonMalformed, Err: errors.New("token longer than MaxTokenSize")}
+		}
+		claims, err := v.Verify(raw)
+		if err != nil {
+			return nil, refusal(err)
+		}
+		// Fail closed on a verifier that says yes without saying who.
+		if claims == nil || claims.Subject == "" {
+			return nil, &token.Error{Reason: token.ReasonInvalid, Err: errors.New("token has no subject")}
+		}
+		if revocations != nil {
+			if claims.SessionID == "" {
+				return nil, &token.Error{Reason: token.ReasonInvalid, Err: errors.New("token has no sid")}
+			}
+			if revocations.Revoked(claims.SessionID) {
+				return nil, &token.Error{Reason: token.ReasonRevoked}
+			}
+		}
+		return &Principal{
+			UserID:    claims.Subject,
+			SessionID: claims.SessionID,
+			Role:      claims.Role,
+			Email:     claims.Email,
+			Claims:    claims,
+		}, nil
+	})
+}
+
+// refusal makes a verifier's error a *token.Error, keeping its reason. A
+// token was present, so "missing" from a verifier is a bug there; it
+// becomes "invalid" rather than letting the next strategy decide.
+func refusal(err error) error {
+	var te *token.Error
+	if errors.As(err, &te) && te.Reason != token.ReasonMissing && te.Reason != "" {
+		return err
+	}
+	return &token.Error{Reason: token.ReasonInvalid, Err: err}
+}

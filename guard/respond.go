@@ -1,0 +1,102 @@
+package guard
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/jotauth/jot/token"
+)
+
+// DefaultRealm is the realm of WWW-Authenticate when none is set.
+const DefaultRealm = "jot"
+
+// problem is jot's one error shape (API.md §1), compatible with RFC 6749
+// §5.2 and RFC 6750 §3.
+type problem struct {
+	Error       string       `json:"error"`
+	Description string       `json:"error_description"`
+	Status      int          `json:"status"`
+	Reason      token.Reason `json:"reason,omitempty"`
+}
+
+// reasonText is what a client is told for each reason: fixed text, so that
+// neither the token nor a parser's message ever reaches a response.
+var reasonText = map[token.Reason]string{
+	token.ReasonMissing:   "no access token was sent",
+	token.ReasonMalformed: "the access token is malformed",
+	token.ReasonExpired:   "the access token has expired",
+	token.ReasonRevoked:   "the access token's session has ended",
+	token.ReasonInvalid:   "the access token is invalid",
+}
+
+// WriteUnauthorized answers 401 invalid_token with reason. The
+// WWW-Authenticate challenge names the error except when the token is
+// missing (RFC 6750 §3.1: a request without credentials gets a bare
+// challenge). An empty description gets the standard text of the reason; a
+// reason outside token's list is written as token.ReasonInvalid.
+func WriteUnauthorized(w http.ResponseWriter, realm string, reason token.Reason, description string) {
+	if _, ok := reasonText[reason]; !ok {
+		reason = token.ReasonInvalid
+	}
+	if description == "" {
+		description = reasonText[reason]
+	}
+	if reason == token.ReasonMissing {
+		w.Header().Set("WWW-Authenticate", challenge(realm, ""))
+	} else {
+		w.Header().Set("WWW-Authenticate", challenge(realm, "invalid_token"))
+	}
+	writeProblem(w, problem{Error: "invalid_token", Description: description, Status: http.StatusUnauthorized, Reason: reason})
+}
+
+// WriteForbidden answers 403 insufficient_scope: the caller is known, but
+// may not do this. An empty description gets a standard text.
+func WriteForbidden(w http.ResponseWriter, realm string, description string) {
+	if description == "" {
+		description = "not allowed for this caller"
+	}
+	w.Header().Set("WWW-Authenticate", challenge(realm, "insufficient_scope"))
+	writeProblem(w, problem{Error: "insufficient_scope", Description: description, Status: http.StatusForbidden})
+}
+
+// WriteInvalidCredentials answers 401 invalid_credentials, for a wrong login.
+// The challenge carries no error attribute: no token was at fault.
+func WriteInvalidCredentials(w http.ResponseWriter, realm string) {
+	w.Header().Set("WWW-Authenticate", challenge(realm, ""))
+	writeProblem(w, problem{Error: "invalid_credentials", Description: "invalid email or password", Status: http.StatusUnauthorized})
+}
+
+// challenge builds a Bearer challenge (RFC 6750 §3).
+func challenge(realm, errCode string) string {
+	if realm == "" {
+		realm = DefaultRealm
+	}
+	var b strings.Builder
+	b.WriteString(`Bearer realm="`)
+	// realm is a quoted-string (RFC 9110 §5.6.4): quote and backslash
+	// need escaping, or a configured realm could break the header.
+	for _, c := range []byte(realm) {
+		if c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('"')
+	if errCode != "" {
+		b.WriteString(`, error="`)
+		b.WriteString(errCode)
+		b.WriteByte('"')
+	}
+	return b.String()
+}
+
+func writeProblem(w http.ResponseWriter, p problem) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	// Encoding a struct of strings and an int cannot fail, and once the
+	// status is written there is no better answer to give anyway.
+	_ = json.NewEncoder(w).Encode(p)
+}
