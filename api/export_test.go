@@ -1,0 +1,9 @@
+package api
+
+import "net/http"
+
+// WrapForTest puts h behind the middleware every request to s passes
+// (request id, headers, recovery, access log, metrics, body limit), so a
+// test can reach a handler the server does not have, such as one that
+// panics.
+func (s *Server) WrapForTest(h http.Handler) http.Handler { return s.outer(h) }
