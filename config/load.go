@@ -1,0 +1,380 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// setting is one row of the settings table: its names and how its text
+// form is read into a Config and shown as a flag default.
+type setting struct {
+	env, flag, usage string
+	// get returns the value as text, for the flag's help.
+	get func(*Config) string
+	// set parses text into c. Its error is the problem only; Load adds the
+	// setting's name and the source of the value.
+	set func(c *Config, v string) error
+}
+
+// settings is the settings table of API.md §4, in its order.
+func settings() []setting {
+	return []setting{
+		text("JOT_ADDR", "addr", "listen `address`", func(c *Config) *string { return &c.Addr }),
+		text("JOT_DATABASE_URL", "database-url", "database `URL`: sqlite://PATH or postgres://...", func(c *Config) *string { return &c.DatabaseURL }),
+		text("JOT_ISSUER", "issuer", "`iss` claim of access tokens", func(c *Config) *string { return &c.Issuer }),
+		text("JOT_AUDIENCE", "audience", "`aud` claim of access tokens", func(c *Config) *string { return &c.Audience }),
+		text("JOT_JWT_ALG", "jwt-alg", "signing `algorithm`: HS256, ES256, EdDSA or RS256", func(c *Config) *string { return &c.JWTAlg }),
+		{
+			env: "JOT_JWT_SECRET", flag: "jwt-secret",
+			usage: "HS256 `secret`, at least 32 bytes (prefer the environment: arguments are visible to other users of the machine)",
+			get:   func(*Config) string { return "" },
+			set:   func(c *Config, v string) error { c.JWTSecret = Secret(v); return nil },
+		},
+		text("JOT_JWT_KEY_FILE", "jwt-key-file", "PEM private key `file` for ES256, EdDSA or RS256 (default: a key generated and kept in the database)", func(c *Config) *string { return &c.JWTKeyFile }),
+		duration("JOT_ACCESS_TTL", "access-ttl", "access token `lifetime`", func(c *Config) *time.Duration { return &c.AccessTTL }),
+		duration("JOT_REFRESH_TTL", "refresh-ttl", "refresh token and session `lifetime`", func(c *Config) *time.Duration { return &c.RefreshTTL }),
+		duration("JOT_JWKS_MAX_AGE", "jwks-max-age", "JWKS Cache-Control max-age, and the `delay` before a rotated key signs", func(c *Config) *time.Duration { return &c.JWKSMaxAge }),
+		duration("JOT_REFRESH_GRACE", "refresh-grace", "`window` in which a just-used refresh token may be presented again (0: off)", func(c *Config) *time.Duration { return &c.RefreshGrace }),
+		{
+			env: "JOT_BCRYPT_COST", flag: "bcrypt-cost", usage: "bcrypt `cost` of new password hashes, 10 to 14",
+			get: func(c *Config) string { return strconv.Itoa(c.BcryptCost) },
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return fmt.Errorf("invalid number %q", v)
+				}
+				c.BcryptCost = n
+				return nil
+			},
+		},
+		list("JOT_TOKEN_SCHEMES", "token-schemes", "comma-separated Authorization `schemes` accepted besides Bearer, e.g. JWT", func(c *Config) *[]string { return &c.TokenSchemes }, nil),
+		text("JOT_TOKEN_QUERY", "token-query", "query `parameter` to read tokens from (default: off)", func(c *Config) *string { return &c.TokenQuery }),
+		text("JOT_TOKEN_COOKIE", "token-cookie", "`cookie` to read tokens from (default: off)", func(c *Config) *string { return &c.TokenCookie }),
+		// Lowercased because browsers send Origin in lowercase and the
+		// comparison is exact: https://App.example.com would never match.
+		list("JOT_CORS_ORIGINS", "cors-origins", "comma-separated allowed `origins`, or * (only without cookies)", func(c *Config) *[]string { return &c.CORSOrigins }, strings.ToLower),
+		{
+			env: "JOT_LOGIN_RATE", flag: "login-rate", usage: "login attempts per account and per client IP, a `rate`: N/s, N/m or N/h",
+			get: func(c *Config) string { return c.LoginRate.String() },
+			set: func(c *Config, v string) error {
+				r, err := ParseRate(v)
+				c.LoginRate = r
+				return err
+			},
+		},
+		{
+			env: "JOT_TRUSTED_PROXIES", flag: "trusted-proxies", usage: "comma-separated `CIDRs` (or IPs) of reverse proxies whose X-Forwarded-For is believed",
+			get: func(c *Config) string {
+				s := make([]string, len(c.TrustedProxies))
+				for i, p := range c.TrustedProxies {
+					s[i] = p.String()
+				}
+				return strings.Join(s, ",")
+			},
+			set: func(c *Config, v string) error {
+				ps, err := parsePrefixes(v)
+				c.TrustedProxies = ps
+				return err
+			},
+		},
+		text("JOT_LOG_FORMAT", "log-format", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }),
+	}
+}
+
+func text(env, flag, usage string, field func(*Config) *string) setting {
+	return setting{
+		env: env, flag: flag, usage: usage,
+		get: func(c *Config) string { return *field(c) },
+		set: func(c *Config, v string) error { *field(c) = v; return nil },
+	}
+}
+
+func duration(env, flag, usage string, field func(*Config) *time.Duration) setting {
+	return setting{
+		env: env, flag: flag, usage: usage,
+		get: func(c *Config) string { return fmtDuration(*field(c)) },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("invalid duration %q (want a number and a unit: 90s, 15m, 720h)", v)
+			}
+			*field(c) = d
+			return nil
+		},
+	}
+}
+
+func list(env, flag, usage string, field func(*Config) *[]string, norm func(string) string) setting {
+	return setting{
+		env: env, flag: flag, usage: usage,
+		get: func(c *Config) string { return strings.Join(*field(c), ",") },
+		set: func(c *Config, v string) error { *field(c) = splitList(v, norm); return nil },
+	}
+}
+
+// fmtDuration drops the zero units time.Duration.String adds: 15m, not 15m0s.
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// splitList splits a comma-separated list, dropping spaces around items and
+// empty items (a trailing comma is not worth a failed start).
+func splitList(v string, norm func(string) string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if norm != nil {
+			item = norm(item)
+		}
+		out = append(out, item)
+	}
+	return out
+}
+
+// parsePrefixes reads CIDRs; a bare address is a prefix of that one host.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range splitList(v, nil) {
+		var p netip.Prefix
+		if strings.Contains(item, "/") {
+			var err error
+			if p, err = netip.ParsePrefix(item); err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or an IP address", item)
+			}
+		} else {
+			a, err := netip.ParseAddr(item)
+			if err != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or an IP address", item)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p != p.Masked() {
+			return nil, fmt.Errorf("%s has bits set after the prefix length; did you mean %s?", p, p.Masked())
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// flagValue records a flag's text; parsing waits until every source is
+// read, so that a bad value gets the same message from a flag as from the
+// environment.
+type flagValue struct {
+	text string
+	set  bool
+}
+
+// String returns the text, which for a flag not given is the default.
+func (v *flagValue) String() string {
+	if v == nil {
+		return ""
+	}
+	return v.text
+}
+
+// Set records s; it never fails, see flagValue.
+func (v *flagValue) Set(s string) error {
+	v.text, v.set = s, true
+	return nil
+}
+
+// Load builds the Config of a command. It registers a flag for every
+// setting on fs, parses args and returns the arguments left after the flags.
+//
+// Each setting comes from, in order of precedence: its flag; the
+// environment, read with getenv (os.Getenv in production); the .env file at
+// path dotenv; its default. An empty environment or .env value counts as
+// unset. dotenv "" skips the file, and a missing file is fine; a malformed
+// one, or one naming a JOT_ setting that does not exist, is an error naming
+// the line. The process environment is never modified.
+//
+// The result is validated: a bad setting is a *SettingError naming the
+// setting and, for a flag or a .env line, where the value came from.
+// Parsing errors of fs itself (an unknown flag, flag.ErrHelp) are returned
+// as they are.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string, dotenv string) (*Config, []string, error) {
+	rows := settings()
+	def := Default()
+	flags := make([]*flagValue, len(rows))
+	for i, s := range rows {
+		flags[i] = &flagValue{text: s.get(&def)}
+		fs.Var(flags[i], s.flag, fmt.Sprintf("%s (%s)", s.usage, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+
+	var file map[string]dotenvValue
+	if dotenv != "" {
+		var err error
+		if file, err = readDotenv(dotenv, rows); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	c := def
+	sources := make(map[string]string)
+	for i, s := range rows {
+		var raw, source string
+		found := false
+		if v, ok := file[s.env]; ok && v.text != "" {
+			raw, source, found = v.text, dotenv, true
+			if v.line > 0 {
+				source = fmt.Sprintf("%s line %d", dotenv, v.line)
+			}
+		}
+		if getenv != nil {
+			if v := getenv(s.env); v != "" {
+				raw, source, found = v, "", true
+			}
+		}
+		if flags[i].set {
+			raw, source, found = flags[i].text, "--"+s.flag, true
+		}
+		if !found {
+			continue
+		}
+		if s.env != "JOT_JWT_SECRET" {
+			// Stray spaces are a copy-paste accident; in a secret they
+			// might be meant.
+			raw = strings.TrimSpace(raw)
+		}
+		if err := s.set(&c, raw); err != nil {
+			return nil, nil, &SettingError{Setting: s.env, Source: source, Problem: err.Error()}
+		}
+		sources[s.env] = source
+	}
+
+	if err := c.Validate(); err != nil {
+		var se *SettingError
+		if errors.As(err, &se) {
+			se.Source = sources[se.Setting]
+		}
+		return nil, nil, err
+	}
+	return &c, fs.Args(), nil
+}
+
+// dotenvValue is one setting read from a .env file, with its line for
+// error messages.
+type dotenvValue struct {
+	text string
+	line int
+}
+
+// readDotenv reads the JOT_ settings of a .env file. Its errors never quote
+// the file: a line that fails to parse may hold a secret.
+func readDotenv(path string, rows []setting) (map[string]dotenvValue, error) {
+	src, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	vars, err := godotenv.UnmarshalBytes(src)
+	if err != nil {
+		problem := "malformed line (want NAME=value)"
+		if strings.HasPrefix(err.Error(), "unterminated quoted value") {
+			problem = "unterminated quoted value"
+		}
+		return nil, fmt.Errorf("%s line %d: %s", path, badLine(src), problem)
+	}
+	// In file order, so that the first of several bad lines is reported.
+	type entry struct {
+		name, text string
+		line       int
+	}
+	entries := make([]entry, 0, len(vars))
+	for name, text := range vars {
+		entries = append(entries, entry{name, text, keyLine(src, name)})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return a.line - b.line })
+	known := make(map[string]bool, len(rows))
+	for _, s := range rows {
+		known[s.env] = true
+	}
+	out := make(map[string]dotenvValue)
+	for _, e := range entries {
+		switch {
+		case !validName.MatchString(e.name):
+			// godotenv takes "=x" and a last line without "=" for a value
+			// with an empty name, and "A B=x" for one named "A B".
+			line := e.line
+			if line == 0 {
+				line = lastStatement(src)
+			}
+			return nil, fmt.Errorf("%s line %d: malformed line (want NAME=value)", path, line)
+		case !strings.HasPrefix(e.name, "JOT_"):
+			// The file may serve other programs too.
+		case !known[e.name]:
+			// Nothing else reads it (the environment is not modified), so
+			// it is a typo that would otherwise pass silently.
+			return nil, fmt.Errorf("%s line %d: unknown setting %s (JOT_ names are reserved for jot's settings)", path, e.line, e.name)
+		default:
+			out[e.name] = dotenvValue{text: e.text, line: e.line}
+		}
+	}
+	return out, nil
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)
+
+// badLine finds the line a parse error is on: the one after the longest
+// run of lines that parses. (Shorter runs can fail only by cutting a quoted
+// multi-line value in two.) godotenv's errors carry no line number, and
+// quote the rest of the file.
+func badLine(src []byte) int {
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	good := 0
+	for k := 1; k <= len(lines); k++ {
+		if _, err := godotenv.UnmarshalBytes(bytes.Join(lines[:k], nil)); err == nil {
+			good = k
+		}
+	}
+	return good + 1
+}
+
+// lastStatement returns the number of the last line that is neither blank
+// nor a comment.
+func lastStatement(src []byte) int {
+	n := 0
+	for i, l := range bytes.Split(src, []byte("\n")) {
+		if t := bytes.TrimSpace(l); len(t) > 0 && t[0] != '#' {
+			n = i + 1
+		}
+	}
+	return n
+}
+
+// keyLine returns the line of the last assignment to name (the one that
+// wins), or 0 if it cannot be found.
+func keyLine(src []byte, name string) int {
+	re := regexp.MustCompile(`(?m)^[ \t]*(?:export[ \t]+)?` + regexp.QuoteMeta(name) + `[ \t]*[=:]`)
+	locs := re.FindAllIndex(src, -1)
+	if len(locs) == 0 {
+		return 0
+	}
+	return 1 + bytes.Count(src[:locs[len(locs)-1][0]], []byte("\n"))
+}
