@@ -1,0 +1,304 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jotauth/jot"
+)
+
+const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, access_exp, ended_at`
+
+func scanSession(s scanner) (*jot.Session, error) {
+	var ss jot.Session
+	var created, expires int64
+	var lastUsed, accessExp, ended sql.NullInt64
+	if err := s.Scan(&ss.ID, &ss.UserID, &created, &lastUsed, &expires, &ss.UserAgent, &ss.IP, &accessExp, &ended); err != nil {
+		return nil, err
+	}
+	ss.CreatedAt = fromNanos(created)
+	ss.LastUsedAt = fromNullNanos(lastUsed)
+	ss.ExpiresAt = fromNanos(expires)
+	ss.AccessExp = fromNullNanos(accessExp)
+	ss.EndedAt = fromNullNanos(ended)
+	return &ss, nil
+}
+
+func sessionByID(ctx context.Context, q querier, id string) (*jot.Session, error) {
+	s, err := scanSession(q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("session")
+	} else if err != nil {
+		return nil, fmt.Errorf("session by id: %w", err)
+	}
+	return s, nil
+}
+
+// endSessions ends the sessions matching where (a condition with args) that
+// are not ended and whose refresh or access tokens may still work at now,
+// recording a revocation for each, and returns how many it ended.
+func endSessions(ctx context.Context, tx *sql.Tx, now time.Time, where string, args ...any) (int64, error) {
+	n := nanos(now)
+	cond := `ended_at IS NULL AND (expires_at > ? OR access_exp > ?) AND (` + where + `)`
+	condArgs := append([]any{n, n}, args...)
+	// A session that never had an access token has nothing to revoke until
+	// later than now; recording it keeps one revocation per ended session.
+	_, err := tx.ExecContext(ctx, `INSERT INTO revocations (session_id, exp, ended_at)
+		SELECT id, COALESCE(access_exp, ?), ? FROM sessions WHERE `+cond+` ORDER BY created_at, id`,
+		append([]any{n, n}, condArgs...)...)
+	if err != nil {
+		return 0, fmt.Errorf("record revocations: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE `+cond, append([]any{n}, condArgs...)...)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions: %w", err)
+	}
+	ended, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("end sessions: %w", err)
+	}
+	return ended, nil
+}
+
+// CreateSession inserts s with its first refresh token's hash. A user that
+// does not exist is ENOTFOUND.
+func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.ID, s.UserID, nanos(s.CreatedAt), nullNanos(s.LastUsedAt), nanos(s.ExpiresAt),
+			s.UserAgent, s.IP, nullNanos(s.AccessExp), nullNanos(s.EndedAt))
+		switch {
+		case isForeignKey(err):
+			return &jot.Error{Code: jot.ENOTFOUND, Message: "user not found", Err: err}
+		case isUnique(err):
+			return &jot.Error{Code: jot.ECONFLICT, Message: "session already exists", Err: err}
+		case err != nil:
+			return fmt.Errorf("insert session: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)`,
+			refreshHash, s.ID, nanos(s.CreatedAt))
+		if isUnique(err) {
+			return &jot.Error{Code: jot.ECONFLICT, Message: "refresh token already exists", Err: err}
+		} else if err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		return nil
+	})
+}
+
+// SessionByID returns the session, live or not, or ENOTFOUND.
+func (db *DB) SessionByID(ctx context.Context, id string) (*jot.Session, error) {
+	return sessionByID(ctx, db.read, id)
+}
+
+// ListSessions lists the user's live sessions at now, newest first.
+func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*jot.Session, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?
+		ORDER BY created_at DESC, id DESC`, userID, nanos(now))
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	sessions := []*jot.Session{}
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		sessions = append(sessions, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return sessions, nil
+}
+
+// RotateRefresh consumes a refresh token; see jot.SessionStore. The write
+// transaction begins IMMEDIATE, so concurrent calls with one token take turns
+// and each sees what the one before it did.
+func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.RotateResult, error) {
+	var res *jot.RotateResult
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var r error
+		res, r = rotate(ctx, tx, req)
+		return r
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return res, nil
+}
+
+func rotate(ctx context.Context, tx *sql.Tx, req jot.RotateRequest) (*jot.RotateResult, error) {
+	invalid := &jot.RotateResult{Outcome: jot.RotateInvalid}
+	var sessionID string
+	var usedAt sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT session_id, used_at FROM refresh_tokens WHERE hash = ?`, req.Hash).
+		Scan(&sessionID, &usedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return invalid, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("find token: %w", err)
+	}
+	s, err := sessionByID(ctx, tx, sessionID)
+	if jot.ErrorCode(err) == jot.ENOTFOUND {
+		return invalid, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if !s.Live(req.Now) {
+		return invalid, nil
+	}
+	u, err := userByID(ctx, tx, s.UserID)
+	if jot.ErrorCode(err) == jot.ENOTFOUND {
+		return invalid, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return invalid, nil
+	}
+	accessExp := s.AccessExp
+	if req.AccessExp.After(accessExp) {
+		accessExp = req.AccessExp
+	}
+	now := nanos(req.Now)
+
+	if !usedAt.Valid {
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, now, req.Hash); err != nil {
+			return nil, fmt.Errorf("mark token used: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)`,
+			req.SuccessorHash, s.ID, now); err != nil {
+			return nil, fmt.Errorf("insert successor token: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions
+			SET expires_at = ?, last_used_at = ?, access_exp = ?, user_agent = ?, ip = ? WHERE id = ?`,
+			nanos(req.ExpiresAt), now, nullNanos(accessExp), req.UserAgent, req.IP, s.ID); err != nil {
+			return nil, fmt.Errorf("update session: %w", err)
+		}
+		return rotated(ctx, tx, jot.RotateOK, s.ID, u)
+	}
+
+	// Two tabs refreshing at once present the same token; the later one gets
+	// the successor the earlier one got. A Now before used_at is such a race
+	// too: the callers read their clocks before taking turns here.
+	if req.Grace > 0 && req.Now.Sub(fromNanos(usedAt.Int64)) < req.Grace {
+		var live int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM refresh_tokens
+			WHERE hash = ? AND session_id = ? AND used_at IS NULL`, req.SuccessorHash, s.ID).Scan(&live)
+		if err != nil {
+			return nil, fmt.Errorf("find successor token: %w", err)
+		}
+		if live > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_used_at = ?, access_exp = ? WHERE id = ?`,
+				now, nullNanos(accessExp), s.ID); err != nil {
+				return nil, fmt.Errorf("update session: %w", err)
+			}
+			return rotated(ctx, tx, jot.RotateGrace, s.ID, u)
+		}
+	}
+
+	if _, err := endSessions(ctx, tx, req.Now, `id = ?`, s.ID); err != nil {
+		return nil, err
+	}
+	s, err = sessionByID(ctx, tx, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &jot.RotateResult{Outcome: jot.RotateReused, Session: s}, nil
+}
+
+// rotated returns the result of a successful rotation with the session as
+// stored now.
+func rotated(ctx context.Context, tx *sql.Tx, o jot.RotateOutcome, sessionID string, u *jot.User) (*jot.RotateResult, error) {
+	s, err := sessionByID(ctx, tx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return &jot.RotateResult{Outcome: o, Session: s, User: u}, nil
+}
+
+// ExtendAccess moves the session's AccessExp to exp if that is later; an
+// unknown session is ENOTFOUND.
+func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		s, err := sessionByID(ctx, tx, sessionID)
+		if err != nil {
+			return err
+		}
+		if !exp.After(s.AccessExp) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET access_exp = ? WHERE id = ?`,
+			nullNanos(exp), sessionID); err != nil {
+			return fmt.Errorf("extend access: %w", err)
+		}
+		return nil
+	})
+}
+
+// EndSession ends a live session and records its revocation; an ended,
+// expired or unknown session is ENOTFOUND.
+func (db *DB) EndSession(ctx context.Context, id string, now time.Time) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		n, err := endSessions(ctx, tx, now, `id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("session")
+		}
+		return nil
+	})
+}
+
+// EndUserSessions ends every live session of the user but except (may be
+// empty) and records their revocations.
+func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now time.Time) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := endSessions(ctx, tx, now, `user_id = ? AND id <> ?`, userID, except)
+		return err
+	})
+}
+
+// Revocations lists the revocations after the cursor whose Exp is after
+// notBefore, and the greatest Seq recorded; both come from one snapshot, so
+// the cursor never skips a revocation that the list did not show.
+func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time) ([]jot.Revocation, int64, error) {
+	revs := []jot.Revocation{}
+	var cursor int64
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		// sqlite_sequence keeps the greatest seq even if old rows are pruned.
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(
+			(SELECT seq FROM sqlite_sequence WHERE name = 'revocations'), 0)`).Scan(&cursor)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT seq, session_id, exp, ended_at FROM revocations
+			WHERE seq > ? AND seq <= ? AND exp > ? ORDER BY seq`, after, cursor, nanos(notBefore))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r jot.Revocation
+			var exp, ended int64
+			if err := rows.Scan(&r.Seq, &r.SessionID, &exp, &ended); err != nil {
+				return err
+			}
+			r.Exp = fromNanos(exp)
+			r.EndedAt = fromNanos(ended)
+			revs = append(revs, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("revocations: %w", err)
+	}
+	return revs, cursor, nil
+}

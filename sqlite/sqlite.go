@@ -1,0 +1,284 @@
+// Package sqlite implements jot.Store on an embedded SQLite database
+// (modernc.org/sqlite, no cgo).
+//
+// Writes go through a pool of one connection whose transactions begin with
+// BEGIN IMMEDIATE: they queue in the process instead of failing with
+// SQLITE_BUSY, and a transaction that reads before it writes (a refresh-token
+// rotation, a last-admin check) cannot be overtaken by another writer.
+// Reads use a separate pool of read-only connections; in WAL mode they never
+// wait for the writer. busy_timeout covers the one remaining contention: another
+// process on the same file (the CLI while the server runs).
+//
+// Times are stored as Unix nanoseconds and come back in UTC, so they
+// round-trip exactly between 1678 and 2262; the zero time is stored as NULL.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jotauth/jot"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Memory is the path of a private in-memory database, gone when the DB
+// closes; handy for tests of other packages.
+const Memory = ":memory:"
+
+// busyTimeout is how long a statement waits for a lock held by another
+// process before it fails.
+const busyTimeout = 10 * time.Second
+
+// DB is a jot.Store on one SQLite database file. It is safe for concurrent use.
+type DB struct {
+	write *sql.DB
+	// read is write itself for an in-memory database, which exists only
+	// inside its one connection.
+	read *sql.DB
+}
+
+var _ jot.Store = (*DB)(nil)
+
+// Open opens (creating it when missing, with mode 0600 since it holds
+// private keys) the database file at path, whose folder must exist, or an
+// in-memory database for Memory. It does not migrate: call Migrate.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	// The driver takes everything after a '?' as its own parameters.
+	if strings.Contains(path, "?") {
+		return nil, fmt.Errorf("sqlite: database path %q must not contain '?'", path)
+	}
+	if path != Memory {
+		if err := createFile(path); err != nil {
+			return nil, err
+		}
+	}
+
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
+	write, err := sql.Open("sqlite", path+"?_txlock=immediate&"+common+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	// The one connection is never recycled: for Memory it is the database.
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	// Connecting the writer first switches a new file to WAL before any
+	// reader opens it.
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db := &DB{write: write, read: write}
+	if path == Memory {
+		return db, nil
+	}
+
+	read, err := sql.Open("sqlite", path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	db.read = read
+	return db, nil
+}
+
+// createFile creates an empty database file that only its owner may read;
+// SQLite gives its -wal and -shm files the same mode.
+func createFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	return nil
+}
+
+// ParseURL returns the file path of a database URL: sqlite://PATH, where
+// PATH may be relative (sqlite://./jot-data/jot.db) or absolute
+// (sqlite:///var/lib/jot/jot.db), or sqlite://:memory:.
+func ParseURL(url string) (string, error) {
+	const scheme = "sqlite://"
+	if len(url) < len(scheme) || !strings.EqualFold(url[:len(scheme)], scheme) {
+		return "", fmt.Errorf("sqlite: database URL %q does not start with %s", url, scheme)
+	}
+	path := url[len(scheme):]
+	if path == "" {
+		return "", fmt.Errorf("sqlite: database URL %q has no path", url)
+	}
+	if strings.ContainsAny(path, "?#") {
+		return "", fmt.Errorf("sqlite: database URL %q: query parameters and fragments are not supported", url)
+	}
+	return path, nil
+}
+
+// OpenURL opens the database named by a URL of the form ParseURL accepts,
+// creating its folder (mode 0700) when missing.
+func OpenURL(ctx context.Context, url string) (*DB, error) {
+	path, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	if path != Memory {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("sqlite: create database folder: %w", err)
+		}
+	}
+	return Open(ctx, path)
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var err error
+	if db.read != db.write {
+		err = db.read.Close()
+	}
+	return errors.Join(err, db.write.Close())
+}
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// writeTx runs fn in a write transaction and commits when fn returns nil.
+// fn must use tx only: the writer pool has a single connection, so any other
+// write from inside fn would wait for itself.
+func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// readTx runs fn in a read transaction, so that every query in it sees one
+// snapshot.
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// querier is what the read helpers need, so they run on a pool or in a
+// transaction alike.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// sqliteCode returns the extended result code of err, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// isUnique reports whether err is a violated unique or primary key constraint.
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isForeignKey reports whether err is a violated foreign key constraint.
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// notFound returns an ENOTFOUND error for a missing thing.
+func notFound(what string) error {
+	return &jot.Error{Code: jot.ENOTFOUND, Message: what + " not found"}
+}
+
+// The range of times a Unix nanosecond count can hold.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// nanos encodes t; times outside the representable range are clamped
+// rather than wrapped around.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// nullNanos encodes t for a nullable column: the zero time as NULL.
+func nullNanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return nanos(t)
+}
+
+// fromNanos decodes a time stored by nanos.
+func fromNanos(n int64) time.Time {
+	return time.Unix(0, n).UTC()
+}
+
+// fromNullNanos decodes a time stored by nullNanos.
+func fromNullNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromNanos(n.Int64)
+}
+
+// limit turns a page size into a LIMIT: -1, no limit, when it is not positive.
+func limit(p jot.Page) int {
+	if p.Limit <= 0 {
+		return -1
+	}
+	return p.Limit
+}

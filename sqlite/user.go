@@ -1,0 +1,199 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jotauth/jot"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+const userColumns = `id, email, name, role, disabled, password_hash, created_at, updated_at`
+
+func scanUser(s scanner) (*jot.User, error) {
+	var u jot.User
+	var created, updated int64
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromNanos(created)
+	u.UpdatedAt = fromNanos(updated)
+	return &u, nil
+}
+
+func userByID(ctx context.Context, q querier, id string) (*jot.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user")
+	} else if err != nil {
+		return nil, fmt.Errorf("user by id: %w", err)
+	}
+	return u, nil
+}
+
+func insertUser(ctx context.Context, tx *sql.Tx, u *jot.User) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt))
+	switch {
+	case sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("user id %s already exists", u.ID), Err: err}
+	case isUnique(err):
+		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("email %s is already registered", u.Email), Err: err}
+	case err != nil:
+		return fmt.Errorf("insert user: %w", err)
+	}
+	return nil
+}
+
+// CreateUser inserts u; an email registered in any case is ECONFLICT.
+func (db *DB) CreateUser(ctx context.Context, u *jot.User) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, u) })
+}
+
+// CreateUsers inserts all of users or none; the first duplicate email,
+// registered before or earlier in users, is ECONFLICT naming it.
+func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		for _, u := range users {
+			if err := insertUser(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UserByID returns the user with the id, or ENOTFOUND.
+func (db *DB) UserByID(ctx context.Context, id string) (*jot.User, error) {
+	return userByID(ctx, db.read, id)
+}
+
+// UserByEmail returns the user with the email, or ENOTFOUND.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*jot.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user")
+	} else if err != nil {
+		return nil, fmt.Errorf("user by email: %w", err)
+	}
+	return u, nil
+}
+
+// activeAdmin reports whether the user counts toward the last-admin rule.
+func activeAdmin(u *jot.User) bool {
+	return u.Role == jot.RoleAdmin && !u.Disabled
+}
+
+// checkOtherAdmin returns ECONFLICT unless an active admin other than id
+// exists. It must run in the transaction that demotes, disables or deletes
+// id, so that two admins cannot take each other out at once.
+func checkOtherAdmin(ctx context.Context, tx *sql.Tx, id string) error {
+	var n int
+	err := tx.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?`, id).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("count admins: %w", err)
+	}
+	if n == 0 {
+		return jot.Errorf(jot.ECONFLICT, "the last active admin cannot be disabled, demoted or deleted")
+	}
+	return nil
+}
+
+// UpdateUser applies upd and returns the user as stored; see jot.UserStore.
+func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+	if upd.Role != nil && !upd.Role.Valid() {
+		return nil, jot.Errorf(jot.EINVALID, "unknown role %q", *upd.Role)
+	}
+	var out *jot.User
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		u, err := userByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		wasAdmin := activeAdmin(u)
+		if upd.Name != nil {
+			u.Name = *upd.Name
+		}
+		if upd.Role != nil {
+			u.Role = *upd.Role
+		}
+		if upd.Disabled != nil {
+			u.Disabled = *upd.Disabled
+		}
+		if upd.PasswordHash != nil {
+			u.PasswordHash = *upd.PasswordHash
+		}
+		if wasAdmin && !activeAdmin(u) {
+			if err := checkOtherAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE users SET name = ?, role = ?, disabled = ?, password_hash = ?, updated_at = ? WHERE id = ?`,
+			u.Name, string(u.Role), u.Disabled, u.PasswordHash, nanos(now), id)
+		if err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if upd.EndSessions {
+			if _, err := endSessions(ctx, tx, now, `user_id = ? AND id <> ?`, id, upd.EndSessionsExcept); err != nil {
+				return err
+			}
+		}
+		out, err = userByID(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteUser removes the user with their sessions (revoked first), tasks and
+// recipes; see jot.UserStore.
+func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		u, err := userByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if activeAdmin(u) {
+			if err := checkOtherAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if _, err := endSessions(ctx, tx, now, `user_id = ?`, id); err != nil {
+			return err
+		}
+		// Sessions, refresh tokens, tasks and recipes go by ON DELETE CASCADE.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		return nil
+	})
+}
+
+// ListUsers lists users ordered by id; a Limit of 0 or less means all.
+func (db *DB) ListUsers(ctx context.Context, p jot.Page) ([]*jot.User, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, p.After, limit(p))
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	users := []*jot.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}

@@ -1,0 +1,146 @@
+package storetest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jotauth/jot"
+)
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func testSigningKeys(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	keys, err := s.SigningKeys(ctx)
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("SigningKeys on an empty store = %v, %v; want none", keys, err)
+	}
+
+	k1 := &jot.SigningKey{KID: "k1", Alg: "ES256", Private: randomBytes(t, 138),
+		CreatedAt: base(), ActivatesAt: base().Add(5 * time.Minute)}
+	k2 := &jot.SigningKey{KID: "k2", Alg: "EdDSA", Private: randomBytes(t, 48),
+		CreatedAt: base().Add(-time.Hour), ActivatesAt: base().Add(-time.Hour)}
+	k3 := &jot.SigningKey{KID: "k3", Alg: "RS256", Private: randomBytes(t, 1218),
+		CreatedAt: base().Add(time.Hour), ActivatesAt: base().Add(time.Hour + 5*time.Minute)}
+	for _, k := range []*jot.SigningKey{k1, k2, k3} {
+		if err := s.CreateSigningKey(ctx, k); err != nil {
+			t.Fatalf("CreateSigningKey(%s): %v", k.KID, err)
+		}
+	}
+	keys, err = s.SigningKeys(ctx)
+	if err != nil {
+		t.Fatalf("SigningKeys: %v", err)
+	}
+	// Oldest first by CreatedAt, not by the order of storing.
+	want := []*jot.SigningKey{k2, k1, k3}
+	if len(keys) != len(want) {
+		t.Fatalf("SigningKeys = %d keys, want %d", len(keys), len(want))
+	}
+	for i, k := range keys {
+		w := want[i]
+		if k.KID != w.KID || k.Alg != w.Alg || !bytes.Equal(k.Private, w.Private) {
+			t.Errorf("key %d = %s %s (%d bytes), want %s %s (%d bytes)", i, k.KID, k.Alg, len(k.Private), w.KID, w.Alg, len(w.Private))
+		}
+		checkTime(t, "key CreatedAt", k.CreatedAt, w.CreatedAt)
+		checkTime(t, "key ActivatesAt", k.ActivatesAt, w.ActivatesAt)
+	}
+
+	dup := *k1
+	dup.Private = randomBytes(t, 138)
+	if err := s.CreateSigningKey(ctx, &dup); err == nil {
+		t.Error("CreateSigningKey with a stored KID succeeded")
+	}
+	keys, err = s.SigningKeys(ctx)
+	if err != nil || len(keys) != 3 || !bytes.Equal(keys[1].Private, k1.Private) {
+		t.Errorf("after a duplicate KID: %d keys, %v; want the 3 stored, k1 unchanged", len(keys), err)
+	}
+}
+
+func testSecret(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	first := randomBytes(t, 32)
+	calls := 0
+	v, err := s.Secret(ctx, "refresh", func() ([]byte, error) { calls++; return first, nil })
+	if err != nil {
+		t.Fatalf("Secret: %v", err)
+	}
+	if !bytes.Equal(v, first) || calls != 1 {
+		t.Fatalf("Secret = %x after %d calls of gen, want %x after 1", v, calls, first)
+	}
+
+	v, err = s.Secret(ctx, "refresh", func() ([]byte, error) {
+		t.Error("gen called though a value is stored")
+		return randomBytes(t, 32), nil
+	})
+	if err != nil || !bytes.Equal(v, first) {
+		t.Errorf("Secret again = %x, %v; want %x", v, err, first)
+	}
+
+	other := randomBytes(t, 64)
+	v, err = s.Secret(ctx, "other", func() ([]byte, error) { return other, nil })
+	if err != nil || !bytes.Equal(v, other) {
+		t.Errorf("Secret(other) = %x, %v; want %x", v, err, other)
+	}
+
+	// A failing gen stores nothing.
+	if _, err := s.Secret(ctx, "broken", func() ([]byte, error) { return nil, errors.New("no entropy") }); err == nil {
+		t.Error("Secret with a failing gen succeeded")
+	}
+	fixed := randomBytes(t, 32)
+	v, err = s.Secret(ctx, "broken", func() ([]byte, error) { return fixed, nil })
+	if err != nil || !bytes.Equal(v, fixed) {
+		t.Errorf("Secret after a failed gen = %x, %v; want %x", v, err, fixed)
+	}
+}
+
+func testSecretConcurrent(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	generated := make([][]byte, concurrency)
+	got := make([][]byte, concurrency)
+	errs := make([]error, concurrency)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range concurrency {
+		generated[i] = randomBytes(t, 32)
+		wg.Go(func() {
+			<-start
+			got[i], errs[i] = s.Secret(ctx, "shared", func() ([]byte, error) { return generated[i], nil })
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Secret %d: %v", i, err)
+		}
+	}
+	winner := -1
+	for i, g := range generated {
+		if bytes.Equal(got[0], g) {
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("Secret = %x, which no gen returned", got[0])
+	}
+	for i, v := range got {
+		if !bytes.Equal(v, got[0]) {
+			t.Errorf("caller %d got %x, caller 0 got %x", i, v, got[0])
+		}
+	}
+	v, err := s.Secret(ctx, "shared", func() ([]byte, error) { return randomBytes(t, 32), nil })
+	if err != nil || !bytes.Equal(v, got[0]) {
+		t.Errorf("Secret afterwards = %x, %v; want %x", v, err, got[0])
+	}
+}

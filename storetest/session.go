@@ -1,0 +1,275 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/jotauth/jot"
+)
+
+func testCreateSession(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	ss, _ := mustSession(t, s, u, base())
+	checkSession(t, mustSessionByID(t, s, ss.ID), ss)
+
+	// Zero times the caller leaves out come back zero.
+	bare := &jot.Session{ID: jot.NewID(), UserID: u.ID, CreatedAt: base(), ExpiresAt: base().Add(refreshTTL)}
+	if err := s.CreateSession(ctx, bare, newHash(t)); err != nil {
+		t.Fatalf("CreateSession(bare): %v", err)
+	}
+	checkSession(t, mustSessionByID(t, s, bare.ID), bare)
+
+	_, err := s.SessionByID(ctx, jot.NewID())
+	wantCode(t, err, jot.ENOTFOUND, "SessionByID(unknown)")
+
+	orphan := &jot.Session{ID: jot.NewID(), UserID: jot.NewID(), CreatedAt: base(), ExpiresAt: base().Add(refreshTTL)}
+	if err := s.CreateSession(ctx, orphan, newHash(t)); err == nil {
+		t.Error("CreateSession for an unknown user succeeded")
+	}
+}
+
+func testListSessions(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	o := mustUser(t, s, "other@example.com", jot.RoleUser)
+	now := base().Add(time.Hour)
+
+	s1, _ := mustSession(t, s, u, base())
+	s3, _ := mustSession(t, s, u, base().Add(2*time.Minute))
+	s2, _ := mustSession(t, s, u, base().Add(time.Minute))
+	ended, _ := mustSession(t, s, u, base().Add(3*time.Minute))
+	if err := s.EndSession(ctx, ended.ID, base().Add(4*time.Minute)); err != nil {
+		t.Fatalf("EndSession: %v", err)
+	}
+	expired := &jot.Session{ID: jot.NewID(), UserID: u.ID, CreatedAt: base().Add(5 * time.Minute),
+		LastUsedAt: base().Add(5 * time.Minute), ExpiresAt: now, AccessExp: now}
+	if err := s.CreateSession(ctx, expired, newHash(t)); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	so, _ := mustSession(t, s, o, base().Add(10*time.Minute))
+
+	got, err := s.ListSessions(ctx, u.ID, now)
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	want := []*jot.Session{s3, s2, s1}
+	if len(got) != len(want) {
+		t.Fatalf("ListSessions = %d sessions, want %d (live only)", len(got), len(want))
+	}
+	for i := range want {
+		checkSession(t, got[i], want[i])
+	}
+
+	// Just before it expires the expired one is live, and it is the newest.
+	got, err = s.ListSessions(ctx, u.ID, now.Add(-time.Microsecond))
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	if len(got) != 4 || got[0].ID != expired.ID {
+		t.Errorf("ListSessions before the expiry = %d sessions, want 4 with %s first", len(got), expired.ID)
+	}
+
+	got, err = s.ListSessions(ctx, o.ID, now)
+	if err != nil || len(got) != 1 || got[0].ID != so.ID {
+		t.Errorf("ListSessions(other) = %v, %v; want only %s", got, err, so.ID)
+	}
+	got, err = s.ListSessions(ctx, jot.NewID(), now)
+	if err != nil || len(got) != 0 {
+		t.Errorf("ListSessions(unknown) = %v, %v; want none", got, err)
+	}
+}
+
+func testExtendAccess(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	ss, _ := mustSession(t, s, u, base())
+	want := *ss
+
+	want.AccessExp = base().Add(30 * time.Minute)
+	if err := s.ExtendAccess(ctx, ss.ID, want.AccessExp); err != nil {
+		t.Fatalf("ExtendAccess: %v", err)
+	}
+	checkSession(t, mustSessionByID(t, s, ss.ID), &want)
+
+	// An earlier exp never shortens the window verifiers must cover.
+	if err := s.ExtendAccess(ctx, ss.ID, base().Add(20*time.Minute)); err != nil {
+		t.Fatalf("ExtendAccess(earlier): %v", err)
+	}
+	checkSession(t, mustSessionByID(t, s, ss.ID), &want)
+
+	err := s.ExtendAccess(ctx, jot.NewID(), base())
+	wantCode(t, err, jot.ENOTFOUND, "ExtendAccess(unknown)")
+}
+
+func testEndSession(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	s1, h1 := mustSession(t, s, u, base())
+	s2, _ := mustSession(t, s, u, base().Add(time.Second))
+	now := base().Add(time.Hour)
+
+	if err := s.EndSession(ctx, s1.ID, now); err != nil {
+		t.Fatalf("EndSession: %v", err)
+	}
+	revs := revocationsOf(t, s)
+	checkEnded(t, s, revs, s1.ID, now)
+	checkLive(t, s, revs, s2.ID)
+	if len(revs) != 1 {
+		t.Errorf("%d revocations, want 1", len(revs))
+	}
+	live, err := s.ListSessions(ctx, u.ID, now)
+	if err != nil || len(live) != 1 || live[0].ID != s2.ID {
+		t.Errorf("ListSessions = %v, %v; want only %s", live, err, s2.ID)
+	}
+
+	err = s.EndSession(ctx, s1.ID, now.Add(time.Minute))
+	wantCode(t, err, jot.ENOTFOUND, "EndSession twice")
+	revs = revocationsOf(t, s)
+	checkEnded(t, s, revs, s1.ID, now)
+	if len(revs) != 1 {
+		t.Errorf("%d revocations after ending twice, want 1", len(revs))
+	}
+	err = s.EndSession(ctx, jot.NewID(), now)
+	wantCode(t, err, jot.ENOTFOUND, "EndSession(unknown)")
+
+	res, err := s.RotateRefresh(ctx, rotateReq(h1, newHash(t), now, time.Minute))
+	if err != nil {
+		t.Fatalf("RotateRefresh: %v", err)
+	}
+	if res.Outcome != jot.RotateInvalid {
+		t.Errorf("RotateRefresh of an ended session: outcome %v, want RotateInvalid", res.Outcome)
+	}
+}
+
+func testEndUserSessions(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	o := mustUser(t, s, "other@example.com", jot.RoleUser)
+	s1, _ := mustSession(t, s, u, base())
+	s2, _ := mustSession(t, s, u, base().Add(time.Second))
+	s3, _ := mustSession(t, s, u, base().Add(2*time.Second))
+	so, _ := mustSession(t, s, o, base())
+
+	now := base().Add(time.Hour)
+	if err := s.EndUserSessions(ctx, u.ID, s2.ID, now); err != nil {
+		t.Fatalf("EndUserSessions: %v", err)
+	}
+	revs := revocationsOf(t, s)
+	checkEnded(t, s, revs, s1.ID, now)
+	checkEnded(t, s, revs, s3.ID, now)
+	checkLive(t, s, revs, s2.ID)
+	checkLive(t, s, revs, so.ID)
+	if len(revs) != 2 {
+		t.Errorf("%d revocations, want 2", len(revs))
+	}
+
+	later := now.Add(time.Minute)
+	if err := s.EndUserSessions(ctx, u.ID, "", later); err != nil {
+		t.Fatalf("EndUserSessions(all): %v", err)
+	}
+	if err := s.EndUserSessions(ctx, u.ID, "", later.Add(time.Minute)); err != nil {
+		t.Fatalf("EndUserSessions(none left): %v", err)
+	}
+	if err := s.EndUserSessions(ctx, jot.NewID(), "", later); err != nil {
+		t.Fatalf("EndUserSessions(unknown user): %v", err)
+	}
+	revs = revocationsOf(t, s)
+	checkEnded(t, s, revs, s1.ID, now)
+	checkEnded(t, s, revs, s2.ID, later)
+	checkEnded(t, s, revs, s3.ID, now)
+	checkLive(t, s, revs, so.ID)
+	if len(revs) != 3 {
+		t.Errorf("%d revocations, want 3", len(revs))
+	}
+}
+
+func testRevocations(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	revs, cursor, err := s.Revocations(ctx, 0, time.Time{})
+	if err != nil || len(revs) != 0 || cursor != 0 {
+		t.Fatalf("Revocations on an empty store = %v, %d, %v; want none, 0, nil", revs, cursor, err)
+	}
+
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	a, _ := mustSession(t, s, u, base())                    // AccessExp base+15m
+	b, _ := mustSession(t, s, u, base().Add(time.Minute))   // AccessExp base+16m
+	c, _ := mustSession(t, s, u, base().Add(2*time.Minute)) // AccessExp extended below
+	if err := s.ExtendAccess(ctx, c.ID, base().Add(2*time.Hour)); err != nil {
+		t.Fatalf("ExtendAccess: %v", err)
+	}
+	// Ended in the order c, a, b: Seq follows the order of ending.
+	ends := []struct {
+		id  string
+		at  time.Time
+		exp time.Time
+	}{
+		{c.ID, base().Add(5 * time.Minute), base().Add(2 * time.Hour)},
+		{a.ID, base().Add(6 * time.Minute), a.AccessExp},
+		{b.ID, base().Add(7 * time.Minute), b.AccessExp},
+	}
+	for _, e := range ends {
+		if err := s.EndSession(ctx, e.id, e.at); err != nil {
+			t.Fatalf("EndSession: %v", err)
+		}
+	}
+
+	all, cursor, err := s.Revocations(ctx, 0, time.Time{})
+	if err != nil {
+		t.Fatalf("Revocations: %v", err)
+	}
+	if len(all) != len(ends) {
+		t.Fatalf("Revocations = %d, want %d", len(all), len(ends))
+	}
+	for i, e := range ends {
+		r := all[i]
+		if r.SessionID != e.id {
+			t.Errorf("revocation %d is of %s, want %s", i, r.SessionID, e.id)
+		}
+		if i > 0 && r.Seq <= all[i-1].Seq {
+			t.Errorf("revocation %d has Seq %d after %d, want increasing", i, r.Seq, all[i-1].Seq)
+		}
+		checkTime(t, "revocation Exp", r.Exp, e.exp)
+		checkTime(t, "revocation EndedAt", r.EndedAt, e.at)
+	}
+	if last := all[len(all)-1].Seq; cursor != last {
+		t.Errorf("cursor = %d, want the last Seq %d", cursor, last)
+	}
+
+	check := func(what string, after int64, notBefore time.Time, want ...string) {
+		t.Helper()
+		got, cur, err := s.Revocations(ctx, after, notBefore)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if cur != cursor {
+			t.Errorf("%s: cursor %d, want %d", what, cur, cursor)
+		}
+		ids := make([]string, len(got))
+		for i, r := range got {
+			ids[i] = r.SessionID
+		}
+		checkIDs(t, what, ids, want)
+	}
+	check("after the cursor", cursor, time.Time{})
+	check("after the first", all[0].Seq, time.Time{}, a.ID, b.ID)
+	check("after the second", all[1].Seq, time.Time{}, b.ID)
+	// Exp must be after notBefore: b's exp equals it and is left out.
+	check("not before b's exp", 0, b.AccessExp, c.ID)
+	check("not before a's exp", 0, a.AccessExp, c.ID, b.ID)
+	check("all expired", 0, base().Add(3*time.Hour))
+	check("after the first, not before a's exp", all[0].Seq, a.AccessExp, b.ID)
+
+	// A new revocation comes after the cursor.
+	d, _ := mustSession(t, s, u, base().Add(3*time.Minute))
+	if err := s.EndSession(ctx, d.ID, base().Add(8*time.Minute)); err != nil {
+		t.Fatalf("EndSession: %v", err)
+	}
+	got, next, err := s.Revocations(ctx, cursor, time.Time{})
+	if err != nil {
+		t.Fatalf("Revocations: %v", err)
+	}
+	if len(got) != 1 || got[0].SessionID != d.ID || got[0].Seq <= cursor || next != got[0].Seq {
+		t.Errorf("Revocations after %d = %+v, cursor %d; want only %s with a greater Seq as the cursor", cursor, got, next, d.ID)
+	}
+}
