@@ -34,7 +34,11 @@ type Options struct {
 	// revocation set until its last access token's exp plus Leeway.
 	Leeway time.Duration
 	Now    func() time.Time
-	Logger *slog.Logger
+	// HashWait bounds how long a request waits for a free hashing worker
+	// before it is answered 503 (default 10s): a flood of logins queues,
+	// then is turned away, instead of piling up without end.
+	HashWait time.Duration
+	Logger   *slog.Logger
 	// Events, if set, is told of security events (for metrics).
 	Events func(event string)
 }
@@ -92,6 +96,9 @@ func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *
 	}
 	if opts.Events == nil {
 		opts.Events = func(string) {}
+	}
+	if opts.HashWait <= 0 {
+		opts.HashWait = 10 * time.Second
 	}
 	key, err := store.Secret(ctx, "refresh-successor", func() ([]byte, error) {
 		b := make([]byte, 32)
@@ -154,6 +161,12 @@ func (s *Service) afterEnd(ctx context.Context) {
 
 // utcNow is the default clock: every timestamp the API shows is UTC.
 func utcNow() time.Time { return time.Now().UTC() }
+
+// hashing bounds the wait for a hashing worker; the hash itself, once
+// started, always completes.
+func (s *Service) hashing(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.HashWait)
+}
 
 // hashToken is how refresh tokens are stored: SHA-256, never the token.
 func hashToken(t string) []byte {
@@ -325,7 +338,9 @@ func (s *Service) Signup(ctx context.Context, email, pw, name string, c Client) 
 	} else if jot.ErrorCode(err) != jot.ENOTFOUND {
 		return nil, err
 	}
-	u, err := NewUser(ctx, s.hasher, email, pw, name, jot.RoleUser, s.opts.Now())
+	hctx, cancel := s.hashing(ctx)
+	u, err := NewUser(hctx, s.hasher, email, pw, name, jot.RoleUser, s.opts.Now())
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -358,16 +373,20 @@ var ErrBadCredentials = jot.Errorf(jot.EINVALIDCREDENTIALS, "invalid email or pa
 // after the same work: one hash comparison.
 func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User, error) {
 	email = jot.NormalizeEmail(email)
+	hctx, cancel := s.hashing(ctx)
+	defer cancel()
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil {
 		if jot.ErrorCode(err) != jot.ENOTFOUND {
 			return nil, err
 		}
-		s.hasher.VerifyDummy(ctx, pw)
+		if err := s.hasher.VerifyDummy(hctx, pw); err != nil {
+			return nil, busy(err)
+		}
 		s.opts.Events(EventLoginFailed)
 		return nil, ErrBadCredentials
 	}
-	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+	ok, err := s.hasher.Verify(hctx, u.PasswordHash, pw)
 	if err != nil && !errors.Is(err, password.ErrBusy) && !errors.Is(err, context.DeadlineExceeded) {
 		// An unreadable stored hash is a server fault, but the caller
 		// learns no more than from a wrong password.
@@ -382,7 +401,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User
 		return nil, ErrBadCredentials
 	}
 	if s.hasher.NeedsRehash(u.PasswordHash) {
-		s.rehash(ctx, u, pw)
+		s.rehash(hctx, u, pw)
 	}
 	s.opts.Events(EventLoginOK)
 	return u, nil
@@ -547,14 +566,16 @@ func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, curren
 	if err != nil {
 		return err
 	}
-	ok, err := s.hasher.Verify(ctx, u.PasswordHash, current)
+	hctx, cancel := s.hashing(ctx)
+	defer cancel()
+	ok, err := s.hasher.Verify(hctx, u.PasswordHash, current)
 	if err != nil {
 		return busy(err)
 	}
 	if !ok {
 		return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
 	}
-	hash, err := s.hasher.Hash(ctx, next)
+	hash, err := s.hasher.Hash(hctx, next)
 	if err != nil {
 		return busy(err)
 	}

@@ -31,7 +31,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ring, err := LoadKeys(ctx, cfg, store)
+	ring, err := LoadKeys(ctx, cfg, store, log)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ const leeway = 30 * time.Second
 
 // LoadKeys returns the signing keys the configuration names, generating
 // and storing a key on first start.
-func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore) (*token.Keyring, error) {
+func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *slog.Logger) (*token.Keyring, error) {
 	var pemKey *token.Key
 	if cfg.JWTKeyFile != "" {
 		b, err := os.ReadFile(cfg.JWTKeyFile)
@@ -77,7 +77,7 @@ func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore) (*tok
 	}
 	ring := token.NewKeyring(store, token.KeyringOptions{
 		Alg: cfg.JWTAlg, Secret: cfg.JWTSecret, PEM: pemKey,
-		AccessTTL: cfg.AccessTTL, Leeway: leeway, JWKSMaxAge: cfg.JWKSMaxAge,
+		AccessTTL: cfg.AccessTTL, Leeway: leeway, JWKSMaxAge: cfg.JWKSMaxAge, Logger: log,
 	})
 	if err := ring.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)

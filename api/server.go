@@ -95,7 +95,10 @@ func New(opts Options) *Server {
 		})},
 		Realm: "jot",
 		OnRefuse: func(r *http.Request, status int, reason token.Reason) {
-			s.metrics.tokenRefused(reason)
+			// Only token refusals carry a reason; 403s and the like do not.
+			if reason != "" {
+				s.metrics.tokenRefused(reason)
+			}
 		},
 	}
 	s.routes()

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -50,7 +51,7 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	ring, err := api.LoadKeys(ctx, cfg, st)
+	ring, err := api.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
 	if err != nil {
 		return err
 	}
