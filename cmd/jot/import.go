@@ -42,9 +42,6 @@ func cmdUsersImport(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if len(recs) == 0 {
-		return fmt.Errorf("%s: no users to import", rest[0])
-	}
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
