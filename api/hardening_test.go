@@ -253,7 +253,7 @@ func TestMalformedBodiesAre400(t *testing.T) {
 
 func TestSlowHeadersAreCutOff(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	e, _ := newServedEnv(t, nil, func(s *http.Server) { s.ReadHeaderTimeout = timeout })
+	e, logs := newServedEnv(t, nil, func(s *http.Server) { s.ReadHeaderTimeout = timeout })
 	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -286,12 +286,21 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	// The bound only keeps a broken server from hanging the test; it is
 	// far above the timeout under test.
 	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	n, err := conn.Read(make([]byte, 512))
+	b, err := io.ReadAll(conn)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatal("the server kept a client that trickles its headers")
 	}
-	if err == nil || n > 0 {
-		t.Fatalf("read %d bytes, err %v: want the connection closed without an answer", n, err)
+	// net/http closes the connection silently when the deadline falls
+	// between two header lines, and answers 400 first when it falls inside
+	// one (bufio hands over the partial line as if it were whole); either
+	// way the client is gone, and never got to a handler.
+	if len(b) > 0 && !bytes.HasPrefix(b, []byte("HTTP/1.1 400 ")) {
+		t.Fatalf("the slow client got an answer: %q", b)
+	}
+	for _, rec := range logs.records(t) {
+		if rec["msg"] == "request" {
+			t.Fatalf("the slow request reached the handlers: %v", rec)
+		}
 	}
 	if r := e.do("GET", "/healthz", "", nil); r.StatusCode != http.StatusOK {
 		t.Fatalf("after a slow client: healthz %d", r.StatusCode)

@@ -174,8 +174,6 @@ func principal(r *http.Request) *guard.Principal {
 	return p
 }
 
-var errNotFound = jot.Errorf(jot.ENOTFOUND, "not found")
-
 // RequestIDHandler wraps h so that every record logged with the context of
 // a request carries that request's id: a line logged deep in a service can
 // then be joined to the access log line of the request that caused it.
