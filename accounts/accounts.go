@@ -67,6 +67,8 @@ type Service struct {
 
 	syncMu sync.Mutex
 	cursor int64
+
+	signups keyLock
 }
 
 // Client describes where a request comes from, recorded on the session.
@@ -328,12 +330,24 @@ func validateNewUser(email, pw, name string, role jot.Role) (string, string, err
 
 // Signup registers a user and starts a session.
 func (s *Service) Signup(ctx context.Context, email, pw, name string, c Client) (*TokenResponse, error) {
-	if _, _, err := validateNewUser(email, pw, name, jot.RoleUser); err != nil {
+	u, err := s.register(ctx, email, pw, name)
+	if err != nil {
 		return nil, err
 	}
+	s.opts.Events(EventSignup)
+	return s.StartSession(ctx, u, c)
+}
+
+// register validates, hashes and stores a new user account.
+func (s *Service) register(ctx context.Context, email, pw, name string) (*jot.User, error) {
+	email, _, err := validateNewUser(email, pw, name, jot.RoleUser)
+	if err != nil {
+		return nil, err
+	}
+	defer s.signups.lock(email)()
 	// A cheap look-up first spares a hash for an email that is taken; the
-	// unique index still decides races.
-	if _, err := s.store.UserByEmail(ctx, jot.NormalizeEmail(email)); err == nil {
+	// unique index still decides races with other instances.
+	if _, err := s.store.UserByEmail(ctx, email); err == nil {
 		return nil, jot.Errorf(jot.ECONFLICT, "email already registered")
 	} else if jot.ErrorCode(err) != jot.ENOTFOUND {
 		return nil, err
@@ -350,8 +364,7 @@ func (s *Service) Signup(ctx context.Context, email, pw, name string, c Client) 
 		}
 		return nil, err
 	}
-	s.opts.Events(EventSignup)
-	return s.StartSession(ctx, u, c)
+	return u, nil
 }
 
 // busy turns a hashing pool that could not take the work in time into
