@@ -11,6 +11,7 @@ import (
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/config"
+	"github.com/jotauth/jot/postgres"
 	"github.com/jotauth/jot/sqlite"
 )
 
@@ -36,8 +37,10 @@ func openStore(ctx context.Context, url string) (jot.Store, error) {
 	switch {
 	case strings.HasPrefix(url, "sqlite://"):
 		st, err = sqlite.OpenURL(ctx, url)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		st, err = postgres.Open(ctx, url)
 	default:
-		return nil, fmt.Errorf("JOT_DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite://PATH")
+		return nil, fmt.Errorf("JOT_DATABASE_URL: unsupported database URL; use sqlite://PATH or postgres://HOST/DATABASE")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

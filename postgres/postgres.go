@@ -1,0 +1,220 @@
+// Package postgres implements jot.Store on PostgreSQL (pgx), for running
+// several jot instances against one database behind a load balancer.
+//
+// Open takes a postgres:// or postgresql:// URL. Besides the libpq
+// settings, the URL may carry pgxpool's pool_* settings (pool_max_conns
+// defaults to 10 here) and any run-time parameter of the server, which
+// applies to every connection: ?search_path=jot keeps the tables in the
+// schema jot, which must exist.
+//
+// Concurrency rests on locks taken in READ COMMITTED transactions,
+// always in the same order so that they cannot deadlock: the active admins
+// (by id), then the user, then their sessions, then the revocations table.
+//   - A refresh-token rotation locks its session row (SELECT ... FOR
+//     UPDATE), so concurrent rotations of one session take turns and each
+//     reads what the one before it committed.
+//   - Whatever may take away an active admin (a demotion, a disabling, a
+//     deletion) first locks every active admin row, so two admins cannot
+//     demote each other at once.
+//   - Ending sessions updates them with RETURNING, which reads the latest
+//     committed AccessExp, so a revocation never lags behind a rotation
+//     that committed just before.
+//   - Inserts into revocations are serialized; see endSessions for why the
+//     cursor needs that.
+//
+// Every transaction that records revocations also sends NOTIFY
+// jot_revocations, delivered when it commits; ListenRevocations lets other
+// instances act on it at once. LISTEN needs a session of its own, so it does
+// not work through a transaction-pooling proxy (PgBouncer in transaction
+// mode); the server's polling still does.
+//
+// Times are timestamptz, kept to the microsecond (finer digits are
+// truncated), and come back in UTC; the zero time is stored as NULL where
+// a column may lack a value.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jotauth/jot"
+)
+
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns:
+// pgxpool's default (the number of CPUs, at least 4) is small for a server
+// whose transactions wait on row locks.
+const defaultMaxConns = 10
+
+// DB is a jot.Store on a PostgreSQL database. It is safe for concurrent use.
+type DB struct {
+	pool *pgxpool.Pool
+	// closed ends the revocation listeners when the DB closes.
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+var _ jot.Store = (*DB)(nil)
+
+// Open connects to the database the URL names (postgres://... or
+// postgresql://...) and checks that it answers. It does not migrate: call
+// Migrate.
+func Open(ctx context.Context, dbURL string) (*DB, error) {
+	if !hasScheme(dbURL, "postgres") && !hasScheme(dbURL, "postgresql") {
+		// Never quote the URL: it may hold a password.
+		return nil, errors.New("postgres: database URL must start with postgres:// or postgresql://")
+	}
+	// pgx redacts the password in its parse errors.
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if u, err := url.Parse(dbURL); err == nil && !u.Query().Has("pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		// pgx returns timestamptz values in the process's local zone; the
+		// store's contract is UTC, whatever the zone of the host.
+		conn.TypeMap().RegisterType(&pgtype.Type{
+			Name:  "timestamptz",
+			OID:   pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+		})
+		return nil
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	// The pool connects lazily; a bad host or password should stop the
+	// program at start, not at its first request.
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	return &DB{pool: pool, closed: make(chan struct{})}, nil
+}
+
+// hasScheme reports whether s starts with scheme:// in any case.
+func hasScheme(s, scheme string) bool {
+	p := scheme + "://"
+	return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
+}
+
+// Close closes the connections and ends the revocation listeners. Calling
+// it again does nothing.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		close(db.closed)
+		db.pool.Close()
+	})
+	return nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// tx runs fn in a READ COMMITTED transaction and commits when fn returns
+// nil. The isolation is the default on purpose: the methods take the row
+// locks they need, and READ COMMITTED lets each statement after a lock see
+// what the previous holder committed.
+func (db *DB) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	// Rollback after a commit is a no-op; with ctx canceled it closes the
+	// connection, which the pool then replaces.
+	defer tx.Rollback(ctx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// querier is what the read helpers need, so they run on the pool or in a
+// transaction alike.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// scanner is a pgx.Row or pgx.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// SQLSTATE codes the store maps to jot error codes.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
+
+// pgError returns the server's error inside err, or nil.
+func pgError(err error) *pgconn.PgError {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// isUnique reports whether err is a violated unique constraint, and which.
+func isUnique(err error) (constraint string, ok bool) {
+	if e := pgError(err); e != nil && e.Code == uniqueViolation {
+		return e.ConstraintName, true
+	}
+	return "", false
+}
+
+// isForeignKey reports whether err is a violated foreign key constraint.
+func isForeignKey(err error) bool {
+	e := pgError(err)
+	return e != nil && e.Code == foreignKeyViolation
+}
+
+// notFound returns an ENOTFOUND error for a missing thing.
+func notFound(what string) error {
+	return &jot.Error{Code: jot.ENOTFOUND, Message: what + " not found"}
+}
+
+// nullTime encodes t for a nullable column: the zero time as NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// fromNull decodes a nullable time column; NULL is the zero time.
+func fromNull(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// limit turns a page size into a LIMIT: NULL, no limit, when it is not
+// positive.
+func limit(p jot.Page) any {
+	if p.Limit <= 0 {
+		return nil
+	}
+	return p.Limit
+}

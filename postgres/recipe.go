@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jotauth/jot"
+)
+
+const recipeColumns = `id, owner_id, title, ingredients, instructions, created_at, updated_at`
+
+func scanRecipe(s scanner) (*jot.Recipe, error) {
+	var r jot.Recipe
+	if err := s.Scan(&r.ID, &r.OwnerID, &r.Title, &r.Ingredients, &r.Instructions, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		return nil, err
+	}
+	// An empty list reads as [] rather than null in JSON.
+	if r.Ingredients == nil {
+		r.Ingredients = []string{}
+	}
+	return &r, nil
+}
+
+// ingredients returns a recipe's ingredients for the NOT NULL text[]
+// column: pgx sends a nil slice as NULL.
+func ingredients(r *jot.Recipe) []string {
+	if r.Ingredients == nil {
+		return []string{}
+	}
+	return r.Ingredients
+}
+
+// CreateRecipe inserts r; an owner that does not exist is ENOTFOUND.
+func (db *DB) CreateRecipe(ctx context.Context, r *jot.Recipe) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO recipes (`+recipeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		r.ID, r.OwnerID, r.Title, ingredients(r), r.Instructions, r.CreatedAt, r.UpdatedAt)
+	if isForeignKey(err) {
+		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
+	} else if _, dup := isUnique(err); dup {
+		return &jot.Error{Code: jot.ECONFLICT, Message: "recipe already exists", Err: err}
+	} else if err != nil {
+		return fmt.Errorf("create recipe: %w", err)
+	}
+	return nil
+}
+
+// RecipeByID returns the recipe, or ENOTFOUND.
+func (db *DB) RecipeByID(ctx context.Context, id string) (*jot.Recipe, error) {
+	r, err := scanRecipe(db.pool.QueryRow(ctx, `SELECT `+recipeColumns+` FROM recipes WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("recipe")
+	} else if err != nil {
+		return nil, fmt.Errorf("recipe by id: %w", err)
+	}
+	return r, nil
+}
+
+// UpdateRecipe writes Title, Ingredients, Instructions and UpdatedAt of r;
+// an unknown recipe is ENOTFOUND.
+func (db *DB) UpdateRecipe(ctx context.Context, r *jot.Recipe) error {
+	tag, err := db.pool.Exec(ctx,
+		`UPDATE recipes SET title = $1, ingredients = $2, instructions = $3, updated_at = $4 WHERE id = $5`,
+		r.Title, ingredients(r), r.Instructions, r.UpdatedAt, r.ID)
+	return affectedOne(tag.RowsAffected(), err, "recipe")
+}
+
+// DeleteRecipe deletes the recipe; an unknown recipe is ENOTFOUND.
+func (db *DB) DeleteRecipe(ctx context.Context, id string) error {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM recipes WHERE id = $1`, id)
+	return affectedOne(tag.RowsAffected(), err, "recipe")
+}
+
+// ListRecipes lists all recipes ordered by id; a Limit of 0 or less means all.
+func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+recipeColumns+` FROM recipes
+		WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
+	if err != nil {
+		return nil, fmt.Errorf("list recipes: %w", err)
+	}
+	recipes, err := collect(rows, scanRecipe)
+	if err != nil {
+		return nil, fmt.Errorf("list recipes: %w", err)
+	}
+	return recipes, nil
+}

@@ -1,0 +1,349 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jotauth/jot"
+)
+
+// revocationChannel is the NOTIFY channel of every transaction that records
+// revocations. Channels are per database, so instances on other schemas of
+// the same database hear it too: a spurious sync, nothing worse.
+const revocationChannel = "jot_revocations"
+
+const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, access_exp, ended_at`
+
+func scanSession(s scanner) (*jot.Session, error) {
+	var ss jot.Session
+	var lastUsed, accessExp, ended pgtype.Timestamptz
+	if err := s.Scan(&ss.ID, &ss.UserID, &ss.CreatedAt, &lastUsed, &ss.ExpiresAt, &ss.UserAgent, &ss.IP, &accessExp, &ended); err != nil {
+		return nil, err
+	}
+	ss.LastUsedAt = fromNull(lastUsed)
+	ss.AccessExp = fromNull(accessExp)
+	ss.EndedAt = fromNull(ended)
+	return &ss, nil
+}
+
+// sessionBy runs a query for one session; no row is ENOTFOUND.
+func sessionBy(ctx context.Context, q querier, what, sql string, args ...any) (*jot.Session, error) {
+	s, err := scanSession(q.QueryRow(ctx, sql, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("session")
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return s, nil
+}
+
+// endSessions ends the sessions that match cond and are not ended and whose
+// refresh or access tokens may still work at now, records a revocation for
+// each and notifies revocationChannel; it returns how many it ended. In
+// cond, $1 is now and args are $2 onwards.
+//
+// The UPDATE comes first and its RETURNING supplies the revocations: it
+// locks the rows and reads their latest committed version, so a rotation
+// that committed meanwhile cannot leave the revocation with a stale exp, and
+// a session ended meanwhile is skipped rather than revoked twice.
+//
+// Why the table lock: seq values come from a sequence, handed out when rows
+// are inserted, not when they commit. Were inserts free to interleave, a
+// transaction holding seq 5 could commit after one holding seq 6, and a
+// reader in between would take 6 as its cursor and never see 5: a logout
+// lost for every instance. SHARE ROW EXCLUSIVE conflicts with itself (and
+// with plain inserts), so inserters take turns from the insert until their
+// commit, while readers (ACCESS SHARE) never wait. PostgreSQL makes a
+// commit visible before it releases the transaction's locks, so whoever
+// inserts next draws a greater seq after the previous rows are visible:
+// seq order is visibility order, and max(seq) in any snapshot is a safe
+// cursor. The cost is that transactions that end sessions serialize
+// during their last statements, which is cheap next to how rarely
+// sessions end. Every transaction takes the lock last, after its row
+// locks, and waits for nothing once it holds it: it cannot close a
+// deadlock cycle.
+func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) (int, error) {
+	rows, err := tx.Query(ctx, `UPDATE sessions SET ended_at = $1
+		WHERE ended_at IS NULL AND (expires_at > $1 OR access_exp > $1) AND (`+cond+`)
+		RETURNING id, created_at, COALESCE(access_exp, $1)`, append([]any{now}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions: %w", err)
+	}
+	type ended struct {
+		id      string
+		created time.Time
+		exp     time.Time
+	}
+	list, err := collect(rows, func(s scanner) (ended, error) {
+		var e ended
+		err := s.Scan(&e.id, &e.created, &e.exp)
+		return e, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("end sessions: %w", err)
+	}
+	if len(list) == 0 {
+		return 0, nil
+	}
+	// Oldest session first, as the SQLite store records them.
+	slices.SortFunc(list, func(a, b ended) int {
+		return cmp.Or(a.created.Compare(b.created), cmp.Compare(a.id, b.id))
+	})
+	ids := make([]string, len(list))
+	exps := make([]time.Time, len(list))
+	for i, e := range list {
+		ids[i], exps[i] = e.id, e.exp
+	}
+
+	// One round trip while the lock is held, then the commit.
+	b := &pgx.Batch{}
+	b.Queue(`LOCK TABLE revocations IN SHARE ROW EXCLUSIVE MODE`)
+	b.Queue(`INSERT INTO revocations (session_id, exp, ended_at)
+		SELECT id, exp, $3 FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS r (id, exp, n)
+		ORDER BY n`, ids, exps, now)
+	// Delivered when the transaction commits, and only then.
+	b.Queue(`SELECT pg_notify($1, '')`, revocationChannel)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, fmt.Errorf("record revocations: %w", err)
+	}
+	return len(list), nil
+}
+
+// CreateSession inserts s with its first refresh token's hash. A user that
+// does not exist is ENOTFOUND.
+func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			s.ID, s.UserID, s.CreatedAt, nullTime(s.LastUsedAt), s.ExpiresAt,
+			s.UserAgent, s.IP, nullTime(s.AccessExp), nullTime(s.EndedAt))
+		if _, dup := isUnique(err); dup {
+			return &jot.Error{Code: jot.ECONFLICT, Message: "session already exists", Err: err}
+		} else if isForeignKey(err) {
+			return &jot.Error{Code: jot.ENOTFOUND, Message: "user not found", Err: err}
+		} else if err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)`,
+			refreshHash, s.ID, s.CreatedAt)
+		if _, dup := isUnique(err); dup {
+			return &jot.Error{Code: jot.ECONFLICT, Message: "refresh token already exists", Err: err}
+		} else if err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		return nil
+	})
+}
+
+// SessionByID returns the session, live or not, or ENOTFOUND.
+func (db *DB) SessionByID(ctx context.Context, id string) (*jot.Session, error) {
+	return sessionBy(ctx, db.pool, "session by id", `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id)
+}
+
+// ListSessions lists the user's live sessions at now, newest first.
+func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*jot.Session, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2
+		ORDER BY created_at DESC, id DESC`, userID, now)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	sessions, err := collect(rows, scanSession)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return sessions, nil
+}
+
+// RotateRefresh consumes a refresh token; see jot.SessionStore. The
+// session's row is locked first, so concurrent calls with tokens of one
+// session take turns, and each sees what the one before it committed.
+func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.RotateResult, error) {
+	var res *jot.RotateResult
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		var r error
+		res, r = rotate(ctx, tx, req)
+		return r
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return res, nil
+}
+
+func rotate(ctx context.Context, tx pgx.Tx, req jot.RotateRequest) (*jot.RotateResult, error) {
+	invalid := &jot.RotateResult{Outcome: jot.RotateInvalid}
+	var sessionID string
+	err := tx.QueryRow(ctx, `SELECT session_id FROM refresh_tokens WHERE hash = $1`, req.Hash).Scan(&sessionID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return invalid, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("find token: %w", err)
+	}
+	// After a wait for the lock, FOR UPDATE returns the row as the previous
+	// holder left it: ended, rotated or deleted.
+	s, err := sessionBy(ctx, tx, "lock session", `SELECT `+sessionColumns+` FROM sessions WHERE id = $1 FOR UPDATE`, sessionID)
+	if jot.ErrorCode(err) == jot.ENOTFOUND {
+		return invalid, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if !s.Live(req.Now) {
+		return invalid, nil
+	}
+	// Read only now, under the lock: a rotation that held it before may
+	// have used the token.
+	var usedAt pgtype.Timestamptz
+	err = tx.QueryRow(ctx, `SELECT used_at FROM refresh_tokens WHERE hash = $1`, req.Hash).Scan(&usedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return invalid, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("find token: %w", err)
+	}
+	u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1`, s.UserID)
+	if jot.ErrorCode(err) == jot.ENOTFOUND {
+		return invalid, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return invalid, nil
+	}
+
+	if !usedAt.Valid {
+		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2`, req.Now, req.Hash); err != nil {
+			return nil, fmt.Errorf("mark token used: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)`,
+			req.SuccessorHash, s.ID, req.Now); err != nil {
+			return nil, fmt.Errorf("insert successor token: %w", err)
+		}
+		// GREATEST ignores NULL: a session without an access exp takes the
+		// request's.
+		s, err := sessionBy(ctx, tx, "update session", `UPDATE sessions
+			SET expires_at = $1, last_used_at = $2, access_exp = GREATEST(access_exp, $3), user_agent = $4, ip = $5
+			WHERE id = $6 RETURNING `+sessionColumns,
+			req.ExpiresAt, req.Now, nullTime(req.AccessExp), req.UserAgent, req.IP, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &jot.RotateResult{Outcome: jot.RotateOK, Session: s, User: u}, nil
+	}
+
+	// Two tabs refreshing at once present the same token; the later one gets
+	// the successor the earlier one got. A Now before used_at is such a race
+	// too: the callers read their clocks before taking turns here.
+	if req.Grace > 0 && req.Now.Sub(usedAt.Time) < req.Grace {
+		var live bool
+		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refresh_tokens
+			WHERE hash = $1 AND session_id = $2 AND used_at IS NULL)`, req.SuccessorHash, s.ID).Scan(&live)
+		if err != nil {
+			return nil, fmt.Errorf("find successor token: %w", err)
+		}
+		if live {
+			s, err := sessionBy(ctx, tx, "update session", `UPDATE sessions
+				SET last_used_at = $1, access_exp = GREATEST(access_exp, $2)
+				WHERE id = $3 RETURNING `+sessionColumns,
+				req.Now, nullTime(req.AccessExp), s.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &jot.RotateResult{Outcome: jot.RotateGrace, Session: s, User: u}, nil
+		}
+	}
+
+	if _, err := endSessions(ctx, tx, req.Now, `id = $2`, s.ID); err != nil {
+		return nil, err
+	}
+	s, err = sessionBy(ctx, tx, "session by id", `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &jot.RotateResult{Outcome: jot.RotateReused, Session: s}, nil
+}
+
+// ExtendAccess moves the session's AccessExp to exp if that is later; an
+// unknown session is ENOTFOUND. One statement: the row lock of the UPDATE
+// orders it with a concurrent rotation, and neither lowers the other's exp.
+func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET access_exp = GREATEST(access_exp, $1) WHERE id = $2`,
+		nullTime(exp), sessionID)
+	return affectedOne(tag.RowsAffected(), err, "session")
+}
+
+// EndSession ends a live session and records its revocation; an ended,
+// expired or unknown session is ENOTFOUND.
+func (db *DB) EndSession(ctx context.Context, id string, now time.Time) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		n, err := endSessions(ctx, tx, now, `id = $2`, id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("session")
+		}
+		return nil
+	})
+}
+
+// EndUserSessions ends every live session of the user but except (may be
+// empty) and records their revocations.
+func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now time.Time) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		_, err := endSessions(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
+		return err
+	})
+}
+
+// Revocations lists the revocations after the cursor whose Exp is after
+// notBefore, and the greatest Seq visible. One statement reads both in one
+// snapshot, and endSessions makes seq values visible in increasing order,
+// so a revocation that commits later always has a greater Seq than the
+// cursor returned now.
+func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time) ([]jot.Revocation, int64, error) {
+	// The LEFT JOIN yields one row, of NULLs but the cursor, when nothing
+	// matches.
+	rows, err := db.pool.Query(ctx, `SELECT c.cursor, r.seq, r.session_id, r.exp, r.ended_at
+		FROM (SELECT COALESCE(max(seq), 0) AS cursor FROM revocations) c
+		LEFT JOIN revocations r ON r.seq > $1 AND r.seq <= c.cursor AND r.exp > $2
+		ORDER BY r.seq`, after, notBefore)
+	if err != nil {
+		return nil, 0, fmt.Errorf("revocations: %w", err)
+	}
+	defer rows.Close()
+	revs := []jot.Revocation{}
+	var cursor int64
+	for rows.Next() {
+		var seq pgtype.Int8
+		var sessionID pgtype.Text
+		var exp, ended pgtype.Timestamptz
+		if err := rows.Scan(&cursor, &seq, &sessionID, &exp, &ended); err != nil {
+			return nil, 0, fmt.Errorf("revocations: %w", err)
+		}
+		if !seq.Valid {
+			continue
+		}
+		revs = append(revs, jot.Revocation{Seq: seq.Int64, SessionID: sessionID.String, Exp: fromNull(exp), EndedAt: fromNull(ended)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("revocations: %w", err)
+	}
+	return revs, cursor, nil
+}
+
+// affectedOne turns the outcome of an UPDATE or DELETE of one row by id
+// into ENOTFOUND when there was no such row.
+func affectedOne(n int64, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("write %s: %w", what, err)
+	}
+	if n == 0 {
+		return notFound(what)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jotauth/jot"
+)
+
+const taskColumns = `id, owner_id, title, done, created_at, updated_at`
+
+func scanTask(s scanner) (*jot.Task, error) {
+	var t jot.Task
+	if err := s.Scan(&t.ID, &t.OwnerID, &t.Title, &t.Done, &t.CreatedAt, &t.UpdatedAt); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// CreateTask inserts t; an owner that does not exist is ENOTFOUND.
+func (db *DB) CreateTask(ctx context.Context, t *jot.Task) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		t.ID, t.OwnerID, t.Title, t.Done, t.CreatedAt, t.UpdatedAt)
+	if isForeignKey(err) {
+		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
+	} else if _, dup := isUnique(err); dup {
+		return &jot.Error{Code: jot.ECONFLICT, Message: "task already exists", Err: err}
+	} else if err != nil {
+		return fmt.Errorf("create task: %w", err)
+	}
+	return nil
+}
+
+// TaskByID returns the task, or ENOTFOUND.
+func (db *DB) TaskByID(ctx context.Context, id string) (*jot.Task, error) {
+	t, err := scanTask(db.pool.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("task")
+	} else if err != nil {
+		return nil, fmt.Errorf("task by id: %w", err)
+	}
+	return t, nil
+}
+
+// UpdateTask writes Title, Done and UpdatedAt of t; an unknown task is ENOTFOUND.
+func (db *DB) UpdateTask(ctx context.Context, t *jot.Task) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE tasks SET title = $1, done = $2, updated_at = $3 WHERE id = $4`,
+		t.Title, t.Done, t.UpdatedAt, t.ID)
+	return affectedOne(tag.RowsAffected(), err, "task")
+}
+
+// DeleteTask deletes the task; an unknown task is ENOTFOUND.
+func (db *DB) DeleteTask(ctx context.Context, id string) error {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM tasks WHERE id = $1`, id)
+	return affectedOne(tag.RowsAffected(), err, "task")
+}
+
+// ListTasks lists tasks ordered by id, only ownerID's unless it is empty; a
+// Limit of 0 or less means all.
+func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot.Task, error) {
+	// Two statements rather than one with an OR, so each can use its index.
+	var rows pgx.Rows
+	var err error
+	if ownerID == "" {
+		rows, err = db.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks
+			WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
+	} else {
+		rows, err = db.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks
+			WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ownerID, p.After, limit(p))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	tasks, err := collect(rows, scanTask)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return tasks, nil
+}

@@ -1,0 +1,240 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jotauth/jot"
+)
+
+const userColumns = `id, email, name, role, disabled, password_hash, created_at, updated_at`
+
+func scanUser(s scanner) (*jot.User, error) {
+	var u jot.User
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// userBy runs a query for one user; no row is ENOTFOUND.
+func userBy(ctx context.Context, q querier, what, sql string, args ...any) (*jot.User, error) {
+	u, err := scanUser(q.QueryRow(ctx, sql, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("user")
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return u, nil
+}
+
+func insertUser(ctx context.Context, q pgx.Tx, u *jot.User) error {
+	_, err := q.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+	if constraint, ok := isUnique(err); ok {
+		if constraint == "users_pkey" {
+			return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("user id %s already exists", u.ID), Err: err}
+		}
+		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("email %s is already registered", u.Email), Err: err}
+	} else if err != nil {
+		return fmt.Errorf("insert user: %w", err)
+	}
+	return nil
+}
+
+// CreateUser inserts u; an email registered in any case is ECONFLICT.
+func (db *DB) CreateUser(ctx context.Context, u *jot.User) error {
+	return db.tx(ctx, func(tx pgx.Tx) error { return insertUser(ctx, tx, u) })
+}
+
+// CreateUsers inserts all of users or none; the first duplicate email,
+// registered before or earlier in users, is ECONFLICT naming it.
+func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		for _, u := range users {
+			if err := insertUser(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UserByID returns the user with the id, or ENOTFOUND.
+func (db *DB) UserByID(ctx context.Context, id string) (*jot.User, error) {
+	return userBy(ctx, db.pool, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+}
+
+// UserByEmail returns the user with the email, in any case, or ENOTFOUND.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*jot.User, error) {
+	// The same expression as the unique index users_email, so it is used.
+	return userBy(ctx, db.pool, "user by email", `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email)
+}
+
+// activeAdmin reports whether the user counts toward the last-admin rule.
+func activeAdmin(u *jot.User) bool {
+	return u.Role == jot.RoleAdmin && !u.Disabled
+}
+
+// mayRemoveAdmin reports whether upd could make an active admin stop being
+// one; only such updates need the admin rows locked.
+func mayRemoveAdmin(upd jot.UserUpdate) bool {
+	return upd.Role != nil && *upd.Role != jot.RoleAdmin || upd.Disabled != nil && *upd.Disabled
+}
+
+// lockActiveAdmins locks the rows of every active admin, in id order, and
+// returns their ids. Until the transaction ends nobody else can demote,
+// disable or delete them, so a count taken from the list stays true; and
+// since every such transaction takes the same locks first, in the same
+// order, two of them take turns instead of both passing the last-admin
+// check or deadlocking. A row changed by a transaction that committed
+// while this one waited is checked again (READ COMMITTED), so a demoted
+// admin drops out of the list.
+func lockActiveAdmins(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled
+		ORDER BY id FOR NO KEY UPDATE`)
+	if err != nil {
+		return nil, fmt.Errorf("lock admins: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("lock admins: %w", err)
+	}
+	return ids, nil
+}
+
+// checkOtherAdmin returns ECONFLICT unless admins, from lockActiveAdmins,
+// holds an active admin other than id.
+func checkOtherAdmin(admins []string, id string) error {
+	if slices.ContainsFunc(admins, func(a string) bool { return a != id }) {
+		return nil
+	}
+	return jot.Errorf(jot.ECONFLICT, "the last active admin cannot be disabled, demoted or deleted")
+}
+
+// UpdateUser applies upd and returns the user as stored; see jot.UserStore.
+func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+	if upd.Role != nil && !upd.Role.Valid() {
+		return nil, jot.Errorf(jot.EINVALID, "unknown role %q", *upd.Role)
+	}
+	var out *jot.User
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		var admins []string
+		if mayRemoveAdmin(upd) {
+			var err error
+			if admins, err = lockActiveAdmins(ctx, tx); err != nil {
+				return err
+			}
+		}
+		// NO KEY UPDATE: the key stays, so logins creating sessions (whose
+		// foreign key check takes KEY SHARE) need not wait.
+		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		wasAdmin := activeAdmin(u)
+		if upd.Name != nil {
+			u.Name = *upd.Name
+		}
+		if upd.Role != nil {
+			u.Role = *upd.Role
+		}
+		if upd.Disabled != nil {
+			u.Disabled = *upd.Disabled
+		}
+		if upd.PasswordHash != nil {
+			u.PasswordHash = *upd.PasswordHash
+		}
+		if wasAdmin && !activeAdmin(u) {
+			if err := checkOtherAdmin(admins, id); err != nil {
+				return err
+			}
+		}
+		out, err = userBy(ctx, tx, "update user", `UPDATE users
+			SET name = $1, role = $2, disabled = $3, password_hash = $4, updated_at = $5
+			WHERE id = $6 RETURNING `+userColumns,
+			u.Name, string(u.Role), u.Disabled, u.PasswordHash, now, id)
+		if err != nil {
+			return err
+		}
+		if upd.EndSessions {
+			if _, err := endSessions(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteUser removes the user with their sessions (revoked first), tasks and
+// recipes; see jot.UserStore.
+func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		// Whether the user is an admin is known only under the lock, so the
+		// admins are locked first, always: deleting is rare.
+		admins, err := lockActiveAdmins(ctx, tx)
+		if err != nil {
+			return err
+		}
+		// FOR UPDATE, unlike NO KEY UPDATE, waits for a login inserting a
+		// session of this user, and makes a later one fail its foreign key
+		// check: every session the user has is seen, and revoked, below.
+		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		if activeAdmin(u) {
+			if err := checkOtherAdmin(admins, id); err != nil {
+				return err
+			}
+		}
+		if _, err := endSessions(ctx, tx, now, `user_id = $2`, id); err != nil {
+			return err
+		}
+		// Sessions, refresh tokens, tasks and recipes go by ON DELETE CASCADE.
+		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		return nil
+	})
+}
+
+// ListUsers lists users ordered by id; a Limit of 0 or less means all.
+func (db *DB) ListUsers(ctx context.Context, p jot.Page) ([]*jot.User, error) {
+	rows, err := db.pool.Query(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	users, err := collect(rows, scanUser)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}
+
+// collect scans every row with scan into a list that is empty, not nil,
+// when there are none, and closes rows.
+func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	list := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
