@@ -85,9 +85,23 @@ func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *
 	return ring, nil
 }
 
+// revocationListener is a store that announces ended sessions (PostgreSQL
+// with LISTEN/NOTIFY).
+type revocationListener interface {
+	ListenRevocations(ctx context.Context, fn func())
+}
+
 // Run does the background work until ctx ends: it picks up key rotations
 // and sessions ended by other instances or the CLI within a second or two.
 func (a *App) Run(ctx context.Context) {
 	go a.Keyring.Run(ctx, 2*time.Second)
+	if l, ok := a.opts.Store.(revocationListener); ok {
+		// Other instances' logouts arrive at once, not at the next poll.
+		go l.ListenRevocations(ctx, func() {
+			if err := a.Accounts.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("revocation sync failed", "err", err)
+			}
+		})
+	}
 	a.Accounts.RunSync(ctx, time.Second)
 }
