@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/api"
 	"github.com/jotauth/jot/config"
+	"github.com/jotauth/jot/postgres"
 	"github.com/jotauth/jot/sqlite"
 )
 
@@ -45,7 +47,13 @@ func newEnvAt(t *testing.T, dsn string, edit func(*config.Config)) *env {
 		t.Fatalf("config: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.OpenURL(ctx, dsn)
+	var st jot.Store
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") {
+		st, err = postgres.Open(ctx, dsn)
+	} else {
+		st, err = sqlite.OpenURL(ctx, dsn)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
