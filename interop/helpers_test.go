@@ -1,0 +1,201 @@
+package interop_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/config"
+	"github.com/jotauth/jot/sqlite"
+)
+
+// testSecret is the HS256 secret of the servers that use one.
+const testSecret = "interop-test-secret-of-at-least-32-bytes"
+
+// jotServer is a real jot server over a temporary SQLite database.
+type jotServer struct {
+	t     *testing.T
+	URL   string
+	App   *api.App
+	Store jot.Store
+	Cfg   config.Config
+}
+
+// startJot starts a server signing with alg; edit may change the
+// configuration first.
+func startJot(t *testing.T, alg string, edit func(*config.Config)) *jotServer {
+	t.Helper()
+	cfg := config.Default()
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "jot.db")
+	cfg.DatabaseURL = dsn
+	cfg.BcryptCost = 10
+	cfg.JWTAlg = alg
+	if alg == "HS256" {
+		cfg.JWTSecret = []byte(testSecret)
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := sqlite.OpenURL(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	app, err := api.Build(ctx, &cfg, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Run(ctx)
+	srv := httptest.NewServer(app)
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		st.Close()
+	})
+	return &jotServer{t: t, URL: srv.URL, App: app, Store: st, Cfg: cfg}
+}
+
+// tokenResponse is jot's token response (API.md §2).
+type tokenResponse struct {
+	Access  string `json:"access_token"`
+	Type    string `json:"token_type"`
+	Expires int    `json:"expires_in"`
+	Refresh string `json:"refresh_token"`
+	User    struct {
+		ID    string `json:"id"`
+		Email string `json:"email"`
+	} `json:"user"`
+}
+
+// call sends a JSON request (body may be nil) and returns the status and
+// the response body.
+func (s *jotServer) call(method, path, bearer string, body any) (int, []byte) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return res.StatusCode, b
+}
+
+// signup registers a user and returns the token response.
+func (s *jotServer) signup(email, password string) tokenResponse {
+	s.t.Helper()
+	return s.tokens(s.call("POST", "/v1/auth/signup", "", map[string]string{"email": email, "password": password, "name": "Interop"}))
+}
+
+// login logs a user in and returns the token response.
+func (s *jotServer) login(email, password string) tokenResponse {
+	s.t.Helper()
+	return s.tokens(s.call("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password}))
+}
+
+// refresh uses a refresh token and returns the new token response.
+func (s *jotServer) refresh(rt string) tokenResponse {
+	s.t.Helper()
+	return s.tokens(s.call("POST", "/v1/auth/token", "", map[string]string{"grant_type": "refresh_token", "refresh_token": rt}))
+}
+
+func (s *jotServer) tokens(status int, body []byte) tokenResponse {
+	s.t.Helper()
+	if status != http.StatusOK && status != http.StatusCreated {
+		s.t.Fatalf("status %d: %s", status, body)
+	}
+	var tr tokenResponse
+	if err := json.Unmarshal(body, &tr); err != nil {
+		s.t.Fatal(err)
+	}
+	if tr.Access == "" || tr.User.ID == "" {
+		s.t.Fatalf("no token or user in %s", body)
+	}
+	return tr
+}
+
+// header decodes a token's JOSE header.
+func header(t *testing.T, raw string) map[string]any {
+	t.Helper()
+	return segment(t, raw, 0)
+}
+
+// claims decodes a token's payload without verifying it.
+func claims(t *testing.T, raw string) map[string]any {
+	t.Helper()
+	return segment(t, raw, 1)
+}
+
+func segment(t *testing.T, raw string, i int) map[string]any {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWS: %q", raw)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// forgeRole returns raw with its role claim changed to admin and the
+// original signature kept: what an attacker who edits a token gets.
+func forgeRole(t *testing.T, raw string) string {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	c := claims(t, raw)
+	c["role"] = "admin"
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
+}
+
+// forgeNone returns raw's claims under an unsigned `alg: none` header.
+func forgeNone(t *testing.T, raw string) string {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+	return h + "." + parts[1] + "."
+}
