@@ -190,8 +190,9 @@ func newRefreshToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// validateEmail checks an email's shape; the value is already normalized.
-func validateEmail(email string) string {
+// ValidateEmail checks an email's shape and returns what is wrong with it,
+// or "" when nothing is. The value must already be normalized.
+func ValidateEmail(email string) string {
 	if email == "" {
 		return "is required"
 	}
@@ -209,8 +210,9 @@ func validateEmail(email string) string {
 	return ""
 }
 
-// validateName checks a display name.
-func validateName(name string) string {
+// ValidateName checks a display name and returns what is wrong with it, or
+// "" when nothing is.
+func ValidateName(name string) string {
 	if !utf8.ValidString(name) {
 		return "must be valid UTF-8"
 	}
@@ -303,7 +305,7 @@ func validateNewUser(email, pw, name string, role jot.Role) (string, string, err
 	email = jot.NormalizeEmail(email)
 	name = strings.TrimSpace(name)
 	fields := map[string]string{}
-	if msg := validateEmail(email); msg != "" {
+	if msg := ValidateEmail(email); msg != "" {
 		fields["email"] = msg
 	}
 	if err := password.Validate(pw); err != nil {
@@ -316,7 +318,7 @@ func validateNewUser(email, pw, name string, role jot.Role) (string, string, err
 			fields["password"] = err.Error()
 		}
 	}
-	if msg := validateName(name); msg != "" {
+	if msg := ValidateName(name); msg != "" {
 		fields["name"] = msg
 	}
 	if !role.Valid() {
@@ -414,7 +416,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User
 		return nil, ErrBadCredentials
 	}
 	if s.hasher.NeedsRehash(u.PasswordHash) {
-		s.rehash(hctx, u, pw)
+		s.rehash(ctx, u, pw)
 	}
 	s.opts.Events(EventLoginOK)
 	return u, nil
@@ -423,7 +425,10 @@ func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User
 // rehash upgrades a hash made with weaker parameters; a failure only means
 // the upgrade waits for the next login.
 func (s *Service) rehash(ctx context.Context, u *jot.User, pw string) {
-	hash, err := s.hasher.Hash(ctx, pw)
+	// A wait of its own: the check before it may have used up the first.
+	hctx, cancel := s.hashing(ctx)
+	defer cancel()
+	hash, err := s.hasher.Hash(hctx, pw)
 	if err != nil {
 		s.opts.Logger.Warn("password rehash failed", "user_id", u.ID, "err", err)
 		return
@@ -555,7 +560,7 @@ func (s *Service) User(ctx context.Context, id string) (*jot.User, error) {
 // Rename changes the caller's display name.
 func (s *Service) Rename(ctx context.Context, p *guard.Principal, name string) (*jot.User, error) {
 	name = strings.TrimSpace(name)
-	if msg := validateName(name); msg != "" {
+	if msg := ValidateName(name); msg != "" {
 		return nil, jot.ValidationError(map[string]string{"name": msg})
 	}
 	return s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{Name: &name}, s.opts.Now())

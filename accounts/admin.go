@@ -36,7 +36,7 @@ func (s *Service) AdminUpdateUser(ctx context.Context, id string, upd AdminUpdat
 	if upd.Name != nil {
 		name := strings.TrimSpace(*upd.Name)
 		upd.Name = &name
-		if msg := validateName(name); msg != "" {
+		if msg := ValidateName(name); msg != "" {
 			fields["name"] = msg
 		}
 	}

@@ -8,14 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/password"
 )
 
@@ -231,8 +230,8 @@ func importRecordOf(line int, raw json.RawMessage) (r importRecord, problem stri
 		return r, "email is required"
 	}
 	r.email = jot.NormalizeEmail(*f.Email)
-	if !importValidEmail(r.email) {
-		return r, fmt.Sprintf("email %q is not a valid email address", r.email)
+	if msg := accounts.ValidateEmail(r.email); msg != "" {
+		return r, fmt.Sprintf("email %q %s", r.email, msg)
 	}
 	switch {
 	case f.Password != nil && f.PasswordHash != nil && *f.Password != *f.PasswordHash:
@@ -249,7 +248,7 @@ func importRecordOf(line int, raw json.RawMessage) (r importRecord, problem stri
 	}
 	if f.Name != nil {
 		r.name = strings.TrimSpace(*f.Name)
-		if msg := importCheckName(r.name); msg != "" {
+		if msg := accounts.ValidateName(r.name); msg != "" {
 			return r, "name " + msg
 		}
 	}
@@ -261,37 +260,6 @@ func importRecordOf(line int, raw json.RawMessage) (r importRecord, problem stri
 		}
 	}
 	return r, ""
-}
-
-// importValidEmail applies the rule signup applies (accounts): a plain
-// address of at most 254 bytes, with a dot in its domain. The value is
-// already normalized.
-func importValidEmail(email string) bool {
-	if len(email) > 254 {
-		return false
-	}
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndexByte(email, '@')
-	return at >= 1 && strings.Contains(email[at+1:], ".") && !strings.HasSuffix(email, ".")
-}
-
-// importCheckName applies the display-name rule signup applies.
-func importCheckName(name string) string {
-	if !utf8.ValidString(name) {
-		return "must be valid UTF-8"
-	}
-	if utf8.RuneCountInString(name) > 100 {
-		return "must be at most 100 characters"
-	}
-	for _, c := range name {
-		if c < 0x20 || c == 0x7f {
-			return "must not contain control characters"
-		}
-	}
-	return ""
 }
 
 // importSyntax turns a decoding error into one naming the line.

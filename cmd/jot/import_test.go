@@ -99,7 +99,7 @@ func TestImportParseProblems(t *testing.T) {
 		{"duplicate in lines", rec(`"email": "a@example.com", `+h) + rec(`"email": "b@example.com", `+h) + rec(`"email": "a@example.com", `+h),
 			[]string{"line 3: duplicate of line 1"}},
 		{"missing email", rec(h), []string{"line 1: email is required"}},
-		{"bad email", rec(`"email": "not an email", ` + h), []string{`line 1: email "not an email" is not a valid email address`}},
+		{"bad email", rec(`"email": "not an email", ` + h), []string{`line 1: email "not an email" must be a valid email address`}},
 		{"email not a string", rec(`"email": 7, ` + h), []string{"line 1: email must be a string"}},
 		{"missing hash", rec(`"email": "a@example.com"`), []string{"line 1: the bcrypt hash is required"}},
 		{"plaintext", rec(`"email": "a@example.com", "password": "hunter2hunter2"`), []string{"line 1: the password is not a bcrypt hash"}},
