@@ -157,7 +157,7 @@ func (s *Service) RunSync(ctx context.Context, every time.Duration) {
 func (s *Service) afterEnd(ctx context.Context) {
 	s.opts.Events(EventSessionEnded)
 	if err := s.SyncRevocations(ctx); err != nil {
-		s.opts.Logger.Error("revocation sync after session end failed", "err", err)
+		s.opts.Logger.ErrorContext(ctx, "revocation sync after session end failed", "err", err)
 	}
 }
 
@@ -405,7 +405,7 @@ func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User
 	if err != nil && !errors.Is(err, password.ErrBusy) && !errors.Is(err, context.DeadlineExceeded) {
 		// An unreadable stored hash is a server fault, but the caller
 		// learns no more than from a wrong password.
-		s.opts.Logger.Error("stored password hash unusable", "user_id", u.ID, "err", err)
+		s.opts.Logger.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "err", err)
 		s.opts.Events(EventLoginFailed)
 		return nil, ErrBadCredentials
 	} else if err != nil {
@@ -430,11 +430,11 @@ func (s *Service) rehash(ctx context.Context, u *jot.User, pw string) {
 	defer cancel()
 	hash, err := s.hasher.Hash(hctx, pw)
 	if err != nil {
-		s.opts.Logger.Warn("password rehash failed", "user_id", u.ID, "err", err)
+		s.opts.Logger.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
 		return
 	}
 	if _, err := s.store.UpdateUser(ctx, u.ID, jot.UserUpdate{PasswordHash: &hash}, s.opts.Now()); err != nil {
-		s.opts.Logger.Warn("password rehash not saved", "user_id", u.ID, "err", err)
+		s.opts.Logger.WarnContext(ctx, "password rehash not saved", "user_id", u.ID, "err", err)
 		return
 	}
 	u.PasswordHash = hash
@@ -480,7 +480,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 	case jot.RotateOK, jot.RotateGrace:
 	case jot.RotateReused:
 		s.opts.Events(EventReuse)
-		s.opts.Logger.Warn("refresh token reuse: session ended", "session_id", res.Session.ID, "user_id", res.Session.UserID)
+		s.opts.Logger.WarnContext(ctx, "refresh token reuse: session ended", "session_id", res.Session.ID, "user_id", res.Session.UserID)
 		s.afterEnd(ctx)
 		return nil, ErrBadRefresh
 	default:

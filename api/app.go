@@ -31,6 +31,8 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Lines logged deep in a service carry the id of their request.
+	log = slog.New(RequestIDHandler(log.Handler()))
 	ring, err := LoadKeys(ctx, cfg, store, log)
 	if err != nil {
 		return nil, err

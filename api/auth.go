@@ -45,6 +45,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	noteUser(r, resp.User.ID)
 	writeJSON(w, http.StatusCreated, resp)
 	return nil
 }
@@ -76,6 +77,7 @@ func (s *Server) checkPassword(r *http.Request, email, password string) (*jot.Us
 		}
 		return nil, err
 	}
+	noteUser(r, u.ID)
 	return u, nil
 }
 
@@ -145,6 +147,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) error {
 		if resp, err = s.opts.Accounts.Refresh(r.Context(), rt, s.client(r)); err != nil {
 			return err
 		}
+		noteUser(r, resp.User.ID)
 	default:
 		return jot.Errorf(jot.EUNSUPPORTEDGRANT, "grant_type %q is not supported", truncateRunes(gt, 64))
 	}

@@ -561,3 +561,20 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Error("no Retry-After")
 	}
 }
+
+func TestPasswordChangeGuessesAreLimited(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.LoginRate = config.Rate{N: 2, Per: time.Minute} })
+	a := e.signup("tia@example.com", "password1")
+	for i := 0; i < 2; i++ {
+		wantError(t, e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": fmt.Sprint("guess-", i, "-xx"), "new_password": "password2"}), 403, "invalid_credentials")
+	}
+	r := e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "password1", "new_password": "password2"})
+	wantError(t, r, 429, "rate_limited")
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// The token itself is untouched: it is the guessing that is slowed.
+	if r := e.do("GET", "/v1/users/me", a.Access, nil); r.StatusCode != 200 {
+		t.Fatalf("me: %d", r.StatusCode)
+	}
+}

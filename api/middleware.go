@@ -157,9 +157,9 @@ func (s *Server) outer(next http.Handler) http.Handler {
 }
 
 // noteUser tells the access log who the caller is.
-func noteUser(r *http.Request, p *guard.Principal) {
-	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok && p != nil {
-		info.userID = p.UserID
+func noteUser(r *http.Request, userID string) {
+	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok {
+		info.userID = userID
 	}
 }
 
@@ -170,7 +170,7 @@ func principal(r *http.Request) *guard.Principal {
 	if !ok {
 		panic("api: protected handler without a principal")
 	}
-	noteUser(r, p)
+	noteUser(r, p.UserID)
 	return p
 }
 
@@ -179,6 +179,9 @@ func principal(r *http.Request) *guard.Principal {
 // then be joined to the access log line of the request that caused it.
 // Records that name a request_id themselves keep theirs.
 func RequestIDHandler(h slog.Handler) slog.Handler {
+	if _, ok := h.(requestIDHandler); ok {
+		return h
+	}
 	return requestIDHandler{h}
 }
 

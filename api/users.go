@@ -55,9 +55,16 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if req.New == nil {
 		return jot.Errorf(jot.EINVALID, "missing field \"new_password\"")
 	}
+	// A stolen access token must not become an oracle for the password:
+	// wrong current passwords count against the account like failed logins.
+	key := "password-change:" + p.UserID
+	if ok, after := s.loginByAccount.allow(key); !ok {
+		return tooMany(after)
+	}
 	err := s.opts.Accounts.ChangePassword(r.Context(), p, *req.Current, *req.New)
 	var je *jot.Error
 	if errors.As(err, &je) && je.Code == jot.EINVALIDCREDENTIALS {
+		s.loginByAccount.fail(key)
 		// 403, not 401: the caller's token is fine and must not be dropped.
 		return &statusError{err: je, status: http.StatusForbidden}
 	} else if err != nil {
