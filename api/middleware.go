@@ -131,14 +131,17 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			s.metrics.observe(r, sw.status, d)
-			attrs := []slog.Attr{
+			// Room for user_id too, so an authenticated request does not
+			// grow the slice.
+			attrs := make([]slog.Attr, 0, 7)
+			attrs = append(attrs,
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", sw.status),
 				slog.Duration("duration", d),
 				slog.Int("bytes", sw.size),
-			}
+			)
 			if info.userID != "" {
 				attrs = append(attrs, slog.String("user_id", info.userID))
 			}
