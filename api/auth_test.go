@@ -122,6 +122,10 @@ func TestSignupValidation(t *testing.T) {
 	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": "z@example.com", "password": `), 400, "invalid_request")
 	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": "z@example.com", "password": "password1"} {}`), 400, "invalid_request")
 	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"password": "password1"}`), 400, "invalid_request")
+	// Field names are matched exactly: another case is a typo, and a
+	// repeated field is ambiguous.
+	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"EMAIL": "z@example.com", "password": "password1"}`), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": "z@example.com", "password": "password1", "name": "a", "name": "b"}`), 400, "invalid_request")
 	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": 5, "password": "password1"}`), 400, "invalid_request")
 	wantError(t, e.do("POST", "/v1/auth/signup", "", "email=a%40b.c&password=password1", "Content-Type", "text/plain"), 400, "invalid_request")
 }

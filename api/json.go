@@ -8,7 +8,9 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/jotauth/jot"
 )
@@ -82,7 +84,10 @@ func decodeJSON(r *http.Request, v any) error {
 	return unmarshalStrict(b, v)
 }
 
-// unmarshalStrict decodes one JSON object from b into v.
+// unmarshalStrict decodes one JSON object from b into v, a pointer to a
+// struct. encoding/json matches field names case-insensitively and lets a
+// repeated key win silently; here every key must be one of v's JSON names
+// exactly, once, so a typo in any case is refused.
 func unmarshalStrict(b []byte, v any) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
@@ -92,14 +97,72 @@ func unmarshalStrict(b []byte, v any) error {
 		return jot.Errorf(jot.EINVALID, "request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+	if err := checkKeys(dec, fieldNames(reflect.TypeOf(v))); err != nil {
+		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return jot.Errorf(jot.EINVALID, "unexpected data after the JSON object")
 	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return jsonError(err)
+	}
 	return nil
+}
+
+// checkKeys reads one JSON object from dec and checks its keys against
+// names: each known, exactly as spelled, and given once.
+func checkKeys(dec *json.Decoder, names map[string]bool) error {
+	if _, err := dec.Token(); err != nil {
+		return jsonError(err)
+	}
+	seen := make(map[string]bool, len(names))
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return jsonError(err)
+		}
+		key, _ := t.(string)
+		if !names[key] {
+			return jot.Errorf(jot.EINVALID, "unknown field %q", key)
+		}
+		if seen[key] {
+			return jot.Errorf(jot.EINVALID, "field %q is repeated", key)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return jsonError(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return jsonError(err)
+	}
+	return nil
+}
+
+// fieldNameCache holds the JSON names of each request struct type.
+var fieldNameCache sync.Map
+
+// fieldNames returns the JSON names of the fields of the struct t points to.
+func fieldNames(t reflect.Type) map[string]bool {
+	if m, ok := fieldNameCache.Load(t); ok {
+		return m.(map[string]bool)
+	}
+	st := t.Elem()
+	names := make(map[string]bool, st.NumField())
+	for i := 0; i < st.NumField(); i++ {
+		f := st.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = true
+	}
+	fieldNameCache.Store(t, names)
+	return names
 }
 
 // jsonError describes a decoding error without echoing internals.
