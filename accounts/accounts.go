@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/guard"
 	"github.com/jotauth/jot/password"
@@ -227,18 +229,25 @@ func ValidateName(name string) string {
 	return ""
 }
 
-// issue creates an access token for the user's session.
-func (s *Service) issue(u *jot.User, sessionID string) (string, time.Time, error) {
-	raw, exp, err := s.issuer.Issue(token.Claims{
-		RegisteredClaims: jwtSubject(u.ID),
+// accessExp is the exp of an access token issued at now, in whole
+// seconds as the claim carries it, so the session records exactly the exp
+// its tokens carry and the revocation feed can quote it.
+func (s *Service) accessExp(now time.Time) time.Time {
+	return now.Add(s.opts.AccessTTL).Truncate(time.Second)
+}
+
+// issue creates an access token for the user's session, expiring at exp.
+func (s *Service) issue(u *jot.User, sessionID string, exp time.Time) (string, error) {
+	raw, _, err := s.issuer.Issue(token.Claims{
+		RegisteredClaims: jwt.RegisteredClaims{Subject: u.ID, ExpiresAt: jwt.NewNumericDate(exp)},
 		SessionID:        sessionID,
 		Role:             string(u.Role),
 		Email:            u.Email,
 	})
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("issue access token: %w", err)
+		return "", fmt.Errorf("issue access token: %w", err)
 	}
-	return raw, exp, nil
+	return raw, nil
 }
 
 func (s *Service) response(access string, refresh string, u *jot.User) *TokenResponse {
@@ -264,11 +273,11 @@ func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*Tok
 		UserAgent:  truncate(c.UserAgent, 256),
 		IP:         c.IP,
 	}
-	access, exp, err := s.issue(u, sess.ID)
+	sess.AccessExp = s.accessExp(now)
+	access, err := s.issue(u, sess.ID, sess.AccessExp)
 	if err != nil {
 		return nil, err
 	}
-	sess.AccessExp = exp
 	if err := s.store.CreateSession(ctx, sess, hashToken(refresh)); err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
@@ -460,6 +469,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 		return nil, ErrBadRefresh
 	}
 	now := s.opts.Now()
+	exp := s.accessExp(now)
 	next := s.successor(refresh)
 	res, err := s.store.RotateRefresh(ctx, jot.RotateRequest{
 		Hash:          hashToken(refresh),
@@ -467,11 +477,9 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 		Now:           now,
 		Grace:         s.opts.RefreshGrace,
 		ExpiresAt:     now.Add(s.opts.RefreshTTL),
-		// A second of margin covers the issuer reading the clock a moment
-		// later than here, so a revocation always outlives the token.
-		AccessExp: now.Add(s.opts.AccessTTL + time.Second),
-		UserAgent: truncate(c.UserAgent, 256),
-		IP:        c.IP,
+		AccessExp:     exp,
+		UserAgent:     truncate(c.UserAgent, 256),
+		IP:            c.IP,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
@@ -486,7 +494,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 	default:
 		return nil, ErrBadRefresh
 	}
-	access, _, err := s.issue(res.User, res.Session.ID)
+	access, err := s.issue(res.User, res.Session.ID, exp)
 	if err != nil {
 		return nil, err
 	}

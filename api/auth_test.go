@@ -522,11 +522,18 @@ func TestRevocationsFeed(t *testing.T) {
 		t.Fatalf("empty feed: %d %s", r.StatusCode, r.body)
 	}
 	cursor := feed.Cursor
-	e.do("POST", "/v1/auth/logout", a.Access, nil)
+	// After a refresh, the feed's exp is exactly that of the session's
+	// latest access token.
+	b := e.tokensOf(e.refresh(a.Refresh), 200)
+	e.do("POST", "/v1/auth/logout", b.Access, nil)
 	r = e.do("GET", "/v1/auth/revocations?since="+url.QueryEscape(cursor), "", nil)
 	_ = json.Unmarshal(r.body, &feed)
-	if len(feed.Sessions) != 1 || feed.Sessions[0].SID != sidOf(t, a.Access) || feed.Sessions[0].Exp < time.Now().Unix() {
-		t.Fatalf("feed after logout: %s", r.body)
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	_ = json.Unmarshal(decodeSegment(t, b.Access, 1), &claims)
+	if len(feed.Sessions) != 1 || feed.Sessions[0].SID != sidOf(t, a.Access) || feed.Sessions[0].Exp != claims.Exp {
+		t.Fatalf("feed after logout: %s, want exp %d", r.body, claims.Exp)
 	}
 	r = e.do("GET", "/v1/auth/revocations?since="+url.QueryEscape(feed.Cursor), "", nil)
 	_ = json.Unmarshal(r.body, &feed)
