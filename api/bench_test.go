@@ -1,13 +1,11 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +15,7 @@ import (
 	"github.com/jotauth/jot/api"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/guard"
-	"github.com/jotauth/jot/sqlite"
+	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/token"
 )
 
@@ -38,30 +36,11 @@ type benchApp struct {
 
 func newBenchApp(b *testing.B) *benchApp {
 	b.Helper()
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite://" + filepath.Join(b.TempDir(), "jot.db")
-	if err := cfg.Validate(); err != nil {
-		b.Fatalf("config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.OpenURL(ctx, cfg.DatabaseURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	app, err := api.Build(ctx, &cfg, st, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := jottest.Config(b)
+	cfg.BcryptCost = config.Default().BcryptCost
 	// The background sync runs as in the real server, since it shares the
 	// revocation set and the store with the requests being measured.
-	go app.Run(ctx)
-	b.Cleanup(func() {
-		cancel()
-		st.Close()
-	})
+	app, _ := jottest.Start(b, cfg, nil)
 	return &benchApp{b: b, app: app, cfg: cfg}
 }
 

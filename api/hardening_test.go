@@ -3,7 +3,6 @@ package api_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +18,7 @@ import (
 
 	"github.com/jotauth/jot/api"
 	"github.com/jotauth/jot/config"
-	"github.com/jotauth/jot/sqlite"
+	"github.com/jotauth/jot/internal/jottest"
 )
 
 // logBuffer collects a JSON log; handlers write to it concurrently.
@@ -63,38 +61,16 @@ func (l *logBuffer) records(t *testing.T) []map[string]any {
 // http.Server (a shorter timeout) before it starts.
 func newServedEnv(t *testing.T, edit func(*config.Config), tune func(*http.Server)) (*env, *logBuffer) {
 	t.Helper()
-	dsn := "sqlite://" + filepath.Join(t.TempDir(), "jot.db")
-	cfg := config.Default()
-	cfg.DatabaseURL = dsn
-	cfg.BcryptCost = 10
+	cfg := jottest.Config(t)
 	if edit != nil {
 		edit(&cfg)
 	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.OpenURL(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	logs := &logBuffer{}
 	log := slog.New(api.RequestIDHandler(slog.NewJSONHandler(logs, nil)))
-	app, err := api.Build(ctx, &cfg, st, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Run(ctx)
+	app, _ := jottest.Start(t, cfg, log)
 	srv := serveReal(t, app, tune)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		st.Close()
-	})
-	return &env{t: t, srv: srv, app: app, cfg: &cfg, dsn: dsn}, logs
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, app: app, cfg: &cfg, dsn: cfg.DatabaseURL}, logs
 }
 
 // serveReal serves h with the production http.Server on 127.0.0.1:0.

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/api"
 	"github.com/jotauth/jot/config"
-	"github.com/jotauth/jot/postgres"
-	"github.com/jotauth/jot/sqlite"
+	"github.com/jotauth/jot/internal/jottest"
 )
 
 // env is a running server over a real SQLite database.
@@ -37,40 +34,14 @@ func newEnv(t *testing.T, edit func(*config.Config)) *env {
 
 func newEnvAt(t *testing.T, dsn string, edit func(*config.Config)) *env {
 	t.Helper()
-	cfg := config.Default()
+	cfg := jottest.Config(t)
 	cfg.DatabaseURL = dsn
-	cfg.BcryptCost = 10
 	if edit != nil {
 		edit(&cfg)
 	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var st jot.Store
-	var err error
-	if strings.HasPrefix(dsn, "postgres://") {
-		st, err = postgres.Open(ctx, dsn)
-	} else {
-		st, err = sqlite.OpenURL(ctx, dsn)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	app, err := api.Build(ctx, &cfg, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Run(ctx)
+	app, _ := jottest.Start(t, cfg, nil)
 	srv := httptest.NewServer(app)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		st.Close()
-	})
+	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, app: app, cfg: &cfg, dsn: dsn}
 }
 

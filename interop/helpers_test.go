@@ -2,20 +2,18 @@ package interop_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/api"
 	"github.com/jotauth/jot/config"
-	"github.com/jotauth/jot/sqlite"
+	"github.com/jotauth/jot/internal/jottest"
 )
 
 // testSecret is the HS256 secret of the servers that use one.
@@ -34,10 +32,7 @@ type jotServer struct {
 // configuration first.
 func startJot(t *testing.T, alg string, edit func(*config.Config)) *jotServer {
 	t.Helper()
-	cfg := config.Default()
-	dsn := "sqlite://" + filepath.Join(t.TempDir(), "jot.db")
-	cfg.DatabaseURL = dsn
-	cfg.BcryptCost = 10
+	cfg := jottest.Config(t)
 	cfg.JWTAlg = alg
 	if alg == "HS256" {
 		cfg.JWTSecret = []byte(testSecret)
@@ -45,28 +40,9 @@ func startJot(t *testing.T, alg string, edit func(*config.Config)) *jotServer {
 	if edit != nil {
 		edit(&cfg)
 	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.OpenURL(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	app, err := api.Build(ctx, &cfg, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Run(ctx)
+	app, st := jottest.Start(t, cfg, nil)
 	srv := httptest.NewServer(app)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		st.Close()
-	})
+	t.Cleanup(srv.Close)
 	return &jotServer{t: t, URL: srv.URL, App: app, Store: st, Cfg: cfg}
 }
 

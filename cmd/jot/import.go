@@ -15,6 +15,7 @@ import (
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
+	"github.com/jotauth/jot/internal/storage"
 	"github.com/jotauth/jot/password"
 )
 
@@ -41,7 +42,7 @@ func cmdUsersImport(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/api"
-	"github.com/jotauth/jot/config"
+	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/sqlite"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -236,31 +235,12 @@ func importFile(t *testing.T, name, content string) string {
 // and returns its URL and its store.
 func importServer(t *testing.T, db *importDB) (string, jot.Store) {
 	t.Helper()
-	cfg := config.Default()
+	cfg := jottest.Config(t)
 	cfg.DatabaseURL = db.dsn
 	cfg.BcryptCost = 11
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.OpenURL(ctx, db.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	app, err := api.Build(ctx, &cfg, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Run(ctx)
+	app, st := jottest.Start(t, cfg, nil)
 	srv := httptest.NewServer(app)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		st.Close()
-	})
+	t.Cleanup(srv.Close)
 	return srv.URL, st
 }
 

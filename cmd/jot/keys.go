@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/internal/storage"
 	"github.com/jotauth/jot/token"
 )
 
@@ -46,7 +47,7 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.JWTKeyFile != "" {
 		return fmt.Errorf("JOT_JWT_KEY_FILE: the signing key comes from a file; replace the file to rotate")
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/internal/storage"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish
@@ -29,7 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: jot serve takes no arguments", errUsage)
 	}
 	log := slog.New(api.RequestIDHandler(newLogger(cfg.LogFormat, stderr).Handler()))
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}

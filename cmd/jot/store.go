@@ -7,12 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
-	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/config"
-	"github.com/jotauth/jot/postgres"
-	"github.com/jotauth/jot/sqlite"
+	"github.com/jotauth/jot/internal/storage"
 )
 
 // loadConfig registers the settings on fs, parses args and validates.
@@ -26,30 +23,6 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config.Config, []string, erro
 		return nil, nil, err
 	}
 	return cfg, rest, nil
-}
-
-// openStore opens the database the URL names and applies the migrations.
-func openStore(ctx context.Context, url string) (jot.Store, error) {
-	var (
-		st  jot.Store
-		err error
-	)
-	switch {
-	case strings.HasPrefix(url, "sqlite://"):
-		st, err = sqlite.OpenURL(ctx, url)
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		st, err = postgres.Open(ctx, url)
-	default:
-		return nil, fmt.Errorf("JOT_DATABASE_URL: unsupported database URL; use sqlite://PATH or postgres://HOST/DATABASE")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("migrate database: %w", err)
-	}
-	return st, nil
 }
 
 // newLogger returns the logger JOT_LOG_FORMAT asks for.
@@ -69,7 +42,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: jot migrate takes no arguments", errUsage)
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}

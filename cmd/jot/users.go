@@ -11,6 +11,7 @@ import (
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
+	"github.com/jotauth/jot/internal/storage"
 	"github.com/jotauth/jot/password"
 )
 
@@ -59,7 +60,7 @@ func cmdUsersCreate(ctx context.Context, args []string, stdin io.Reader, stdout 
 	if err != nil {
 		return describe(err)
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}

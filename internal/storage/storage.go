@@ -1,0 +1,37 @@
+// Package storage opens the store a database URL names: SQLite for
+// sqlite://PATH, PostgreSQL for postgres:// and postgresql:// URLs.
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/postgres"
+	"github.com/jotauth/jot/sqlite"
+)
+
+// Open opens the database url names and applies the schema migrations.
+func Open(ctx context.Context, url string) (jot.Store, error) {
+	var (
+		st  jot.Store
+		err error
+	)
+	switch lower := strings.ToLower(url); {
+	case strings.HasPrefix(lower, "sqlite://"):
+		st, err = sqlite.OpenURL(ctx, url)
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		st, err = postgres.Open(ctx, url)
+	default:
+		return nil, fmt.Errorf("JOT_DATABASE_URL: unsupported database URL; use sqlite://PATH or postgres://HOST/DATABASE")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return st, nil
+}
