@@ -577,29 +577,27 @@ func (s *Service) Rename(ctx context.Context, p *guard.Principal, name string) (
 // ChangePassword checks the caller's current password, stores the new one
 // and ends every other session of the caller.
 func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, current, next string) error {
-	if err := password.Validate(next); err != nil {
-		var je *jot.Error
-		if errors.As(err, &je) && je.Fields != nil {
-			fields := map[string]string{}
-			for _, v := range je.Fields {
-				fields["new_password"] = v
-			}
-			return jot.ValidationError(fields)
-		}
-		return jot.ValidationError(map[string]string{"new_password": err.Error()})
-	}
 	u, err := s.store.UserByID(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
 	hctx, cancel := s.hashing(ctx)
 	defer cancel()
+	// The current password is checked first: whoever does not know it
+	// learns nothing about the policy's verdict on the new one.
 	ok, err := s.hasher.Verify(hctx, u.PasswordHash, current)
 	if err != nil {
 		return busy(err)
 	}
 	if !ok {
 		return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
+	}
+	if err := password.Validate(next); err != nil {
+		var je *jot.Error
+		if errors.As(err, &je) && len(je.Fields) > 0 {
+			return jot.ValidationError(map[string]string{"new_password": je.Fields["password"]})
+		}
+		return jot.ValidationError(map[string]string{"new_password": err.Error()})
 	}
 	hash, err := s.hasher.Hash(hctx, next)
 	if err != nil {

@@ -140,6 +140,9 @@ func TestLoginWrongPasswordAndUnknownEmailAnswerAlike(t *testing.T) {
 	if string(wrong.body) != string(unknown.body) {
 		t.Fatalf("bodies differ:\n%s\n%s", wrong.body, unknown.body)
 	}
+	if got := wrong.Header.Get("WWW-Authenticate"); got != `Bearer realm="jot"` {
+		t.Errorf("WWW-Authenticate %q", got)
+	}
 }
 
 func TestLoginForms(t *testing.T) {

@@ -98,10 +98,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
 		h.Set("Retry-After", "1")
 	}
-	switch code {
-	case jot.EFORBIDDEN:
+	switch {
+	case code == jot.EINVALIDCREDENTIALS && status == http.StatusUnauthorized:
+		// RFC 9110 §11.6.1: a 401 names the scheme that would work.
+		h.Set("WWW-Authenticate", `Bearer realm="jot"`)
+	case code == jot.EFORBIDDEN:
 		h.Set("WWW-Authenticate", `Bearer realm="jot", error="insufficient_scope"`)
-	case jot.EINVALIDTOKEN:
+	case code == jot.EINVALIDTOKEN:
 		h.Set("WWW-Authenticate", `Bearer realm="jot", error="invalid_token"`)
 	}
 	writeJSON(w, status, body)
