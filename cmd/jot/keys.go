@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jotauth/jot/api"
@@ -29,12 +28,24 @@ func cmdKeys(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 }
 
+// keyJSON is one key of `jot keys list --json`, named as API.md lists the
+// columns: kid, algorithm, state, created.
 type keyJSON struct {
-	KID         string    `json:"kid"`
-	Alg         string    `json:"alg"`
-	State       string    `json:"state"`
-	CreatedAt   time.Time `json:"created_at"`
-	ActivatesAt time.Time `json:"activates_at"`
+	KID       string     `json:"kid"`
+	Algorithm string     `json:"algorithm"`
+	State     string     `json:"state"`
+	Created   *time.Time `json:"created"`
+	Activates *time.Time `json:"activates,omitempty"`
+}
+
+// stamp returns t in UTC, or nil for a key without a stored time (the
+// HS256 key is the configured secret, made by nobody at any time).
+func stamp(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &t
 }
 
 func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
@@ -60,18 +71,21 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 	if *asJSON {
 		out := make([]keyJSON, 0, len(infos))
 		for _, k := range infos {
-			out = append(out, keyJSON{KID: k.KID, Alg: k.Alg, State: k.State, CreatedAt: k.CreatedAt.UTC(), ActivatesAt: k.ActivatesAt.UTC()})
+			out = append(out, keyJSON{KID: k.KID, Algorithm: k.Alg, State: k.State, Created: stamp(k.CreatedAt), Activates: stamp(k.ActivatesAt)})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED")
+	// One key a line, no header, so scripts can read it with a plain loop.
 	for _, k := range infos {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.KID, k.Alg, k.State, k.CreatedAt.UTC().Format(time.RFC3339))
+		created := "-"
+		if t := stamp(k.CreatedAt); t != nil {
+			created = t.Format(time.RFC3339)
+		}
+		fmt.Fprintf(stdout, "%s %s %s %s\n", k.KID, k.Alg, k.State, created)
 	}
-	return tw.Flush()
+	return nil
 }
 
 func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {

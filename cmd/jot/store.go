@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,10 +15,19 @@ import (
 )
 
 // loadConfig registers the settings on fs, parses args and validates.
+// -h prints the command's flags; a flag it does not know is a usage error
+// of one line, not a page of help.
 func loadConfig(fs *flag.FlagSet, args []string) (*config.Config, []string, error) {
-	fs.SetOutput(os.Stderr)
+	var help bytes.Buffer
+	fs.SetOutput(&help)
 	cfg, rest, err := config.Load(fs, args, os.Getenv, ".env")
-	if err != nil {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Stderr.Write(help.Bytes())
+		return nil, nil, err
+	case err != nil && help.Len() > 0:
+		return nil, nil, fmt.Errorf("%w: %v (see \"%s -h\")", errUsage, err, fs.Name())
+	case err != nil:
 		return nil, nil, err
 	}
 	if err := cfg.Validate(); err != nil {

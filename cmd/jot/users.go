@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -75,18 +74,22 @@ func cmdUsersCreate(ctx context.Context, args []string, stdin io.Reader, stdout 
 	return nil
 }
 
-// readPassword reads one line from stdin; the trailing newline (and a
-// carriage return before it) is not part of the password.
+// readPassword reads the password from stdin: all of it but a final line
+// break, which echo and printf add. A second line is refused rather than
+// silently dropped or made part of the password.
 func readPassword(stdin io.Reader) (string, error) {
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && err != io.EOF {
+	b, err := io.ReadAll(io.LimitReader(stdin, 4096))
+	if err != nil {
 		return "", fmt.Errorf("read password from stdin: %w", err)
 	}
-	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-	if line == "" {
+	pw := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	switch {
+	case pw == "":
 		return "", fmt.Errorf("no password on standard input")
+	case strings.ContainsAny(pw, "\r\n"):
+		return "", fmt.Errorf("the password on standard input must be one line")
 	}
-	return line, nil
+	return pw, nil
 }
 
 // describe turns a validation error into one readable line.

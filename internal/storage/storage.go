@@ -27,11 +27,17 @@ func Open(ctx context.Context, url string) (jot.Store, error) {
 		return nil, fmt.Errorf("JOT_DATABASE_URL: unsupported database URL; use sqlite://PATH or postgres://HOST/DATABASE")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("JOT_DATABASE_URL: cannot open the database: %s", oneLine(err))
 	}
 	if err := st.Migrate(ctx); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("migrate database: %w", err)
+		return nil, fmt.Errorf("JOT_DATABASE_URL: cannot migrate the database: %s", oneLine(err))
 	}
 	return st, nil
+}
+
+// oneLine folds a driver's multi-line message (pgx lists every address it
+// tried) into one line: a bad setting is reported in exactly one.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
