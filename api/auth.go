@@ -215,12 +215,12 @@ func trimSpace(b []byte) []byte {
 }
 
 type sessionJSON struct {
-	ID         string    `json:"id"`
-	CreatedAt  time.Time `json:"created_at"`
-	LastUsedAt time.Time `json:"last_used_at"`
-	UserAgent  string    `json:"user_agent"`
-	IP         string    `json:"ip"`
-	Current    bool      `json:"current"`
+	ID         string `json:"id"`
+	CreatedAt  string `json:"created_at"`
+	LastUsedAt string `json:"last_used_at"`
+	UserAgent  string `json:"user_agent"`
+	IP         string `json:"ip"`
+	Current    bool   `json:"current"`
 }
 
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
@@ -232,7 +232,7 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
 	out := make([]sessionJSON, 0, len(list))
 	for _, x := range list {
 		out = append(out, sessionJSON{
-			ID: x.ID, CreatedAt: x.CreatedAt.UTC(), LastUsedAt: x.LastUsedAt.UTC(),
+			ID: x.ID, CreatedAt: jot.FormatTime(x.CreatedAt), LastUsedAt: jot.FormatTime(x.LastUsedAt),
 			UserAgent: x.UserAgent, IP: x.IP, Current: x.ID == p.SessionID,
 		})
 	}
