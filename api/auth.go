@@ -259,7 +259,8 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 	var after int64
 	if v, ok := r.URL.Query()["since"]; ok {
 		n, err := strconv.ParseInt(v[0], 10, 64)
-		if err != nil || n < 0 || len(v) > 1 {
+		// Only the exact form the server writes is a cursor it issued.
+		if err != nil || n < 0 || len(v) > 1 || strconv.FormatInt(n, 10) != v[0] {
 			return jot.Errorf(jot.EINVALID, "since must be a cursor this server returned")
 		}
 		after = n

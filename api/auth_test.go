@@ -423,6 +423,9 @@ func TestRefusedTokens(t *testing.T) {
 	}
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", wrongAud, nil), "invalid")
 
+	// Validly signed, for a user that does not exist.
+	wantInvalidToken(t, e.do("GET", "/v1/users/me", forge(t, e, nil), nil), "revoked")
+
 	// Malformed and oversized.
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", "not-a-jwt", nil), "malformed")
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", strings.Repeat("a", 9000), nil), "malformed")
@@ -545,6 +548,7 @@ func TestRevocationsFeed(t *testing.T) {
 	}
 	wantError(t, e.do("GET", "/v1/auth/revocations?since=garbage", "", nil), 400, "invalid_request")
 	wantError(t, e.do("GET", "/v1/auth/revocations?since=999999", "", nil), 400, "invalid_request")
+	wantError(t, e.do("GET", "/v1/auth/revocations?since=0"+feed.Cursor, "", nil), 400, "invalid_request")
 }
 
 func TestRestartKeepsUsersSessionsAndKey(t *testing.T) {

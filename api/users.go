@@ -5,12 +5,18 @@ import (
 	"net/http"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/token"
 )
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	u, err := s.opts.Accounts.User(r.Context(), p.UserID)
-	if err != nil {
+	if jot.ErrorCode(err) == jot.ENOTFOUND {
+		// A verified token whose user is gone: the session went with it.
+		guard.WriteUnauthorized(w, "jot", token.ReasonRevoked, "the access token's user no longer exists")
+		return nil
+	} else if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, u)
