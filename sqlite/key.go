@@ -12,28 +12,20 @@ import (
 
 // SigningKeys lists every stored signing key, oldest first.
 func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT kid, alg, private, created_at, activates_at
+	return queryAll(ctx, db.read, "signing keys", scanSigningKey, `SELECT kid, alg, private, created_at, activates_at
 		FROM signing_keys ORDER BY created_at, kid`)
-	if err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
+}
+
+func scanSigningKey(s scanner) (*jot.SigningKey, error) {
+	var k jot.SigningKey
+	var created int64
+	var activates sql.NullInt64
+	if err := s.Scan(&k.KID, &k.Alg, &k.Private, &created, &activates); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	keys := []*jot.SigningKey{}
-	for rows.Next() {
-		var k jot.SigningKey
-		var created int64
-		var activates sql.NullInt64
-		if err := rows.Scan(&k.KID, &k.Alg, &k.Private, &created, &activates); err != nil {
-			return nil, fmt.Errorf("signing keys: %w", err)
-		}
-		k.CreatedAt = fromNanos(created)
-		k.ActivatesAt = fromNullNanos(activates)
-		keys = append(keys, &k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
-	}
-	return keys, nil
+	k.CreatedAt = fromNanos(created)
+	k.ActivatesAt = fromNullNanos(activates)
+	return &k, nil
 }
 
 // CreateSigningKey stores k; a KID already stored is ECONFLICT.

@@ -95,22 +95,6 @@ func (db *DB) DeleteRecipe(ctx context.Context, id string) error {
 
 // ListRecipes lists all recipes ordered by id; a Limit of 0 or less means all.
 func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+recipeColumns+` FROM recipes
+	return queryAll(ctx, db.read, "list recipes", scanRecipe, `SELECT `+recipeColumns+` FROM recipes
 		WHERE id > ? ORDER BY id LIMIT ?`, p.After, limit(p))
-	if err != nil {
-		return nil, fmt.Errorf("list recipes: %w", err)
-	}
-	defer rows.Close()
-	recipes := []*jot.Recipe{}
-	for rows.Next() {
-		r, err := scanRecipe(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list recipes: %w", err)
-		}
-		recipes = append(recipes, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list recipes: %w", err)
-	}
-	return recipes, nil
 }

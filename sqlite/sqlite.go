@@ -211,6 +211,28 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
+// queryAll runs a query on q and scans every row with scan; what names the
+// list in errors. An empty result is an empty slice, never nil.
+func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 // sqliteCode returns the extended result code of err, or 0.
 func sqliteCode(err error) int {
 	var e *sqlite.Error

@@ -65,31 +65,12 @@ func (db *DB) DeleteTask(ctx context.Context, id string) error {
 // Limit of 0 or less means all.
 func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot.Task, error) {
 	// Two statements rather than one with an OR, so each can use its index.
-	var rows *sql.Rows
-	var err error
 	if ownerID == "" {
-		rows, err = db.read.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks
+		return queryAll(ctx, db.read, "list tasks", scanTask, `SELECT `+taskColumns+` FROM tasks
 			WHERE id > ? ORDER BY id LIMIT ?`, p.After, limit(p))
-	} else {
-		rows, err = db.read.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks
-			WHERE owner_id = ? AND id > ? ORDER BY id LIMIT ?`, ownerID, p.After, limit(p))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	defer rows.Close()
-	tasks := []*jot.Task{}
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tasks: %w", err)
-		}
-		tasks = append(tasks, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return tasks, nil
+	return queryAll(ctx, db.read, "list tasks", scanTask, `SELECT `+taskColumns+` FROM tasks
+		WHERE owner_id = ? AND id > ? ORDER BY id LIMIT ?`, ownerID, p.After, limit(p))
 }
 
 // affectedOne turns the result of an UPDATE or DELETE of one row by id into

@@ -178,22 +178,6 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
 
 // ListUsers lists users ordered by id; a Limit of 0 or less means all.
 func (db *DB) ListUsers(ctx context.Context, p jot.Page) ([]*jot.User, error) {
-	rows, err := db.read.QueryContext(ctx,
+	return queryAll(ctx, db.read, "list users", scanUser,
 		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, p.After, limit(p))
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
-	users := []*jot.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return users, nil
 }
