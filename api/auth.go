@@ -34,15 +34,16 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	if req.Name != nil {
 		name = *req.Name
 	}
-	ip := s.clientIP(r)
-	if ok, after := s.signupConflicts.allow(ip); !ok {
+	network := networkKey(s.clientIP(r))
+	if ok, after := s.signupConflicts.take(network); !ok {
 		return tooMany(after)
 	}
 	resp, err := s.opts.Accounts.Signup(r.Context(), *req.Email, *req.Password, name, s.client(r))
+	if jot.ErrorCode(err) != jot.ECONFLICT {
+		// Only an answer that reveals a registered email counts.
+		s.signupConflicts.refund(network)
+	}
 	if err != nil {
-		if jot.ErrorCode(err) == jot.ECONFLICT {
-			s.signupConflicts.fail(ip)
-		}
 		return err
 	}
 	noteUser(r, resp.User.ID)
@@ -61,20 +62,22 @@ func tooMany(after int) error {
 // checkPassword authenticates an email and password under the login rate
 // limits, which count failed attempts per account and per client IP.
 func (s *Server) checkPassword(r *http.Request, email, password string) (*jot.User, error) {
-	ip := s.clientIP(r)
-	account := jot.NormalizeEmail(email)
-	if ok, after := s.loginByIP.allow(ip); !ok {
+	network := networkKey(s.clientIP(r))
+	account := accountKey("login:", email)
+	if ok, after := s.loginByIP.take(network); !ok {
 		return nil, tooMany(after)
 	}
-	if ok, after := s.loginByAccount.allow(account); !ok {
+	if ok, after := s.loginByAccount.take(account); !ok {
+		s.loginByIP.refund(network)
 		return nil, tooMany(after)
 	}
 	u, err := s.opts.Accounts.Authenticate(r.Context(), email, password)
+	if jot.ErrorCode(err) != jot.EINVALIDCREDENTIALS {
+		// Success, or a failure that says nothing about the password.
+		s.loginByIP.refund(network)
+		s.loginByAccount.refund(account)
+	}
 	if err != nil {
-		if jot.ErrorCode(err) == jot.EINVALIDCREDENTIALS {
-			s.loginByIP.fail(ip)
-			s.loginByAccount.fail(account)
-		}
 		return nil, err
 	}
 	noteUser(r, u.ID)

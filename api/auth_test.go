@@ -596,3 +596,27 @@ func TestPasswordChangeGuessesAreLimited(t *testing.T) {
 		t.Fatalf("me: %d", r.StatusCode)
 	}
 }
+
+// Concurrent guesses cannot all pass before the first failure is counted.
+func TestConcurrentGuessesAreLimited(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.LoginRate = config.Rate{N: 3, Per: time.Minute} })
+	e.signup("uma@example.com", "password1")
+	codes := make(chan int, 12)
+	var wg sync.WaitGroup
+	for i := 0; i < 12; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			codes <- e.do("POST", "/v1/auth/login", "", map[string]string{"email": "uma@example.com", "password": fmt.Sprint("guess-", i, "-xx")}).StatusCode
+		}(i)
+	}
+	wg.Wait()
+	close(codes)
+	n := map[int]int{}
+	for c := range codes {
+		n[c]++
+	}
+	if n[401] != 3 || n[429] != 9 {
+		t.Fatalf("statuses %v, want three 401 and nine 429", n)
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/sha256"
 	"math"
 	"net"
 	"net/http"
@@ -8,11 +9,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jotauth/jot"
 )
 
-// limiter is a token bucket per key (an account or a client IP): N tokens
-// refilled over Per. Only failed attempts take a token, so people who type
-// their password right are never slowed, while guessing is.
+// limiter is a token bucket per key (an account or a client network): N
+// tokens refilled over Per. An attempt takes a token before it runs and a
+// success gives it back, so people who type their password right are never
+// slowed while guessing is, and a burst of concurrent guesses cannot all
+// pass before the first failure is counted.
 type limiter struct {
 	mu      sync.Mutex
 	n       float64
@@ -39,25 +44,9 @@ func (l *limiter) refill(b *bucket, now time.Time) {
 	}
 }
 
-// allow reports whether key has an attempt left, and if not, how many
-// seconds until it has.
-func (l *limiter) allow(key string) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		return true, 0
-	}
-	l.refill(b, l.now())
-	if b.tokens >= 1 {
-		return true, 0
-	}
-	wait := (1 - b.tokens) * float64(l.per) / l.n
-	return false, int(math.Ceil(time.Duration(wait).Seconds()))
-}
-
-// fail takes one token from key's bucket.
-func (l *limiter) fail(key string) {
+// take takes one attempt from key's bucket. When none is left it reports
+// false and how many seconds until one is.
+func (l *limiter) take(key string) (bool, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -76,7 +65,41 @@ func (l *limiter) fail(key string) {
 		l.buckets[key] = b
 	}
 	l.refill(b, now)
-	b.tokens = math.Max(0, b.tokens-1)
+	if b.tokens < 1 {
+		wait := (1 - b.tokens) * float64(l.per) / l.n
+		return false, int(math.Ceil(time.Duration(wait).Seconds()))
+	}
+	b.tokens--
+	return true, 0
+}
+
+// refund gives back the attempt take took, for an attempt that succeeded
+// (or was never judged).
+func (l *limiter) refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[key]; ok {
+		b.tokens = math.Min(l.n, b.tokens+1)
+	}
+}
+
+// accountKey is the limiter key of an account: a fixed-size digest of the
+// normalized email, so a megabyte of "email" costs no more memory than a
+// real one.
+func accountKey(scope, email string) string {
+	sum := sha256.Sum256([]byte(jot.NormalizeEmail(email)))
+	return scope + string(sum[:16])
+}
+
+// networkKey is the limiter key of a client: its IPv4 address, or its IPv6
+// /64, since one IPv6 client commonly holds a whole /64.
+func networkKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // clientIP returns the caller's IP: the socket address, or, when that is a

@@ -63,14 +63,16 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A stolen access token must not become an oracle for the password:
 	// wrong current passwords count against the account like failed logins.
-	key := "password-change:" + p.UserID
-	if ok, after := s.loginByAccount.allow(key); !ok {
+	key := accountKey("password-change:", p.UserID)
+	if ok, after := s.loginByAccount.take(key); !ok {
 		return tooMany(after)
 	}
 	err := s.opts.Accounts.ChangePassword(r.Context(), p, *req.Current, *req.New)
 	var je *jot.Error
-	if errors.As(err, &je) && je.Code == jot.EINVALIDCREDENTIALS {
-		s.loginByAccount.fail(key)
+	if !errors.As(err, &je) || je.Code != jot.EINVALIDCREDENTIALS {
+		s.loginByAccount.refund(key)
+	}
+	if je != nil && je.Code == jot.EINVALIDCREDENTIALS {
 		// 403, not 401: the caller's token is fine and must not be dropped.
 		return &statusError{err: je, status: http.StatusForbidden}
 	} else if err != nil {
