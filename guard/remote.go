@@ -83,7 +83,11 @@ type Remote struct {
 // The limits of what Remote reads from the issuer, against a
 // misconfigured URL that serves something huge.
 const (
-	maxRemoteBody     = 1 << 20
+	maxRemoteBody = 1 << 20
+	// The revocation feed is one answer by contract and grows with the
+	// sessions ended within an access-token lifetime (about 50 bytes
+	// each): room for a million of them.
+	maxFeedBody       = 64 << 20
 	defaultJWKSEvery  = 5 * time.Minute
 	maxJWKSEvery      = time.Hour
 	defaultRemoteWait = 10 * time.Second
@@ -248,7 +252,7 @@ func (r *Remote) fetchedRecently() bool {
 // briefly down must not take every service that trusts it down too.
 func (r *Remote) fetchJWKS(ctx context.Context) (int, error) {
 	r.lastFetch.Store(time.Now().UnixNano())
-	body, header, err := r.get(ctx, r.opts.JWKSURL)
+	body, header, err := r.get(ctx, r.opts.JWKSURL, maxRemoteBody)
 	if err != nil {
 		return 0, fmt.Errorf("guard: remote: fetch JWKS: %w", err)
 	}
@@ -303,7 +307,7 @@ func (r *Remote) pollRevocations(ctx context.Context) error {
 		q.Set("since", r.cursor)
 		u.RawQuery = q.Encode()
 	}
-	body, _, err := r.get(ctx, u.String())
+	body, _, err := r.get(ctx, u.String(), maxFeedBody)
 	if err != nil {
 		var se *statusError
 		if errors.As(err, &se) && se.status == http.StatusBadRequest && r.cursor != "" {
@@ -368,8 +372,8 @@ type statusError struct{ status int }
 
 func (e *statusError) Error() string { return "unexpected status " + strconv.Itoa(e.status) }
 
-// get fetches a JSON document of at most maxRemoteBody bytes.
-func (r *Remote) get(ctx context.Context, u string) ([]byte, http.Header, error) {
+// get fetches a JSON document of at most limit bytes.
+func (r *Remote) get(ctx context.Context, u string, limit int) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, nil, err
@@ -385,12 +389,12 @@ func (r *Remote) get(ctx context.Context, u string) ([]byte, http.Header, error)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxRemoteBody))
 		return nil, nil, &statusError{resp.StatusCode}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRemoteBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(body) > maxRemoteBody {
-		return nil, nil, fmt.Errorf("response from %s is over %d bytes", u, maxRemoteBody)
+	if len(body) > limit {
+		return nil, nil, fmt.Errorf("response from %s is over %d bytes", u, limit)
 	}
 	return body, resp.Header, nil
 }
