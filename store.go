@@ -22,7 +22,8 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// UpdateUser applies upd to the user, sets UpdatedAt to now and returns
 	// the user as stored, in one transaction. Disabling or demoting the last
-	// active admin is ECONFLICT. With upd.EndSessions, every live session of
+	// active admin is ECONFLICT, and so is an upd.IfPasswordHash that is not
+	// the stored hash; either way nothing changes. With upd.EndSessions, every live session of
 	// the user but upd.EndSessionsExcept ends (and is revoked) in the same
 	// transaction.
 	UpdateUser(ctx context.Context, id string, upd UserUpdate, now time.Time) (*User, error)
@@ -35,8 +36,13 @@ type UserStore interface {
 
 // SessionStore keeps sessions and their refresh tokens (as hashes only).
 type SessionStore interface {
-	// CreateSession inserts s with its first refresh token's hash.
-	CreateSession(ctx context.Context, s *Session, refreshHash []byte) error
+	// CreateSession inserts s with its first refresh token's hash. With a
+	// pin, the user is checked in the same transaction, serialized with
+	// UpdateUser and DeleteUser: unless they still have pin.Role and
+	// pin.PasswordHash and are not disabled it is ECONFLICT and nothing is
+	// stored, so a session is never created after the change that should
+	// have ended it. A user that does not exist is ENOTFOUND.
+	CreateSession(ctx context.Context, s *Session, refreshHash []byte, pin *UserPin) error
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	// ListSessions lists the user's live sessions at now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)

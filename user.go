@@ -32,8 +32,28 @@ type UserUpdate struct {
 	Role         *Role
 	Disabled     *bool
 	PasswordHash *string
+	// IfPasswordHash, when set, makes the update conditional: it applies
+	// only while the stored hash equals *IfPasswordHash; otherwise it is
+	// ECONFLICT and nothing changes. A password rehash sets it to the hash
+	// it verified, so it never writes back a password changed meanwhile.
+	IfPasswordHash *string
 	// EndSessionsExcept, when EndSessions is set, keeps this one session
 	// alive (a password change keeps the caller's own session).
 	EndSessions       bool
 	EndSessionsExcept string
+}
+
+// UserPin is what a new session's tokens were issued from. CreateSession
+// stores the session only while the user still has this role and password
+// hash and is not disabled; otherwise it is ECONFLICT and nothing is
+// stored. nil: no condition.
+type UserPin struct {
+	Role         Role
+	PasswordHash string
+}
+
+// Matches reports whether u still has the pin's role and password hash and
+// is not disabled.
+func (p *UserPin) Matches(u *User) bool {
+	return !u.Disabled && u.Role == p.Role && u.PasswordHash == p.PasswordHash
 }

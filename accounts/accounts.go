@@ -258,6 +258,15 @@ func (s *Service) response(access string, refresh string, u *jot.User) *TokenRes
 
 // StartSession creates a session for u, who has just authenticated, and
 // returns its token response.
+//
+// The session is pinned to u as authenticated: the store creates it only
+// while the user still has u's role and password hash and is not disabled,
+// in one transaction with that check. A change that committed since u was
+// read (the password hash runs for a while) is thus never outrun by the
+// new session. Then the user is read again: disabled, deleted or a
+// different password hash answers ErrBadCredentials, as a wrong password
+// does; anything else (a new role) gets tokens issued from the user as
+// stored now, under a new pin, once.
 func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*TokenResponse, error) {
 	now := s.opts.Now()
 	refresh, err := newRefreshToken()
@@ -274,14 +283,40 @@ func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*Tok
 		IP:         c.IP,
 	}
 	sess.AccessExp = s.accessExp(now)
-	access, err := s.issue(u, sess.ID, sess.AccessExp)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		access, err := s.issue(u, sess.ID, sess.AccessExp)
+		if err != nil {
+			return nil, err
+		}
+		pin := &jot.UserPin{Role: u.Role, PasswordHash: u.PasswordHash}
+		err = s.store.CreateSession(ctx, sess, hashToken(refresh), pin)
+		if err == nil {
+			return s.response(access, refresh, u), nil
+		}
+		switch jot.ErrorCode(err) {
+		case jot.ENOTFOUND:
+			// Deleted meanwhile.
+			return nil, ErrBadCredentials
+		case jot.ECONFLICT:
+		default:
+			return nil, fmt.Errorf("create session: %w", err)
+		}
+		if attempt > 0 {
+			s.opts.Logger.WarnContext(ctx, "login refused: the account kept changing", "user_id", u.ID)
+			return nil, ErrBadCredentials
+		}
+		cur, err := s.store.UserByID(ctx, u.ID)
+		if jot.ErrorCode(err) == jot.ENOTFOUND {
+			return nil, ErrBadCredentials
+		} else if err != nil {
+			return nil, err
+		}
+		if cur.Disabled || cur.PasswordHash != u.PasswordHash {
+			s.opts.Logger.InfoContext(ctx, "login refused: the account was disabled or its password changed during the login", "user_id", u.ID)
+			return nil, ErrBadCredentials
+		}
+		u = cur
 	}
-	if err := s.store.CreateSession(ctx, sess, hashToken(refresh)); err != nil {
-		return nil, fmt.Errorf("create session: %w", err)
-	}
-	return s.response(access, refresh, u), nil
 }
 
 func truncate(s string, n int) string {
@@ -442,7 +477,13 @@ func (s *Service) rehash(ctx context.Context, u *jot.User, pw string) {
 		s.opts.Logger.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
 		return
 	}
-	if _, err := s.store.UpdateUser(ctx, u.ID, jot.UserUpdate{PasswordHash: &hash}, s.opts.Now()); err != nil {
+	// Only over the hash just verified: a password change that committed
+	// since must not be undone by writing the old password back.
+	_, err = s.store.UpdateUser(ctx, u.ID, jot.UserUpdate{PasswordHash: &hash, IfPasswordHash: &u.PasswordHash}, s.opts.Now())
+	if jot.ErrorCode(err) == jot.ECONFLICT {
+		s.opts.Logger.InfoContext(ctx, "password rehash skipped: the password changed meanwhile", "user_id", u.ID)
+		return
+	} else if err != nil {
 		s.opts.Logger.WarnContext(ctx, "password rehash not saved", "user_id", u.ID, "err", err)
 		return
 	}

@@ -226,7 +226,7 @@ func mustSession(t *testing.T, db *DB, u *jot.User) *jot.Session {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	s := &jot.Session{ID: jot.NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
 		ExpiresAt: now.Add(time.Hour), AccessExp: now.Add(15 * time.Minute)}
-	if err := db.CreateSession(t.Context(), s, []byte(randomName("h"))); err != nil {
+	if err := db.CreateSession(t.Context(), s, []byte(randomName("h")), nil); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
 	return s

@@ -101,9 +101,16 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 		ids[i], exps[i] = e.id, e.exp
 	}
 
-	// One round trip while the lock is held, then the commit.
+	// The lock is a statement of its own, before the batch: pgx prepares
+	// every statement of a batch that its connection has not cached before
+	// it runs any, and preparing the INSERT takes ROW EXCLUSIVE on the
+	// table. Taken that way first, the lock would be an upgrade, and two
+	// transactions upgrading at once deadlock.
+	if _, err := tx.Exec(ctx, `LOCK TABLE revocations IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return 0, fmt.Errorf("lock revocations: %w", err)
+	}
+	// Then one round trip for the rest, and the commit.
 	b := &pgx.Batch{}
-	b.Queue(`LOCK TABLE revocations IN SHARE ROW EXCLUSIVE MODE`)
 	b.Queue(`INSERT INTO revocations (session_id, exp, ended_at)
 		SELECT id, exp, $3 FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS r (id, exp, n)
 		ORDER BY n`, ids, exps, now)
@@ -115,10 +122,26 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 	return len(list), nil
 }
 
-// CreateSession inserts s with its first refresh token's hash. A user that
-// does not exist is ENOTFOUND.
-func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte) error {
+// CreateSession inserts s with its first refresh token's hash, only while
+// the user matches pin (when set); see jot.SessionStore. A user that does
+// not exist is ENOTFOUND.
+//
+// With a pin the user's row is read FOR SHARE: that waits for an UpdateUser
+// (FOR NO KEY UPDATE) or DeleteUser (FOR UPDATE) in progress and then reads
+// the row as it committed, and it makes any later one wait until this
+// transaction ends, so its endSessions sees the new session. Logins of one
+// user share the lock and do not wait for each other.
+func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
+		if pin != nil {
+			u, err := userBy(ctx, tx, "lock user", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR SHARE`, s.UserID)
+			if err != nil {
+				return err
+			}
+			if !pin.Matches(u) {
+				return errPinBroken()
+			}
+		}
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			s.ID, s.UserID, s.CreatedAt, nullTime(s.LastUsedAt), s.ExpiresAt,
 			s.UserAgent, s.IP, nullTime(s.AccessExp), nullTime(s.EndedAt))

@@ -107,6 +107,18 @@ func lockActiveAdmins(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	return ids, nil
 }
 
+// errPinBroken is the answer to a CreateSession whose pin the user no
+// longer matches.
+func errPinBroken() error {
+	return jot.Errorf(jot.ECONFLICT, "user changed since the session's tokens were issued")
+}
+
+// errPasswordChanged is the answer to an UpdateUser whose IfPasswordHash is
+// not the stored hash.
+func errPasswordChanged() error {
+	return jot.Errorf(jot.ECONFLICT, "password changed meanwhile")
+}
+
 // checkOtherAdmin returns ECONFLICT unless admins, from lockActiveAdmins,
 // holds an active admin other than id.
 func checkOtherAdmin(admins []string, id string) error {
@@ -130,11 +142,15 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 				return err
 			}
 		}
-		// NO KEY UPDATE: the key stays, so logins creating sessions (whose
-		// foreign key check takes KEY SHARE) need not wait.
+		// NO KEY UPDATE: the key stays, so a session insert's foreign key
+		// check (KEY SHARE) need not wait; a pinned CreateSession (FOR
+		// SHARE) does, and so takes its turn with this change.
 		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, id)
 		if err != nil {
 			return err
+		}
+		if upd.IfPasswordHash != nil && u.PasswordHash != *upd.IfPasswordHash {
+			return errPasswordChanged()
 		}
 		wasAdmin := activeAdmin(u)
 		if upd.Name != nil {

@@ -63,10 +63,23 @@ func endSessions(ctx context.Context, tx *sql.Tx, now time.Time, where string, a
 	return ended, nil
 }
 
-// CreateSession inserts s with its first refresh token's hash. A user that
-// does not exist is ENOTFOUND.
-func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte) error {
+// CreateSession inserts s with its first refresh token's hash, only while
+// the user matches pin (when set); see jot.SessionStore. A user that does
+// not exist is ENOTFOUND. The write transaction is IMMEDIATE, so the check
+// and the insert take their turn with every UpdateUser and DeleteUser: a
+// change either committed before (and the check sees it) or comes after
+// (and sees, and ends, the new session).
+func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if pin != nil {
+			u, err := userByID(ctx, tx, s.UserID)
+			if err != nil {
+				return err
+			}
+			if !pin.Matches(u) {
+				return errPinBroken()
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.ID, s.UserID, nanos(s.CreatedAt), nullNanos(s.LastUsedAt), nanos(s.ExpiresAt),
 			s.UserAgent, s.IP, nullNanos(s.AccessExp), nullNanos(s.EndedAt))

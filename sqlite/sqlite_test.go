@@ -59,7 +59,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("CreateUser: %v", err)
 	}
 	sess := &jot.Session{ID: jot.NewID(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour), AccessExp: now.Add(time.Minute)}
-	if err := db.CreateSession(ctx, sess, []byte("hash")); err != nil {
+	if err := db.CreateSession(ctx, sess, []byte("hash"), nil); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
 	if err := db.EndSession(ctx, sess.ID, now); err != nil {
@@ -238,7 +238,7 @@ func TestTwoHandles(t *testing.T) {
 		t.Fatalf("CreateUser: %v", err)
 	}
 	sess := &jot.Session{ID: jot.NewID(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := dbs[1].CreateSession(ctx, sess, []byte("h0")); err != nil {
+	if err := dbs[1].CreateSession(ctx, sess, []byte("h0"), nil); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
 

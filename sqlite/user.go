@@ -87,6 +87,18 @@ func activeAdmin(u *jot.User) bool {
 	return u.Role == jot.RoleAdmin && !u.Disabled
 }
 
+// errPinBroken is the answer to a CreateSession whose pin the user no
+// longer matches.
+func errPinBroken() error {
+	return jot.Errorf(jot.ECONFLICT, "user changed since the session's tokens were issued")
+}
+
+// errPasswordChanged is the answer to an UpdateUser whose IfPasswordHash is
+// not the stored hash.
+func errPasswordChanged() error {
+	return jot.Errorf(jot.ECONFLICT, "password changed meanwhile")
+}
+
 // checkOtherAdmin returns ECONFLICT unless an active admin other than id
 // exists. It must run in the transaction that demotes, disables or deletes
 // id, so that two admins cannot take each other out at once.
@@ -113,6 +125,9 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 		u, err := userByID(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if upd.IfPasswordHash != nil && u.PasswordHash != *upd.IfPasswordHash {
+			return errPasswordChanged()
 		}
 		wasAdmin := activeAdmin(u)
 		if upd.Name != nil {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ func testCreateSession(t *testing.T, s jot.Store) {
 
 	// Zero times the caller leaves out come back zero.
 	bare := &jot.Session{ID: jot.NewID(), UserID: u.ID, CreatedAt: base(), ExpiresAt: base().Add(refreshTTL)}
-	if err := s.CreateSession(ctx, bare, newHash(t)); err != nil {
+	if err := s.CreateSession(ctx, bare, newHash(t), nil); err != nil {
 		t.Fatalf("CreateSession(bare): %v", err)
 	}
 	checkSession(t, mustSessionByID(t, s, bare.ID), bare)
@@ -24,8 +25,145 @@ func testCreateSession(t *testing.T, s jot.Store) {
 	wantCode(t, err, jot.ENOTFOUND, "SessionByID(unknown)")
 
 	orphan := &jot.Session{ID: jot.NewID(), UserID: jot.NewID(), CreatedAt: base(), ExpiresAt: base().Add(refreshTTL)}
-	if err := s.CreateSession(ctx, orphan, newHash(t)); err == nil {
+	if err := s.CreateSession(ctx, orphan, newHash(t), nil); err == nil {
 		t.Error("CreateSession for an unknown user succeeded")
+	}
+}
+
+// pinOf is the pin of a session issued from u as it is now.
+func pinOf(u *jot.User) *jot.UserPin {
+	return &jot.UserPin{Role: u.Role, PasswordHash: u.PasswordHash}
+}
+
+// newSession returns a session of u created at base(), not stored yet.
+func newSession(u *jot.User) *jot.Session {
+	return &jot.Session{ID: jot.NewID(), UserID: u.ID, CreatedAt: base(), LastUsedAt: base(),
+		ExpiresAt: base().Add(refreshTTL), AccessExp: base().Add(accessTTL)}
+}
+
+func testCreateSessionPin(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	mustUser(t, s, "admin@example.com", jot.RoleAdmin)
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+
+	// The user is as the pin says: stored.
+	ok := newSession(u)
+	if err := s.CreateSession(ctx, ok, newHash(t), pinOf(u)); err != nil {
+		t.Fatalf("CreateSession(matching pin): %v", err)
+	}
+	checkSession(t, mustSessionByID(t, s, ok.ID), ok)
+
+	// refused checks that CreateSession with pin is ECONFLICT and stores
+	// nothing: neither the session nor its refresh token, which a later
+	// insert of both, unpinned, proves.
+	refused := func(what string, pin *jot.UserPin) {
+		t.Helper()
+		ss, h := newSession(u), newHash(t)
+		err := s.CreateSession(ctx, ss, h, pin)
+		wantCode(t, err, jot.ECONFLICT, what)
+		_, err = s.SessionByID(ctx, ss.ID)
+		wantCode(t, err, jot.ENOTFOUND, what+": SessionByID")
+		if err := s.CreateSession(ctx, ss, h, nil); err != nil {
+			t.Fatalf("%s: CreateSession again without a pin: %v (something was stored)", what, err)
+		}
+		if err := s.EndSession(ctx, ss.ID, base()); err != nil {
+			t.Fatalf("%s: EndSession: %v", what, err)
+		}
+	}
+
+	// The role changed since the tokens were issued.
+	stale := pinOf(u)
+	admin := jot.RoleAdmin
+	now := base().Add(time.Minute)
+	u2, err := s.UpdateUser(ctx, u.ID, jot.UserUpdate{Role: &admin}, now)
+	if err != nil {
+		t.Fatalf("UpdateUser(promote): %v", err)
+	}
+	refused("role changed", stale)
+	fresh := newSession(u2)
+	if err := s.CreateSession(ctx, fresh, newHash(t), pinOf(u2)); err != nil {
+		t.Fatalf("CreateSession(pin of the promoted user): %v", err)
+	}
+
+	// The password hash changed.
+	stale = pinOf(u2)
+	hash := "$2a$12$changed"
+	u3, err := s.UpdateUser(ctx, u.ID, jot.UserUpdate{PasswordHash: &hash}, now)
+	if err != nil {
+		t.Fatalf("UpdateUser(password): %v", err)
+	}
+	refused("password hash changed", stale)
+
+	// Disabled, with role and hash as pinned.
+	yes := true
+	u4, err := s.UpdateUser(ctx, u.ID, jot.UserUpdate{Disabled: &yes}, now)
+	if err != nil {
+		t.Fatalf("UpdateUser(disable): %v", err)
+	}
+	if u4.Role != u3.Role || u4.PasswordHash != u3.PasswordHash {
+		t.Fatalf("disabling changed more: %+v", *u4)
+	}
+	refused("disabled", pinOf(u3))
+
+	// nil: no condition, even for a disabled user.
+	bare := newSession(u4)
+	if err := s.CreateSession(ctx, bare, newHash(t), nil); err != nil {
+		t.Fatalf("CreateSession(nil pin, disabled user): %v", err)
+	}
+	checkSession(t, mustSessionByID(t, s, bare.ID), bare)
+
+	// An unknown user is ENOTFOUND, pinned or not.
+	orphan := &jot.Session{ID: jot.NewID(), UserID: jot.NewID(), CreatedAt: base(), ExpiresAt: base().Add(refreshTTL)}
+	err = s.CreateSession(ctx, orphan, newHash(t), &jot.UserPin{Role: jot.RoleUser, PasswordHash: "x"})
+	wantCode(t, err, jot.ENOTFOUND, "CreateSession(unknown user, pin)")
+}
+
+// testCreateSessionPinConcurrent races pinned logins against a disable or
+// a password change that ends the user's sessions: whichever goes first,
+// no session of the user is live afterwards.
+func testCreateSessionPinConcurrent(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	users := make([]*jot.User, concurrency)
+	for i := range users {
+		users[i] = mustUser(t, s, label("u", i)+"@example.com", jot.RoleUser)
+	}
+	now := base().Add(time.Second)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, u := range users {
+		pin := pinOf(u)
+		wg.Go(func() {
+			<-start
+			err := s.CreateSession(ctx, newSession(u), newHash(t), pin)
+			if err != nil && jot.ErrorCode(err) != jot.ECONFLICT {
+				t.Errorf("CreateSession(%s): %v", u.Email, err)
+			}
+		})
+		wg.Go(func() {
+			<-start
+			upd := jot.UserUpdate{EndSessions: true}
+			if i%2 == 0 {
+				yes := true
+				upd.Disabled = &yes
+			} else {
+				hash := "$2a$12$changed" + label("", i)
+				upd.PasswordHash = &hash
+			}
+			if _, err := s.UpdateUser(ctx, u.ID, upd, now); err != nil {
+				t.Errorf("UpdateUser(%s): %v", u.Email, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, u := range users {
+		live, err := s.ListSessions(ctx, u.ID, now)
+		if err != nil {
+			t.Fatalf("ListSessions: %v", err)
+		}
+		if len(live) != 0 {
+			t.Errorf("%s has %d live sessions after the change, want 0", u.Email, len(live))
+		}
 	}
 }
 
@@ -44,7 +182,7 @@ func testListSessions(t *testing.T, s jot.Store) {
 	}
 	expired := &jot.Session{ID: jot.NewID(), UserID: u.ID, CreatedAt: base().Add(5 * time.Minute),
 		LastUsedAt: base().Add(5 * time.Minute), ExpiresAt: now, AccessExp: now}
-	if err := s.CreateSession(ctx, expired, newHash(t)); err != nil {
+	if err := s.CreateSession(ctx, expired, newHash(t), nil); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
 	so, _ := mustSession(t, s, o, base().Add(10*time.Minute))

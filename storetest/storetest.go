@@ -49,11 +49,14 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"UpdateUser", testUpdateUser},
 		{"UpdateUserLastAdmin", testUpdateUserLastAdmin},
 		{"UpdateUserEndSessions", testUpdateUserEndSessions},
+		{"UpdateUserIfPasswordHash", testUpdateUserIfPasswordHash},
 		{"DeleteUser", testDeleteUser},
 		{"DeleteUserLastAdmin", testDeleteUserLastAdmin},
 		{"ListUsers", testListUsers},
 
 		{"CreateSession", testCreateSession},
+		{"CreateSessionPin", testCreateSessionPin},
+		{"CreateSessionPinConcurrent", testCreateSessionPinConcurrent},
 		{"ListSessions", testListSessions},
 		{"ExtendAccess", testExtendAccess},
 		{"EndSession", testEndSession},
@@ -181,7 +184,7 @@ func mustSession(t *testing.T, s jot.Store, u *jot.User, created time.Time) (*jo
 		AccessExp:  created.Add(accessTTL),
 	}
 	h := newHash(t)
-	if err := s.CreateSession(t.Context(), ss, h); err != nil {
+	if err := s.CreateSession(t.Context(), ss, h, nil); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
 	return ss, h

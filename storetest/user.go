@@ -326,6 +326,50 @@ func testUpdateUserEndSessions(t *testing.T, s jot.Store) {
 	checkLive(t, s, revs, o2.ID)
 }
 
+func testUpdateUserIfPasswordHash(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	sess, _ := mustSession(t, s, u, base())
+
+	// The hash it names is the stored one: the update applies.
+	now := base().Add(time.Minute)
+	verified, rehashed := u.PasswordHash, "$2a$12$rehashed"
+	got, err := s.UpdateUser(ctx, u.ID, jot.UserUpdate{PasswordHash: &rehashed, IfPasswordHash: &verified}, now)
+	if err != nil {
+		t.Fatalf("UpdateUser(matching IfPasswordHash): %v", err)
+	}
+	want := *u
+	want.PasswordHash, want.UpdatedAt = rehashed, now
+	checkUser(t, got, &want)
+	checkUser(t, mustUserByID(t, s, u.ID), &want)
+
+	// A stale one (the password changed since it was read): ECONFLICT, and
+	// nothing changes, sessions included.
+	stale, other, name := verified, "$2a$12$other", "Changed"
+	_, err = s.UpdateUser(ctx, u.ID, jot.UserUpdate{
+		Name: &name, PasswordHash: &other, IfPasswordHash: &stale, EndSessions: true,
+	}, now.Add(time.Minute))
+	wantCode(t, err, jot.ECONFLICT, "UpdateUser(stale IfPasswordHash)")
+	checkUser(t, mustUserByID(t, s, u.ID), &want)
+	revs := revocationsOf(t, s)
+	checkLive(t, s, revs, sess.ID)
+	if len(revs) != 0 {
+		t.Errorf("%d revocations after a refused update, want 0", len(revs))
+	}
+
+	// The condition holds for any update, not only of the hash.
+	later := now.Add(2 * time.Minute)
+	got, err = s.UpdateUser(ctx, u.ID, jot.UserUpdate{Name: &name, IfPasswordHash: &rehashed}, later)
+	if err != nil {
+		t.Fatalf("UpdateUser(name, matching IfPasswordHash): %v", err)
+	}
+	want.Name, want.UpdatedAt = name, later
+	checkUser(t, got, &want)
+
+	_, err = s.UpdateUser(ctx, jot.NewID(), jot.UserUpdate{PasswordHash: &other, IfPasswordHash: &stale}, later)
+	wantCode(t, err, jot.ENOTFOUND, "UpdateUser(unknown, IfPasswordHash)")
+}
+
 func testDeleteUser(t *testing.T, s jot.Store) {
 	ctx := t.Context()
 	mustUser(t, s, "admin@example.com", jot.RoleAdmin)
