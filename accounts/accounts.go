@@ -644,9 +644,14 @@ func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, curren
 	if err != nil {
 		return busy(err)
 	}
+	// Written only over the hash just checked: of two changes racing, the
+	// second, checked against the old password, is refused.
 	if _, err := s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{
-		PasswordHash: &hash, EndSessions: true, EndSessionsExcept: p.SessionID,
-	}, s.opts.Now()); err != nil {
+		PasswordHash: &hash, IfPasswordHash: &u.PasswordHash,
+		EndSessions: true, EndSessionsExcept: p.SessionID,
+	}, s.opts.Now()); jot.ErrorCode(err) == jot.ECONFLICT {
+		return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
+	} else if err != nil {
 		return err
 	}
 	s.afterEnd(ctx)

@@ -133,13 +133,13 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) error {
 			return jot.Errorf(jot.EINVALID, "the password grant needs \"username\" and \"password\"")
 		}
 		u, err := s.checkPassword(r, username, pw)
-		if err != nil {
-			if jot.ErrorCode(err) == jot.EINVALIDCREDENTIALS {
-				return jot.Errorf(jot.EINVALIDGRANT, "invalid email or password")
-			}
-			return err
+		if err == nil {
+			resp, err = s.opts.Accounts.StartSession(r.Context(), u, s.client(r))
 		}
-		if resp, err = s.opts.Accounts.StartSession(r.Context(), u, s.client(r)); err != nil {
+		if jot.ErrorCode(err) == jot.EINVALIDCREDENTIALS {
+			// RFC 6749 §5.2: the token endpoint speaks invalid_grant.
+			return jot.Errorf(jot.EINVALIDGRANT, "invalid email or password")
+		} else if err != nil {
 			return err
 		}
 	case "refresh_token":
