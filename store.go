@@ -70,6 +70,11 @@ type SessionStore interface {
 	// `notBefore`, in Seq order, and the greatest Seq recorded so far (the
 	// cursor to pass next time, even when the list is empty).
 	Revocations(ctx context.Context, after int64, notBefore time.Time) ([]Revocation, int64, error)
+	// Prune deletes what no request can need any more: revocations whose
+	// Exp is before `before` (all but the newest, which keeps the cursor),
+	// and sessions ended or expired before `before`, with their refresh
+	// tokens. A presented token of a pruned session is simply unknown.
+	Prune(ctx context.Context, before time.Time) error
 }
 
 // TaskStore keeps tasks.

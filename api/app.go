@@ -105,5 +105,26 @@ func (a *App) Run(ctx context.Context) {
 			}
 		})
 	}
+	go a.prune(ctx, 10*time.Minute)
 	a.Accounts.RunSync(ctx, time.Second)
+}
+
+// prune deletes, now and then every `every`, the revocations and sessions
+// that nothing can need any more, so the tables and the unauthenticated
+// revocation feed stay the size of what is live. An entry is kept for a
+// minute past the longest anyone reads it (exp + the 30 s leeway, or the
+// feed's 30 s), so instances with clocks a little apart agree.
+func (a *App) prune(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := a.opts.Store.Prune(ctx, a.opts.Now().Add(-leeway-time.Minute)); err != nil && ctx.Err() == nil {
+			a.log.Warn("prune failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -370,3 +370,20 @@ func affectedOne(n int64, err error, what string) error {
 	}
 	return nil
 }
+
+// Prune deletes expired revocations and dead sessions; see jot.SessionStore.
+// The newest revocation stays, so max(seq), the feed's cursor, never goes
+// back.
+func (db *DB) Prune(ctx context.Context, before time.Time) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM revocations
+			WHERE exp < $1 AND seq < (SELECT max(seq) FROM revocations)`, before); err != nil {
+			return fmt.Errorf("prune revocations: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions
+			WHERE ended_at < $1 OR expires_at < $1`, before); err != nil {
+			return fmt.Errorf("prune sessions: %w", err)
+		}
+		return nil
+	})
+}

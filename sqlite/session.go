@@ -299,3 +299,19 @@ func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time)
 	}
 	return revs, cursor, nil
 }
+
+// Prune deletes expired revocations and dead sessions; see jot.SessionStore.
+func (db *DB) Prune(ctx context.Context, before time.Time) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		cut := nanos(before)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM revocations
+			WHERE exp < ? AND seq < (SELECT max(seq) FROM revocations)`, cut); err != nil {
+			return fmt.Errorf("prune revocations: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions
+			WHERE ended_at < ? OR expires_at < ?`, cut, cut); err != nil {
+			return fmt.Errorf("prune sessions: %w", err)
+		}
+		return nil
+	})
+}

@@ -411,3 +411,62 @@ func testRevocations(t *testing.T, s jot.Store) {
 		t.Errorf("Revocations after %d = %+v, cursor %d; want only %s with a greater Seq as the cursor", cursor, got, next, d.ID)
 	}
 }
+
+func testPrune(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	old, oldRefresh := mustSession(t, s, u, base())                      // AccessExp base+15m
+	mid, _ := mustSession(t, s, u, base().Add(time.Minute))              // AccessExp base+16m
+	last, _ := mustSession(t, s, u, base().Add(2*time.Minute))           // AccessExp base+17m
+	live, liveRefresh := mustSession(t, s, u, base().Add(3*time.Minute)) // never ended
+	for i, sess := range []*jot.Session{old, mid, last} {
+		if err := s.EndSession(ctx, sess.ID, base().Add(time.Duration(5+i)*time.Minute)); err != nil {
+			t.Fatalf("EndSession: %v", err)
+		}
+	}
+	_, cursor, err := s.Revocations(ctx, 0, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything has expired by then: all revocations but the newest go,
+	// and so do the ended sessions; the live one stays.
+	if err := s.Prune(ctx, base().Add(time.Hour)); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	revs, cur, err := s.Revocations(ctx, 0, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur != cursor || len(revs) != 1 || revs[0].SessionID != last.ID {
+		t.Fatalf("after Prune: %v, cursor %d (was %d); want only the newest, cursor unchanged", revs, cur, cursor)
+	}
+	for _, sess := range []*jot.Session{old, mid, last} {
+		if _, err := s.SessionByID(ctx, sess.ID); jot.ErrorCode(err) != jot.ENOTFOUND {
+			t.Errorf("ended session %s after Prune: %v, want ENOTFOUND", sess.ID, err)
+		}
+	}
+	if _, err := s.SessionByID(ctx, live.ID); err != nil {
+		t.Fatalf("live session after Prune: %v", err)
+	}
+	// A pruned session's refresh token is unknown; the live one still works.
+	res, err := s.RotateRefresh(ctx, rotateReq(oldRefresh, newHash(t), base().Add(time.Hour), 0))
+	if err != nil || res.Outcome != jot.RotateInvalid {
+		t.Errorf("refresh of a pruned session: %+v, %v; want RotateInvalid", res, err)
+	}
+	res, err = s.RotateRefresh(ctx, rotateReq(liveRefresh, newHash(t), base().Add(time.Hour), 0))
+	if err != nil || res.Outcome != jot.RotateOK {
+		t.Errorf("refresh of the live session: %+v, %v; want RotateOK", res, err)
+	}
+	// A second prune with nothing to do is fine, and new revocations still
+	// get a greater Seq than the cursor clients hold.
+	if err := s.Prune(ctx, base().Add(time.Hour)); err != nil {
+		t.Fatalf("second Prune: %v", err)
+	}
+	if err := s.EndSession(ctx, live.ID, base().Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	revs, _, err = s.Revocations(ctx, cursor, time.Time{})
+	if err != nil || len(revs) != 1 || revs[0].SessionID != live.ID {
+		t.Fatalf("revocation after Prune: %v, %v", revs, err)
+	}
+}

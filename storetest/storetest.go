@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"EndSession", testEndSession},
 		{"EndUserSessions", testEndUserSessions},
 		{"Revocations", testRevocations},
+		{"Prune", testPrune},
 
 		{"RotateOK", testRotateOK},
 		{"RotateInvalid", testRotateInvalid},
