@@ -49,8 +49,10 @@ type Server struct {
 	guard   *guard.Guard
 	// Failed login attempts, per account and per client IP.
 	loginByAccount, loginByIP *limiter
-	// Signups refused for a registered email, per client IP: they reveal
-	// which emails have accounts, so guessing is slowed.
+	// Signups refused for a registered email, per client network: they
+	// reveal which emails have accounts, so guessing is slowed. Five times
+	// the login rate: a person retrying a form is never stopped, a script
+	// walking a list of emails is.
 	signupConflicts *limiter
 }
 
@@ -79,7 +81,7 @@ func New(opts Options) *Server {
 		cors:            newCORS(opts.CORSOrigins, opts.TokenCookie != ""),
 		loginByAccount:  newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
 		loginByIP:       newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
-		signupConflicts: newLimiter(3*opts.LoginRateN, opts.LoginRatePer, opts.Now),
+		signupConflicts: newLimiter(5*opts.LoginRateN, opts.LoginRatePer, opts.Now),
 	}
 	extract := []guard.Extractor{guard.FromAuthHeader(append([]string{"Bearer"}, opts.TokenSchemes...)...)}
 	if opts.TokenQuery != "" {
