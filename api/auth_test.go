@@ -620,3 +620,26 @@ func TestConcurrentGuessesAreLimited(t *testing.T) {
 		t.Fatalf("statuses %v, want three 401 and nine 429", n)
 	}
 }
+
+// With tokens in cookies, which a browser sends by itself, a state-changing
+// request from another site is refused; a configured origin and non-browser
+// clients are not.
+func TestCookieTokensRefuseCrossSiteWrites(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.TokenCookie = "jot_token"
+		c.CORSOrigins = []string{"https://app.example.com"}
+	})
+	tk := e.signup("val@example.com", "password1")
+	cookie := "jot_token=" + tk.Access
+	r := e.do("POST", "/v1/auth/logout", "", nil, "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example.net")
+	wantError(t, r, 403, "insufficient_scope")
+	if r := e.do("GET", "/v1/users/me", "", nil, "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example.net"); r.StatusCode != 200 {
+		t.Fatalf("a cross-site read: %d", r.StatusCode)
+	}
+	if r := e.do("PATCH", "/v1/users/me", "", map[string]string{"name": "V"}, "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://app.example.com"); r.StatusCode != 200 {
+		t.Fatalf("the configured origin: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do("POST", "/v1/auth/logout", "", nil, "Cookie", cookie); r.StatusCode != 204 {
+		t.Fatalf("a non-browser client: %d %s", r.StatusCode, r.body)
+	}
+}

@@ -153,6 +153,12 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		if s.cors != nil && s.cors.handle(sw, r) {
 			return
 		}
+		if s.csrf != nil {
+			if err := s.csrf.Check(r); err != nil {
+				s.writeError(sw, r, jot.Errorf(jot.EFORBIDDEN, "cross-origin request refused"))
+				return
+			}
+		}
 		base = h.Clone()
 		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
 		next.ServeHTTP(sw, r)

@@ -46,6 +46,9 @@ type Server struct {
 	handler http.Handler
 	metrics *Metrics
 	cors    *cors
+	// csrf refuses state-changing cross-origin browser requests when
+	// tokens may ride in cookies, which a browser sends on its own.
+	csrf *http.CrossOriginProtection
 	guard   *guard.Guard
 	// Failed login attempts, per account and per client IP.
 	loginByAccount, loginByIP *limiter
@@ -82,6 +85,15 @@ func New(opts Options) *Server {
 		loginByAccount:  newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
 		loginByIP:       newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
 		signupConflicts: newLimiter(5*opts.LoginRateN, opts.LoginRatePer, opts.Now),
+	}
+	if opts.TokenCookie != "" {
+		s.csrf = http.NewCrossOriginProtection()
+		for _, o := range opts.CORSOrigins {
+			if o != "*" {
+				// The configured origins are validated at start.
+				_ = s.csrf.AddTrustedOrigin(o)
+			}
+		}
 	}
 	extract := []guard.Extractor{guard.FromAuthHeader(append([]string{"Bearer"}, opts.TokenSchemes...)...)}
 	if opts.TokenQuery != "" {
