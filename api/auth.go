@@ -64,17 +64,17 @@ func tooMany(after int) error {
 func (s *Server) checkPassword(r *http.Request, email, password string) (*jot.User, error) {
 	network := networkKey(s.clientIP(r))
 	account := accountKey("login:", email)
-	if ok, after := s.loginByIP.take(network); !ok {
+	if ok, after := s.loginByIP.allow(network); !ok {
 		return nil, tooMany(after)
 	}
 	if ok, after := s.loginByAccount.take(account); !ok {
-		s.loginByIP.refund(network)
 		return nil, tooMany(after)
 	}
 	u, err := s.opts.Accounts.Authenticate(r.Context(), email, password)
-	if jot.ErrorCode(err) != jot.EINVALIDCREDENTIALS {
+	if jot.ErrorCode(err) == jot.EINVALIDCREDENTIALS {
+		s.loginByIP.fail(network)
+	} else {
 		// Success, or a failure that says nothing about the password.
-		s.loginByIP.refund(network)
 		s.loginByAccount.refund(account)
 	}
 	if err != nil {

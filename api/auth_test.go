@@ -643,3 +643,24 @@ func TestCookieTokensRefuseCrossSiteWrites(t *testing.T) {
 		t.Fatalf("a non-browser client: %d %s", r.StatusCode, r.body)
 	}
 }
+
+// Many people behind one address logging in at once are not turned away:
+// only failures count against the address.
+func TestConcurrentLoginsFromOneAddress(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.LoginRate = config.Rate{N: 3, Per: time.Minute} })
+	const n = 8
+	for i := 0; i < n; i++ {
+		e.signup(fmt.Sprintf("crowd%d@example.com", i), "password1")
+	}
+	codes := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			codes <- e.do("POST", "/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("crowd%d@example.com", i), "password": "password1"}).StatusCode
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		if c := <-codes; c != 200 {
+			t.Errorf("login %d: %d", i, c)
+		}
+	}
+}

@@ -48,8 +48,8 @@ type Server struct {
 	cors    *cors
 	// csrf refuses state-changing cross-origin browser requests when
 	// tokens may ride in cookies, which a browser sends on its own.
-	csrf *http.CrossOriginProtection
-	guard   *guard.Guard
+	csrf  *http.CrossOriginProtection
+	guard *guard.Guard
 	// Failed login attempts, per account and per client IP.
 	loginByAccount, loginByIP *limiter
 	// Signups refused for a registered email, per client network: they
