@@ -459,35 +459,64 @@ func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User
 		s.opts.Events(EventLoginFailed)
 		return nil, ErrBadCredentials
 	}
-	if s.hasher.NeedsRehash(u.PasswordHash) {
-		s.rehash(ctx, u, pw)
+	if s.hasher.NeedsRehash(u.PasswordHash) && !s.rehash(ctx, u, pw) {
+		// The stored hash changed while this login checked it: a password
+		// change, or another login upgrading the same password. Whatever
+		// is stored now decides.
+		if u, err = s.recheck(ctx, u.ID, pw); err != nil {
+			return nil, err
+		}
 	}
 	s.opts.Events(EventLoginOK)
 	return u, nil
 }
 
+// recheck verifies pw against the user as stored now.
+func (s *Service) recheck(ctx context.Context, id, pw string) (*jot.User, error) {
+	cur, err := s.store.UserByID(ctx, id)
+	if jot.ErrorCode(err) == jot.ENOTFOUND {
+		return nil, ErrBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	hctx, cancel := s.hashing(ctx)
+	defer cancel()
+	ok, err := s.hasher.Verify(hctx, cur.PasswordHash, pw)
+	if err != nil && (errors.Is(err, password.ErrBusy) || errors.Is(err, context.DeadlineExceeded)) {
+		return nil, busy(err)
+	}
+	if err != nil || !ok || cur.Disabled {
+		s.opts.Events(EventLoginFailed)
+		return nil, ErrBadCredentials
+	}
+	return cur, nil
+}
+
 // rehash upgrades a hash made with weaker parameters; a failure only means
 // the upgrade waits for the next login.
-func (s *Service) rehash(ctx context.Context, u *jot.User, pw string) {
+//
+// It reports false only when the stored hash is no longer the one verified.
+func (s *Service) rehash(ctx context.Context, u *jot.User, pw string) bool {
 	// A wait of its own: the check before it may have used up the first.
 	hctx, cancel := s.hashing(ctx)
 	defer cancel()
 	hash, err := s.hasher.Hash(hctx, pw)
 	if err != nil {
 		s.opts.Logger.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
-		return
+		return true
 	}
 	// Only over the hash just verified: a password change that committed
 	// since must not be undone by writing the old password back.
 	_, err = s.store.UpdateUser(ctx, u.ID, jot.UserUpdate{PasswordHash: &hash, IfPasswordHash: &u.PasswordHash}, s.opts.Now())
 	if jot.ErrorCode(err) == jot.ECONFLICT {
-		s.opts.Logger.InfoContext(ctx, "password rehash skipped: the password changed meanwhile", "user_id", u.ID)
-		return
+		s.opts.Logger.InfoContext(ctx, "password rehash skipped: the stored hash changed meanwhile", "user_id", u.ID)
+		return false
 	} else if err != nil {
 		s.opts.Logger.WarnContext(ctx, "password rehash not saved", "user_id", u.ID, "err", err)
-		return
+		return true
 	}
 	u.PasswordHash = hash
+	return true
 }
 
 // Login checks the credentials and starts a session.
@@ -645,14 +674,34 @@ func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, curren
 		return busy(err)
 	}
 	// Written only over the hash just checked: of two changes racing, the
-	// second, checked against the old password, is refused.
-	if _, err := s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{
-		PasswordHash: &hash, IfPasswordHash: &u.PasswordHash,
-		EndSessions: true, EndSessionsExcept: p.SessionID,
-	}, s.opts.Now()); jot.ErrorCode(err) == jot.ECONFLICT {
-		return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
-	} else if err != nil {
-		return err
+	// second, checked against the old password, is refused. A login that
+	// upgraded the same password's hash meanwhile is no reason to refuse:
+	// then the current password is checked once more against what is
+	// stored now.
+	checked := u.PasswordHash
+	for attempt := 0; ; attempt++ {
+		_, err := s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{
+			PasswordHash: &hash, IfPasswordHash: &checked,
+			EndSessions: true, EndSessionsExcept: p.SessionID,
+		}, s.opts.Now())
+		if err == nil {
+			break
+		} else if jot.ErrorCode(err) != jot.ECONFLICT || attempt > 0 {
+			if jot.ErrorCode(err) == jot.ECONFLICT {
+				return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
+			}
+			return err
+		}
+		cur, err := s.store.UserByID(ctx, p.UserID)
+		if err != nil {
+			return err
+		}
+		if ok, err := s.hasher.Verify(hctx, cur.PasswordHash, current); err != nil {
+			return busy(err)
+		} else if !ok {
+			return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
+		}
+		checked = cur.PasswordHash
 	}
 	s.afterEnd(ctx)
 	return nil

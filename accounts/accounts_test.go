@@ -345,3 +345,43 @@ func TestRehash(t *testing.T) {
 	}
 	f.checkPassword(u.ID, "password1", "password2")
 }
+
+// Two logins of the same user with the right password, the first upgrading
+// the hash while the second is checking it: both get in.
+func TestConcurrentLoginsWhileRehashing(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u := f.user("ada@example.com", "password1", jot.RoleUser)
+	f.hasher.Cost = password.MinCost + 1
+	f.store.onUserByEmail(func() {
+		if _, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{}); err != nil {
+			t.Errorf("inner Login: %v", err)
+		}
+	})
+	if _, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{}); err != nil {
+		t.Errorf("outer Login with the right password: %v", err)
+	}
+}
+
+// A password change with the right current password while a login
+// upgrades the same password's hash: the change goes through.
+func TestChangePasswordWhileRehashing(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	u := f.user("ada@example.com", "password1", jot.RoleUser)
+	f.hasher.Cost = password.MinCost + 1
+	f.store.onUserByID(func() {
+		if _, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{}); err != nil {
+			t.Errorf("inner Login: %v", err)
+		}
+	})
+	if err := f.svc.ChangePassword(ctx, &guard.Principal{UserID: u.ID}, "password1", "password2"); err != nil {
+		t.Fatalf("ChangePassword with the right current password: %v", err)
+	}
+	if _, err := f.svc.Login(ctx, u.Email, "password2", accounts.Client{}); err != nil {
+		t.Errorf("login with the new password: %v", err)
+	}
+	if _, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{}); err == nil {
+		t.Error("the old password still works")
+	}
+}

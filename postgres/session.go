@@ -376,13 +376,17 @@ func affectedOne(n int64, err error, what string) error {
 // back.
 func (db *DB) Prune(ctx context.Context, before time.Time) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
+		// Sessions first, then revocations: the order in which endSessions
+		// takes its locks, so the two never wait on each other in a circle.
+		// A session whose access tokens may still be live stays, so ending
+		// it still records a revocation.
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions
+			WHERE (ended_at < $1 OR expires_at < $1) AND (access_exp IS NULL OR access_exp < $1)`, before); err != nil {
+			return fmt.Errorf("prune sessions: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM revocations
 			WHERE exp < $1 AND seq < (SELECT max(seq) FROM revocations)`, before); err != nil {
 			return fmt.Errorf("prune revocations: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM sessions
-			WHERE ended_at < $1 OR expires_at < $1`, before); err != nil {
-			return fmt.Errorf("prune sessions: %w", err)
 		}
 		return nil
 	})

@@ -308,8 +308,10 @@ func (db *DB) Prune(ctx context.Context, before time.Time) error {
 			WHERE exp < ? AND seq < (SELECT max(seq) FROM revocations)`, cut); err != nil {
 			return fmt.Errorf("prune revocations: %w", err)
 		}
+		// A session whose access tokens may still be live stays, so ending
+		// it still records a revocation.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions
-			WHERE ended_at < ? OR expires_at < ?`, cut, cut); err != nil {
+			WHERE (ended_at < ? OR expires_at < ?) AND (access_exp IS NULL OR access_exp < ?)`, cut, cut, cut); err != nil {
 			return fmt.Errorf("prune sessions: %w", err)
 		}
 		return nil

@@ -419,6 +419,15 @@ func testPrune(t *testing.T, s jot.Store) {
 	mid, _ := mustSession(t, s, u, base().Add(time.Minute))              // AccessExp base+16m
 	last, _ := mustSession(t, s, u, base().Add(2*time.Minute))           // AccessExp base+17m
 	live, liveRefresh := mustSession(t, s, u, base().Add(3*time.Minute)) // never ended
+	// Its refresh token expired before the cut, but an access token of it
+	// is live after the cut: it must stay, so that ending it is recorded.
+	lingering := &jot.Session{
+		ID: jot.NewID(), UserID: u.ID, CreatedAt: base(), LastUsedAt: base(),
+		ExpiresAt: base().Add(10 * time.Minute), AccessExp: base().Add(2 * time.Hour),
+	}
+	if err := s.CreateSession(ctx, lingering, newHash(t), nil); err != nil {
+		t.Fatal(err)
+	}
 	for i, sess := range []*jot.Session{old, mid, last} {
 		if err := s.EndSession(ctx, sess.ID, base().Add(time.Duration(5+i)*time.Minute)); err != nil {
 			t.Fatalf("EndSession: %v", err)
@@ -447,6 +456,9 @@ func testPrune(t *testing.T, s jot.Store) {
 	}
 	if _, err := s.SessionByID(ctx, live.ID); err != nil {
 		t.Fatalf("live session after Prune: %v", err)
+	}
+	if _, err := s.SessionByID(ctx, lingering.ID); err != nil {
+		t.Fatalf("session with a live access token after Prune: %v", err)
 	}
 	// A pruned session's refresh token is unknown; the live one still works.
 	res, err := s.RotateRefresh(ctx, rotateReq(oldRefresh, newHash(t), base().Add(time.Hour), 0))
