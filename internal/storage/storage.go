@@ -22,7 +22,9 @@ func Open(ctx context.Context, url string) (jot.Store, error) {
 	case strings.HasPrefix(lower, "sqlite://"):
 		st, err = sqlite.OpenURL(ctx, url)
 	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
-		st, err = postgres.Open(ctx, url)
+		// The scheme is case-insensitive (RFC 3986 §3.1); the driver is not.
+		scheme := strings.Index(url, "://")
+		st, err = postgres.Open(ctx, lower[:scheme]+url[scheme:])
 	default:
 		return nil, fmt.Errorf("JOT_DATABASE_URL: unsupported database URL; use sqlite://PATH or postgres://HOST/DATABASE")
 	}
