@@ -4,14 +4,10 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jotauth/jot/internal/migrations"
 )
 
 // migrationFiles holds the schema, one NNNN_name.sql file per step. A file,
@@ -25,42 +21,6 @@ var migrationFiles embed.FS
 // migrations of two schemas in one database take turns.
 const migrateLock int64 = 0x6a6f742d6d696772
 
-// migration is one schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", base)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", other, base, v)
-		}
-		seen[v] = base
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
-
 // Migrate applies the embedded migrations that the schema lacks, in order,
 // recording each in schema_migrations. They all run in one transaction:
 // DDL is transactional in PostgreSQL, so a failing step leaves the schema
@@ -69,7 +29,7 @@ func migrations() ([]migration, error) {
 // once take turns: the first applies the steps, the others then find them
 // recorded. Running it again is a no-op.
 func (db *DB) Migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrations.Load(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -99,17 +59,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 			applied[int(v)] = true
 		}
 		for _, m := range ms {
-			if applied[m.version] {
+			if applied[m.Version] {
 				continue
 			}
 			// Without arguments pgx uses the simple protocol, which runs a
 			// file of several statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, time.Now()); err != nil {
-				return fmt.Errorf("%s: record: %w", m.name, err)
+				m.Version, m.Name, time.Now()); err != nil {
+				return fmt.Errorf("%s: record: %w", m.Name, err)
 			}
 		}
 		return nil

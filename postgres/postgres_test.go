@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/migrations"
 	"github.com/jotauth/jot/storetest"
 )
 
@@ -172,7 +173,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		return m
 	}
 	first := applied()
-	ms, err := migrations()
+	ms, err := migrations.Load(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,16 +196,16 @@ func TestMigrateConcurrently(t *testing.T) {
 }
 
 func TestMigrationsParse(t *testing.T) {
-	ms, err := migrations()
+	ms, err := migrations.Load(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		t.Fatalf("migrations: %v", err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 {
+	if len(ms) == 0 || ms[0].Version != 1 {
 		t.Fatalf("migrations = %d, want the first to be version 1", len(ms))
 	}
 	for i := 1; i < len(ms); i++ {
-		if ms[i].version <= ms[i-1].version {
-			t.Errorf("migration %s does not come after %s", ms[i].name, ms[i-1].name)
+		if ms[i].Version <= ms[i-1].Version {
+			t.Errorf("migration %s does not come after %s", ms[i].Name, ms[i-1].Name)
 		}
 	}
 }

@@ -3,19 +3,21 @@ package sqlite
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/jotauth/jot/internal/migrations"
 )
 
 func TestMigrationsParse(t *testing.T) {
-	ms, err := migrations()
+	ms, err := migrations.Load(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		t.Fatalf("migrations: %v", err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 {
+	if len(ms) == 0 || ms[0].Version != 1 {
 		t.Fatalf("migrations = %d, want the first to be version 1", len(ms))
 	}
 	for i := 1; i < len(ms); i++ {
-		if ms[i].version <= ms[i-1].version {
-			t.Errorf("migration %s does not come after %s", ms[i].name, ms[i-1].name)
+		if ms[i].Version <= ms[i-1].Version {
+			t.Errorf("migration %s does not come after %s", ms[i].Name, ms[i-1].Name)
 		}
 	}
 }
@@ -54,7 +56,7 @@ func TestMigrateTwice(t *testing.T) {
 		t.Fatalf("Migrate: %v", err)
 	}
 	first := applied()
-	ms, _ := migrations()
+	ms, _ := migrations.Load(migrationFiles, "migrations/*.sql")
 	if len(first) != len(ms) {
 		t.Fatalf("%d migrations recorded, want %d", len(first), len(ms))
 	}
