@@ -52,8 +52,40 @@ type UserPin struct {
 	PasswordHash string
 }
 
-// Matches reports whether u still has the pin's role and password hash and
-// is not disabled.
-func (p *UserPin) Matches(u *User) bool {
-	return !u.Disabled && u.Role == p.Role && u.PasswordHash == p.PasswordHash
+// Check returns nil while u still has the pin's role and password hash and
+// is not disabled, and ECONFLICT otherwise. Stores call it inside the
+// transaction that creates the session.
+func (p *UserPin) Check(u *User) error {
+	if !u.Disabled && u.Role == p.Role && u.PasswordHash == p.PasswordHash {
+		return nil
+	}
+	return Errorf(ECONFLICT, "user changed since the session's tokens were issued")
+}
+
+// ActiveAdmin reports whether u is an admin who is not disabled: the kind
+// of user the last-admin rule always keeps one of.
+func (u *User) ActiveAdmin() bool {
+	return u.Role == RoleAdmin && !u.Disabled
+}
+
+// Apply makes upd's changes to u in memory; a store calls it inside the
+// transaction that then writes u. With IfPasswordHash set and not u's
+// hash, it is ECONFLICT and u is left as it was.
+func (upd UserUpdate) Apply(u *User) error {
+	if upd.IfPasswordHash != nil && u.PasswordHash != *upd.IfPasswordHash {
+		return Errorf(ECONFLICT, "password changed meanwhile")
+	}
+	if upd.Name != nil {
+		u.Name = *upd.Name
+	}
+	if upd.Role != nil {
+		u.Role = *upd.Role
+	}
+	if upd.Disabled != nil {
+		u.Disabled = *upd.Disabled
+	}
+	if upd.PasswordHash != nil {
+		u.PasswordHash = *upd.PasswordHash
+	}
+	return nil
 }

@@ -138,8 +138,8 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 			if err != nil {
 				return err
 			}
-			if !pin.Matches(u) {
-				return errPinBroken()
+			if err := pin.Check(u); err != nil {
+				return err
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

@@ -75,11 +75,6 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*jot.User, error) 
 	return userBy(ctx, db.pool, "user by email", `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email)
 }
 
-// activeAdmin reports whether the user counts toward the last-admin rule.
-func activeAdmin(u *jot.User) bool {
-	return u.Role == jot.RoleAdmin && !u.Disabled
-}
-
 // mayRemoveAdmin reports whether upd could make an active admin stop being
 // one; only such updates need the admin rows locked.
 func mayRemoveAdmin(upd jot.UserUpdate) bool {
@@ -105,18 +100,6 @@ func lockActiveAdmins(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		return nil, fmt.Errorf("lock admins: %w", err)
 	}
 	return ids, nil
-}
-
-// errPinBroken is the answer to a CreateSession whose pin the user no
-// longer matches.
-func errPinBroken() error {
-	return jot.Errorf(jot.ECONFLICT, "user changed since the session's tokens were issued")
-}
-
-// errPasswordChanged is the answer to an UpdateUser whose IfPasswordHash is
-// not the stored hash.
-func errPasswordChanged() error {
-	return jot.Errorf(jot.ECONFLICT, "password changed meanwhile")
 }
 
 // checkOtherAdmin returns ECONFLICT unless admins, from lockActiveAdmins,
@@ -149,23 +132,11 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 		if err != nil {
 			return err
 		}
-		if upd.IfPasswordHash != nil && u.PasswordHash != *upd.IfPasswordHash {
-			return errPasswordChanged()
+		wasAdmin := u.ActiveAdmin()
+		if err := upd.Apply(u); err != nil {
+			return err
 		}
-		wasAdmin := activeAdmin(u)
-		if upd.Name != nil {
-			u.Name = *upd.Name
-		}
-		if upd.Role != nil {
-			u.Role = *upd.Role
-		}
-		if upd.Disabled != nil {
-			u.Disabled = *upd.Disabled
-		}
-		if upd.PasswordHash != nil {
-			u.PasswordHash = *upd.PasswordHash
-		}
-		if wasAdmin && !activeAdmin(u) {
+		if wasAdmin && !u.ActiveAdmin() {
 			if err := checkOtherAdmin(admins, id); err != nil {
 				return err
 			}
@@ -207,7 +178,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		if activeAdmin(u) {
+		if u.ActiveAdmin() {
 			if err := checkOtherAdmin(admins, id); err != nil {
 				return err
 			}

@@ -76,8 +76,8 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 			if err != nil {
 				return err
 			}
-			if !pin.Matches(u) {
-				return errPinBroken()
+			if err := pin.Check(u); err != nil {
+				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

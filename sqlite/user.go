@@ -82,23 +82,6 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*jot.User, error) 
 	return u, nil
 }
 
-// activeAdmin reports whether the user counts toward the last-admin rule.
-func activeAdmin(u *jot.User) bool {
-	return u.Role == jot.RoleAdmin && !u.Disabled
-}
-
-// errPinBroken is the answer to a CreateSession whose pin the user no
-// longer matches.
-func errPinBroken() error {
-	return jot.Errorf(jot.ECONFLICT, "user changed since the session's tokens were issued")
-}
-
-// errPasswordChanged is the answer to an UpdateUser whose IfPasswordHash is
-// not the stored hash.
-func errPasswordChanged() error {
-	return jot.Errorf(jot.ECONFLICT, "password changed meanwhile")
-}
-
 // checkOtherAdmin returns ECONFLICT unless an active admin other than id
 // exists. It must run in the transaction that demotes, disables or deletes
 // id, so that two admins cannot take each other out at once.
@@ -126,23 +109,11 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 		if err != nil {
 			return err
 		}
-		if upd.IfPasswordHash != nil && u.PasswordHash != *upd.IfPasswordHash {
-			return errPasswordChanged()
+		wasAdmin := u.ActiveAdmin()
+		if err := upd.Apply(u); err != nil {
+			return err
 		}
-		wasAdmin := activeAdmin(u)
-		if upd.Name != nil {
-			u.Name = *upd.Name
-		}
-		if upd.Role != nil {
-			u.Role = *upd.Role
-		}
-		if upd.Disabled != nil {
-			u.Disabled = *upd.Disabled
-		}
-		if upd.PasswordHash != nil {
-			u.PasswordHash = *upd.PasswordHash
-		}
-		if wasAdmin && !activeAdmin(u) {
+		if wasAdmin && !u.ActiveAdmin() {
 			if err := checkOtherAdmin(ctx, tx, id); err != nil {
 				return err
 			}
@@ -175,7 +146,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		if activeAdmin(u) {
+		if u.ActiveAdmin() {
 			if err := checkOtherAdmin(ctx, tx, id); err != nil {
 				return err
 			}
