@@ -12,8 +12,10 @@ import (
 // the byte, so that task ids cannot be probed.
 func errTaskNotFound() error { return jot.Errorf(jot.ENOTFOUND, "task not found") }
 
-// loadTask returns the task named by the path if the caller may see it.
-func (rs *resources) loadTask(r *http.Request, sub policy.Subject) (*jot.Task, error) {
+// loadTask returns the task named by the path if the rule allows the
+// caller it (policy.CanSeeTask or policy.CanChangeTask); any other task is
+// not found.
+func (rs *resources) loadTask(r *http.Request, sub policy.Subject, allowed func(policy.Subject, string) bool) (*jot.Task, error) {
 	id := r.PathValue("id")
 	if !jot.ValidID(id) {
 		return nil, errTaskNotFound()
@@ -24,7 +26,7 @@ func (rs *resources) loadTask(r *http.Request, sub policy.Subject) (*jot.Task, e
 	} else if err != nil {
 		return nil, err
 	}
-	if !policy.CanSeeTask(sub, t.OwnerID) {
+	if !allowed(sub, t.OwnerID) {
 		return nil, errTaskNotFound()
 	}
 	return t, nil
@@ -122,7 +124,7 @@ func (rs *resources) createTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (rs *resources) getTask(w http.ResponseWriter, r *http.Request) error {
-	t, err := rs.loadTask(r, subject(r))
+	t, err := rs.loadTask(r, subject(r), policy.CanSeeTask)
 	if err != nil {
 		return err
 	}
@@ -131,15 +133,11 @@ func (rs *resources) getTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (rs *resources) patchTask(w http.ResponseWriter, r *http.Request) error {
-	sub := subject(r)
 	// The task is looked up before the body is read, so that a missing
 	// task and another user's answer alike whatever the body holds.
-	t, err := rs.loadTask(r, sub)
+	t, err := rs.loadTask(r, subject(r), policy.CanChangeTask)
 	if err != nil {
 		return err
-	}
-	if !policy.CanChangeTask(sub, t.OwnerID) {
-		return errTaskNotFound()
 	}
 	var body taskBody
 	if err := decodeJSON(r, &body); err != nil {
@@ -172,13 +170,9 @@ func (rs *resources) patchTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (rs *resources) deleteTask(w http.ResponseWriter, r *http.Request) error {
-	sub := subject(r)
-	t, err := rs.loadTask(r, sub)
+	t, err := rs.loadTask(r, subject(r), policy.CanChangeTask)
 	if err != nil {
 		return err
-	}
-	if !policy.CanChangeTask(sub, t.OwnerID) {
-		return errTaskNotFound()
 	}
 	if err := rs.opts.Store.DeleteTask(r.Context(), t.ID); err != nil {
 		if jot.ErrorCode(err) == jot.ENOTFOUND {
