@@ -20,6 +20,7 @@ const (
 	EUNSUPPORTEDGRANT   = "unsupported_grant_type"
 	EVALIDATION         = "validation_failed"
 	ERATELIMITED        = "rate_limited"
+	EQUOTA              = "quota_exceeded"
 )
 
 // Error is an application error: a machine code, a message that is safe to
@@ -76,4 +77,10 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// QuotaError is the EQUOTA error of a create past the owner's quota of
+// what (a plural such as "tasks").
+func QuotaError(what string, max int) *Error {
+	return Errorf(EQUOTA, "quota exceeded: at most %d %s per user", max, what)
 }

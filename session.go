@@ -66,6 +66,10 @@ type RotateRequest struct {
 	Grace         time.Duration
 	// ExpiresAt becomes the session's ExpiresAt on RotateOK.
 	ExpiresAt time.Time
+	// MaxAge, when positive, is the session's absolute lifetime: ExpiresAt
+	// is cut to the session's CreatedAt + MaxAge, and a session that old
+	// is RotateInvalid however recently it was refreshed.
+	MaxAge time.Duration
 	// AccessExp is the exp of the access token that will be issued; the
 	// session's AccessExp becomes the later of it and the stored one.
 	AccessExp time.Time
@@ -79,4 +83,22 @@ type RotateResult struct {
 	Outcome RotateOutcome
 	Session *Session
 	User    *User
+}
+
+// ExpiryFor returns the ExpiresAt that a rotation of s at req.Now sets:
+// req.ExpiresAt, cut to s.CreatedAt + req.MaxAge. ok is false when s has
+// reached that absolute end, so the rotation must be refused. Stores call
+// it inside the rotating transaction.
+func (req *RotateRequest) ExpiryFor(s *Session) (exp time.Time, ok bool) {
+	if req.MaxAge <= 0 {
+		return req.ExpiresAt, true
+	}
+	end := s.CreatedAt.Add(req.MaxAge)
+	if !req.Now.Before(end) {
+		return time.Time{}, false
+	}
+	if req.ExpiresAt.After(end) {
+		return end, true
+	}
+	return req.ExpiresAt, true
 }

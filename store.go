@@ -43,9 +43,21 @@ type SessionStore interface {
 	// stored, so a session is never created after the change that should
 	// have ended it. A user that does not exist is ENOTFOUND.
 	CreateSession(ctx context.Context, s *Session, refreshHash []byte, pin *UserPin) error
+	// CreateSessionWithin is CreateSession that keeps the user at most
+	// maxLive live sessions (0: no bound): in the same transaction, and
+	// serialized with the user's other session starts, the least recently
+	// used of the others (LastUsedAt, then CreatedAt, then id) end, with
+	// their revocations recorded, until maxLive are live. It returns how
+	// many it ended.
+	CreateSessionWithin(ctx context.Context, s *Session, refreshHash []byte, pin *UserPin, maxLive int) (int, error)
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	// ListSessions lists the user's live sessions at now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
+	// ListSessionsPage lists one page of the user's live sessions at now,
+	// newest first by id (ids are UUIDv7: creation order): those with an id
+	// below p.After (empty: from the newest), at most p.Limit (0 or less:
+	// all).
+	ListSessionsPage(ctx context.Context, userID string, now time.Time, p Page) ([]*Session, error)
 	// RotateRefresh consumes a refresh token in one transaction, safe
 	// against concurrent calls with the same token:
 	//   - unknown token, or its session ended or expired: RotateInvalid;
@@ -80,6 +92,11 @@ type SessionStore interface {
 // TaskStore keeps tasks.
 type TaskStore interface {
 	CreateTask(ctx context.Context, t *Task) error
+	// CreateTaskWithin inserts t only while its owner has fewer than max
+	// tasks, checked in one transaction with the insert and serialized with
+	// the owner's other creates, so concurrent ones never overshoot; at max
+	// it is EQUOTA and nothing is stored.
+	CreateTaskWithin(ctx context.Context, t *Task, max int) error
 	TaskByID(ctx context.Context, id string) (*Task, error)
 	// UpdateTask writes Title, Done and UpdatedAt of t.
 	UpdateTask(ctx context.Context, t *Task) error
@@ -91,6 +108,9 @@ type TaskStore interface {
 // RecipeStore keeps recipes.
 type RecipeStore interface {
 	CreateRecipe(ctx context.Context, r *Recipe) error
+	// CreateRecipeWithin inserts r only while its owner has fewer than max
+	// recipes; see CreateTaskWithin.
+	CreateRecipeWithin(ctx context.Context, r *Recipe, max int) error
 	RecipeByID(ctx context.Context, id string) (*Recipe, error)
 	// UpdateRecipe writes Title, Ingredients, Instructions and UpdatedAt.
 	UpdateRecipe(ctx context.Context, r *Recipe) error

@@ -218,3 +218,18 @@ func limit(p jot.Page) any {
 	}
 	return p.Limit
 }
+
+// lockOwner locks a resource owner's user row for the rest of the
+// transaction, so the owner's quota-checked creates take turns: under READ
+// COMMITTED each one's count, a statement after the lock, sees what the one
+// before it committed. A missing owner is ENOTFOUND.
+func lockOwner(ctx context.Context, tx pgx.Tx, id string) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
+	} else if err != nil {
+		return fmt.Errorf("lock owner: %w", err)
+	}
+	return nil
+}

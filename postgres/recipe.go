@@ -85,3 +85,25 @@ func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error
 	}
 	return recipes, nil
 }
+
+// CreateRecipeWithin inserts r only while its owner has fewer than max
+// recipes; see CreateTaskWithin.
+func (db *DB) CreateRecipeWithin(ctx context.Context, r *jot.Recipe, max int) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockOwner(ctx, tx, r.OwnerID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO recipes (`+recipeColumns+`)
+			SELECT $1, $2, $3, $4, $5, $6, $7 WHERE (SELECT count(*) FROM recipes WHERE owner_id = $2) < $8`,
+			r.ID, r.OwnerID, r.Title, ingredients(r), r.Instructions, r.CreatedAt, r.UpdatedAt, max)
+		if _, dup := isUnique(err); dup {
+			return &jot.Error{Code: jot.ECONFLICT, Message: "recipe already exists", Err: err}
+		} else if err != nil {
+			return fmt.Errorf("create recipe: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return jot.QuotaError("recipes", max)
+		}
+		return nil
+	})
+}

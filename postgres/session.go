@@ -132,14 +132,35 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 // transaction ends, so its endSessions sees the new session. Logins of one
 // user share the lock and do not wait for each other.
 func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin) error {
-	return db.tx(ctx, func(tx pgx.Tx) error {
-		if pin != nil {
-			u, err := userBy(ctx, tx, "lock user", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR SHARE`, s.UserID)
+	_, err := db.CreateSessionWithin(ctx, s, refreshHash, pin, 0)
+	return err
+}
+
+// CreateSessionWithin is CreateSession that then ends the user's least
+// recently used other sessions past maxLive live ones; see
+// jot.SessionStore.
+//
+// With a bound, the user's row is locked FOR NO KEY UPDATE instead of FOR
+// SHARE: the user's session starts then take turns, and each one's count
+// (a statement after the lock, so a fresh snapshot under READ COMMITTED)
+// sees the sessions that the one before it committed. The lock is the
+// first one taken, as UpdateUser takes it, so the two cannot deadlock.
+func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int) (int, error) {
+	ended := 0
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		lock := "FOR SHARE"
+		if maxLive > 0 {
+			lock = "FOR NO KEY UPDATE"
+		}
+		if pin != nil || maxLive > 0 {
+			u, err := userBy(ctx, tx, "lock user", `SELECT `+userColumns+` FROM users WHERE id = $1 `+lock, s.UserID)
 			if err != nil {
 				return err
 			}
-			if err := pin.Check(u); err != nil {
-				return err
+			if pin != nil {
+				if err := pin.Check(u); err != nil {
+					return err
+				}
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -159,8 +180,18 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 		} else if err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
-		return nil
+		if maxLive <= 0 {
+			return nil
+		}
+		// Live as ListSessions counts them: not ended, not expired at the
+		// new session's start.
+		ended, err = endSessions(ctx, tx, s.CreatedAt, `id IN (
+			SELECT id FROM sessions WHERE user_id = $2 AND id <> $3 AND ended_at IS NULL AND expires_at > $1
+			ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
+			OFFSET $4)`, s.UserID, s.ID, maxLive-1)
+		return err
 	})
+	return ended, err
 }
 
 // SessionByID returns the session, live or not, or ENOTFOUND.
@@ -173,6 +204,23 @@ func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([
 	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2
 		ORDER BY created_at DESC, id DESC`, userID, now)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	sessions, err := collect(rows, scanSession)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return sessions, nil
+}
+
+// ListSessionsPage lists one page of the user's live sessions at now,
+// newest first by id; see jot.SessionStore.
+func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time, p jot.Page) ([]*jot.Session, error) {
+	// An empty After starts from the newest.
+	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 AND ($3 = '' OR id < $3)
+		ORDER BY id DESC LIMIT $4`, userID, now, p.After, limit(p))
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -219,6 +267,10 @@ func rotate(ctx context.Context, tx pgx.Tx, req jot.RotateRequest) (*jot.RotateR
 	if !s.Live(req.Now) {
 		return invalid, nil
 	}
+	expires, ok := req.ExpiryFor(s)
+	if !ok {
+		return invalid, nil
+	}
 	// Read only now, under the lock: a rotation that held it before may
 	// have used the token.
 	var usedAt pgtype.Timestamptz
@@ -251,7 +303,7 @@ func rotate(ctx context.Context, tx pgx.Tx, req jot.RotateRequest) (*jot.RotateR
 		s, err := sessionBy(ctx, tx, "update session", `UPDATE sessions
 			SET expires_at = $1, last_used_at = $2, access_exp = GREATEST(access_exp, $3), user_agent = $4, ip = $5
 			WHERE id = $6 RETURNING `+sessionColumns,
-			req.ExpiresAt, req.Now, nullTime(req.AccessExp), req.UserAgent, req.IP, s.ID)
+			expires, req.Now, nullTime(req.AccessExp), req.UserAgent, req.IP, s.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -79,3 +79,25 @@ func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot
 	}
 	return tasks, nil
 }
+
+// CreateTaskWithin inserts t only while its owner has fewer than max tasks;
+// see jot.TaskStore.
+func (db *DB) CreateTaskWithin(ctx context.Context, t *jot.Task, max int) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockOwner(ctx, tx, t.OwnerID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO tasks (`+taskColumns+`)
+			SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT count(*) FROM tasks WHERE owner_id = $2) < $7`,
+			t.ID, t.OwnerID, t.Title, t.Done, t.CreatedAt, t.UpdatedAt, max)
+		if _, dup := isUnique(err); dup {
+			return &jot.Error{Code: jot.ECONFLICT, Message: "task already exists", Err: err}
+		} else if err != nil {
+			return fmt.Errorf("create task: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return jot.QuotaError("tasks", max)
+		}
+		return nil
+	})
+}

@@ -98,3 +98,24 @@ func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error
 	return queryAll(ctx, db.read, "list recipes", scanRecipe, `SELECT `+recipeColumns+` FROM recipes
 		WHERE id > ? ORDER BY id LIMIT ?`, p.After, limit(p))
 }
+
+// CreateRecipeWithin inserts r only while its owner has fewer than max
+// recipes; see CreateTaskWithin.
+func (db *DB) CreateRecipeWithin(ctx context.Context, r *jot.Recipe, max int) error {
+	ingredients, err := ingredientsJSON(r)
+	if err != nil {
+		return err
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO recipes (`+recipeColumns+`)
+		SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM recipes WHERE owner_id = ?) < ?`,
+		r.ID, r.OwnerID, r.Title, ingredients, r.Instructions, nanos(r.CreatedAt), nanos(r.UpdatedAt), r.OwnerID, max)
+	switch {
+	case isForeignKey(err):
+		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
+	case isUnique(err):
+		return &jot.Error{Code: jot.ECONFLICT, Message: "recipe already exists", Err: err}
+	case err != nil:
+		return fmt.Errorf("create recipe: %w", err)
+	}
+	return quotaCheck(res, max, "recipes")
+}

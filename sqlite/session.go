@@ -70,7 +70,17 @@ func endSessions(ctx context.Context, tx *sql.Tx, now time.Time, where string, a
 // change either committed before (and the check sees it) or comes after
 // (and sees, and ends, the new session).
 func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin) error {
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
+	_, err := db.CreateSessionWithin(ctx, s, refreshHash, pin, 0)
+	return err
+}
+
+// CreateSessionWithin is CreateSession that then ends the user's least
+// recently used other sessions past maxLive live ones; see
+// jot.SessionStore. The IMMEDIATE transaction serializes it with every
+// other write, so two logins never both count the same sessions.
+func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int) (int, error) {
+	var ended int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		if pin != nil {
 			u, err := userByID(ctx, tx, s.UserID)
 			if err != nil {
@@ -98,8 +108,19 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 		} else if err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
-		return nil
+		if maxLive <= 0 {
+			return nil
+		}
+		// Live as ListSessions counts them: not ended, not expired at the
+		// new session's start.
+		now := nanos(s.CreatedAt)
+		ended, err = endSessions(ctx, tx, s.CreatedAt, `id IN (
+			SELECT id FROM sessions WHERE user_id = ? AND id <> ? AND ended_at IS NULL AND expires_at > ?
+			ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
+			LIMIT -1 OFFSET ?)`, s.UserID, s.ID, now, maxLive-1)
+		return err
 	})
+	return int(ended), err
 }
 
 // SessionByID returns the session, live or not, or ENOTFOUND.
@@ -112,6 +133,21 @@ func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([
 	return queryAll(ctx, db.read, "list sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`, userID, nanos(now))
+}
+
+// ListSessionsPage lists one page of the user's live sessions at now,
+// newest first by id; see jot.SessionStore.
+func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time, p jot.Page) ([]*jot.Session, error) {
+	q := `SELECT ` + sessionColumns + ` FROM sessions
+		WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?`
+	args := []any{userID, nanos(now)}
+	if p.After != "" {
+		q += ` AND id < ?`
+		args = append(args, p.After)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit(p))
+	return queryAll(ctx, db.read, "list sessions", scanSession, q, args...)
 }
 
 // RotateRefresh consumes a refresh token; see jot.SessionStore. The write
@@ -150,6 +186,10 @@ func rotate(ctx context.Context, tx *sql.Tx, req jot.RotateRequest) (*jot.Rotate
 	if !s.Live(req.Now) {
 		return invalid, nil
 	}
+	expires, ok := req.ExpiryFor(s)
+	if !ok {
+		return invalid, nil
+	}
 	u, err := userByID(ctx, tx, s.UserID)
 	if jot.ErrorCode(err) == jot.ENOTFOUND {
 		return invalid, nil
@@ -175,7 +215,7 @@ func rotate(ctx context.Context, tx *sql.Tx, req jot.RotateRequest) (*jot.Rotate
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions
 			SET expires_at = ?, last_used_at = ?, access_exp = ?, user_agent = ?, ip = ? WHERE id = ?`,
-			nanos(req.ExpiresAt), now, nullNanos(accessExp), req.UserAgent, req.IP, s.ID); err != nil {
+			nanos(expires), now, nullNanos(accessExp), req.UserAgent, req.IP, s.ID); err != nil {
 			return nil, fmt.Errorf("update session: %w", err)
 		}
 		return rotated(ctx, tx, jot.RotateOK, s.ID, u)

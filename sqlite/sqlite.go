@@ -304,3 +304,16 @@ func limit(p jot.Page) int {
 	}
 	return p.Limit
 }
+
+// quotaCheck turns a quota-guarded INSERT that inserted nothing into
+// EQUOTA.
+func quotaCheck(res sql.Result, max int, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("create %s: %w", what, err)
+	}
+	if n == 0 {
+		return jot.QuotaError(what, max)
+	}
+	return nil
+}

@@ -88,3 +88,21 @@ func affectedOne(res sql.Result, err error, what string) error {
 	}
 	return nil
 }
+
+// CreateTaskWithin inserts t only while its owner has fewer than max tasks;
+// see jot.TaskStore. One statement counts and inserts, and SQLite runs one
+// writer at a time, so concurrent creates cannot both pass the count.
+func (db *DB) CreateTaskWithin(ctx context.Context, t *jot.Task, max int) error {
+	res, err := db.write.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`)
+		SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM tasks WHERE owner_id = ?) < ?`,
+		t.ID, t.OwnerID, t.Title, t.Done, nanos(t.CreatedAt), nanos(t.UpdatedAt), t.OwnerID, max)
+	switch {
+	case isForeignKey(err):
+		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
+	case isUnique(err):
+		return &jot.Error{Code: jot.ECONFLICT, Message: "task already exists", Err: err}
+	case err != nil:
+		return fmt.Errorf("create task: %w", err)
+	}
+	return quotaCheck(res, max, "tasks")
+}

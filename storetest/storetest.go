@@ -63,6 +63,12 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"EndUserSessions", testEndUserSessions},
 		{"Revocations", testRevocations},
 		{"Prune", testPrune},
+		{"CreateSessionWithin", testCreateSessionWithin},
+		{"CreateSessionWithinConcurrent", testCreateSessionWithinConcurrent},
+		{"ListSessionsPage", testListSessionsPage},
+		{"RotateMaxAge", testRotateMaxAge},
+		{"ResourceQuota", testResourceQuota},
+		{"ResourceQuotaConcurrent", testResourceQuotaConcurrent},
 
 		{"RotateOK", testRotateOK},
 		{"RotateInvalid", testRotateInvalid},
