@@ -43,6 +43,12 @@ type Options struct {
 	Logger   *slog.Logger
 	// Events, if set, is told of security events (for metrics).
 	Events func(event string)
+	// MaxSessions bounds a user's live sessions: a session start past it
+	// ends the least recently used ones (0: no bound).
+	MaxSessions int
+	// SessionMaxAge is a session's absolute lifetime from its start,
+	// however often it is refreshed (0: none beyond RefreshTTL).
+	SessionMaxAge time.Duration
 }
 
 // Events reported through Options.Events.
@@ -282,6 +288,9 @@ func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*Tok
 		UserAgent:  truncate(c.UserAgent, 256),
 		IP:         c.IP,
 	}
+	if s.opts.SessionMaxAge > 0 && s.opts.SessionMaxAge < s.opts.RefreshTTL {
+		sess.ExpiresAt = now.Add(s.opts.SessionMaxAge)
+	}
 	sess.AccessExp = s.accessExp(now)
 	for attempt := 0; ; attempt++ {
 		access, err := s.issue(u, sess.ID, sess.AccessExp)
@@ -289,8 +298,14 @@ func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*Tok
 			return nil, err
 		}
 		pin := &jot.UserPin{Role: u.Role, PasswordHash: u.PasswordHash}
-		err = s.store.CreateSession(ctx, sess, hashToken(refresh), pin)
+		ended, err := s.store.CreateSessionWithin(ctx, sess, hashToken(refresh), pin, s.opts.MaxSessions)
 		if err == nil {
+			if ended > 0 {
+				// The sessions pushed out end like any other: their
+				// access tokens are refused from the next request on.
+				s.opts.Logger.InfoContext(ctx, "session limit reached: least recently used sessions ended", "user_id", u.ID, "ended", ended)
+				s.afterEnd(ctx)
+			}
 			return s.response(access, refresh, u), nil
 		}
 		switch jot.ErrorCode(err) {
@@ -547,6 +562,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 		Now:           now,
 		Grace:         s.opts.RefreshGrace,
 		ExpiresAt:     now.Add(s.opts.RefreshTTL),
+		MaxAge:        s.opts.SessionMaxAge,
 		AccessExp:     exp,
 		UserAgent:     truncate(c.UserAgent, 256),
 		IP:            c.IP,
@@ -594,6 +610,12 @@ func (s *Service) Logout(ctx context.Context, p *guard.Principal, all bool) erro
 // Sessions lists the caller's live sessions.
 func (s *Service) Sessions(ctx context.Context, p *guard.Principal) ([]*jot.Session, error) {
 	return s.store.ListSessions(ctx, p.UserID, s.opts.Now())
+}
+
+// SessionsPage lists one page of the caller's live sessions, newest
+// first; see jot.SessionStore.ListSessionsPage.
+func (s *Service) SessionsPage(ctx context.Context, p *guard.Principal, page jot.Page) ([]*jot.Session, error) {
+	return s.store.ListSessionsPage(ctx, p.UserID, s.opts.Now(), page)
 }
 
 // EndSession ends one of the caller's sessions; another user's session is

@@ -48,6 +48,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	svc, err := accounts.New(ctx, store, hasher, issuer, revoked, accounts.Options{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
 		Leeway: leeway, Logger: log, Events: metrics.Event,
+		MaxSessions: cfg.MaxSessions, SessionMaxAge: cfg.SessionMaxAge,
 	})
 	if err != nil {
 		return nil, err
@@ -57,6 +58,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		TokenSchemes: cfg.TokenSchemes, TokenQuery: cfg.TokenQuery, TokenCookie: cfg.TokenCookie,
 		CORSOrigins: cfg.CORSOrigins, LoginRateN: cfg.LoginRate.N, LoginRatePer: cfg.LoginRate.Per,
 		TrustedProxies: cfg.TrustedProxies, JWKSMaxAge: cfg.JWKSMaxAge, Leeway: leeway, Logger: log,
+		MaxResources: cfg.MaxResources, WriteRateN: cfg.WriteRate.N, WriteRatePer: cfg.WriteRate.Per,
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc}, nil
 }

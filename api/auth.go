@@ -226,9 +226,24 @@ type sessionJSON struct {
 	Current    bool   `json:"current"`
 }
 
+// sessionsPageSize is the default page of the sessions list: the largest
+// a page may be, so that most users see all their sessions at once.
+const sessionsPageSize = 100
+
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	list, err := s.opts.Accounts.Sessions(r.Context(), p)
+	// A cursor names the user it was issued to: it continues no one
+	// else's list.
+	listName := "sessions:" + p.UserID
+	page, limit, err := s.sessionCursors.pageRequestOf(r, listName, sessionsPageSize)
+	if err != nil {
+		return err
+	}
+	list, err := s.opts.Accounts.SessionsPage(r.Context(), p, page)
+	if err != nil {
+		return err
+	}
+	list, next, err := nextCursor(r.Context(), s.sessionCursors, listName, list, limit, func(x *jot.Session) string { return x.ID })
 	if err != nil {
 		return err
 	}
@@ -239,7 +254,7 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
 			UserAgent: x.UserAgent, IP: x.IP, Current: x.ID == p.SessionID,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out, "next_cursor": next})
 	return nil
 }
 

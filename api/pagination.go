@@ -106,8 +106,13 @@ func (c *cursorCodec) decode(ctx context.Context, list, cursor string) (string, 
 // for one item more than the limit, which tells whether another page
 // follows without an extra query.
 func (c *cursorCodec) pageRequest(r *http.Request, list string) (jot.Page, int, error) {
+	return c.pageRequestOf(r, list, defaultLimit)
+}
+
+// pageRequestOf is pageRequest for a list whose default page size is def.
+func (c *cursorCodec) pageRequestOf(r *http.Request, list string, def int) (jot.Page, int, error) {
 	q := r.URL.Query()
-	limit := defaultLimit
+	limit := def
 	if vs, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(vs[0])
 		if len(vs) > 1 || err != nil || n < 1 || n > maxLimit {

@@ -166,6 +166,9 @@ func (rs *resources) createRecipe(w http.ResponseWriter, r *http.Request) error 
 	if !policy.CanCreateRecipe(sub) {
 		return forbidden("this caller may not create recipes")
 	}
+	if err := rs.writeAllowed(r); err != nil {
+		return err
+	}
 	var body recipeBody
 	if err := decodeJSON(r, &body); err != nil {
 		return err
@@ -178,7 +181,7 @@ func (rs *resources) createRecipe(w http.ResponseWriter, r *http.Request) error 
 	if err := body.apply(rec); err != nil {
 		return err
 	}
-	if err := rs.opts.Store.CreateRecipe(r.Context(), rec); err != nil {
+	if err := rs.storeRecipe(r, rec); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/recipes/"+rec.ID)
@@ -196,6 +199,9 @@ func (rs *resources) patchRecipe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (rs *resources) changeRecipe(w http.ResponseWriter, r *http.Request, replace bool) error {
+	if err := rs.writeAllowed(r); err != nil {
+		return err
+	}
 	// Who may change it is settled before the body is read: a caller who
 	// may not learns nothing from validation messages.
 	rec, err := rs.recipeToChange(r)
@@ -230,6 +236,9 @@ func (rs *resources) changeRecipe(w http.ResponseWriter, r *http.Request, replac
 }
 
 func (rs *resources) deleteRecipe(w http.ResponseWriter, r *http.Request) error {
+	if err := rs.writeAllowed(r); err != nil {
+		return err
+	}
 	rec, err := rs.recipeToChange(r)
 	if err != nil {
 		return err

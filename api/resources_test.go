@@ -9,9 +9,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
+	"github.com/jotauth/jot/config"
 )
 
 // makeAdmin signs a user up, promotes them and starts a new session for
@@ -338,7 +340,8 @@ func TestTaskListAll(t *testing.T) {
 }
 
 func TestPaginationWalksTasksWithoutGapOrDuplicate(t *testing.T) {
-	e := newEnv(t, nil)
+	// 250 writes by one user: more than the default write rate allows.
+	e := newEnv(t, manyWrites)
 	a := e.signup("gus@example.com", "password1")
 	b := e.signup("hub@example.com", "password1")
 	var want []string
@@ -528,7 +531,8 @@ func TestRecipeValidation(t *testing.T) {
 }
 
 func TestPaginationWalksRecipesWithoutGapOrDuplicate(t *testing.T) {
-	e := newEnv(t, nil)
+	// 250 writes by one user: more than the default write rate allows.
+	e := newEnv(t, manyWrites)
 	a := e.signup("ned@example.com", "password1")
 	b := e.signup("oli@example.com", "password1")
 	var want []string
@@ -545,3 +549,6 @@ func TestPaginationWalksRecipesWithoutGapOrDuplicate(t *testing.T) {
 		t.Fatal("a second walk served another order")
 	}
 }
+
+// manyWrites lifts the write rate for tests that create many resources.
+func manyWrites(c *config.Config) { c.WriteRate = config.Rate{N: 10000, Per: time.Minute} }

@@ -36,6 +36,13 @@ type Options struct {
 	Leeway         time.Duration
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// MaxResources is the most tasks, and the most recipes, a user may
+	// own (0: no bound).
+	MaxResources int
+	// WriteRateN resource writes per WriteRatePer are allowed per user
+	// (0: 120 a minute).
+	WriteRateN   int
+	WriteRatePer time.Duration
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -57,6 +64,10 @@ type Server struct {
 	// the login rate: a person retrying a form is never stopped, a script
 	// walking a list of emails is.
 	signupConflicts *limiter
+	// Resource writes (creates, updates, deletes), per user.
+	writes *limiter
+	// sessionCursors issues the cursors of the sessions list.
+	sessionCursors *cursorCodec
 }
 
 // New returns a Server with every route of API.md registered.
@@ -76,6 +87,9 @@ func New(opts Options) *Server {
 	if opts.Leeway == 0 {
 		opts.Leeway = 30 * time.Second
 	}
+	if opts.WriteRateN <= 0 {
+		opts.WriteRateN, opts.WriteRatePer = 120, time.Minute
+	}
 	s := &Server{
 		opts:            opts,
 		log:             opts.Logger,
@@ -85,6 +99,8 @@ func New(opts Options) *Server {
 		loginByAccount:  newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
 		loginByIP:       newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
 		signupConflicts: newLimiter(5*opts.LoginRateN, opts.LoginRatePer, opts.Now),
+		writes:          newLimiter(opts.WriteRateN, opts.WriteRatePer, opts.Now),
+		sessionCursors:  newCursorCodec(opts.Store),
 	}
 	if opts.TokenCookie != "" {
 		s.csrf = http.NewCrossOriginProtection()

@@ -102,6 +102,9 @@ func (b *taskBody) check() (string, error) {
 
 func (rs *resources) createTask(w http.ResponseWriter, r *http.Request) error {
 	sub := subject(r)
+	if err := rs.writeAllowed(r); err != nil {
+		return err
+	}
 	var body taskBody
 	if err := decodeJSON(r, &body); err != nil {
 		return err
@@ -115,7 +118,7 @@ func (rs *resources) createTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := rs.opts.Now().UTC()
 	t := &jot.Task{ID: jot.NewID(), OwnerID: sub.UserID, Title: title, Done: body.Done.V, CreatedAt: now, UpdatedAt: now}
-	if err := rs.opts.Store.CreateTask(r.Context(), t); err != nil {
+	if err := rs.storeTask(r, t); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/tasks/"+t.ID)
@@ -133,6 +136,9 @@ func (rs *resources) getTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (rs *resources) patchTask(w http.ResponseWriter, r *http.Request) error {
+	if err := rs.writeAllowed(r); err != nil {
+		return err
+	}
 	// The task is looked up before the body is read, so that a missing
 	// task and another user's answer alike whatever the body holds.
 	t, err := rs.loadTask(r, subject(r), policy.CanChangeTask)
@@ -170,6 +176,9 @@ func (rs *resources) patchTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (rs *resources) deleteTask(w http.ResponseWriter, r *http.Request) error {
+	if err := rs.writeAllowed(r); err != nil {
+		return err
+	}
 	t, err := rs.loadTask(r, subject(r), policy.CanChangeTask)
 	if err != nil {
 		return err

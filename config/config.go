@@ -62,6 +62,17 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// LogFormat is text or json (JOT_LOG_FORMAT).
 	LogFormat string
+	// MaxSessions is the most live sessions a user has; a session start
+	// past it ends the least recently used (JOT_MAX_SESSIONS).
+	MaxSessions int
+	// SessionMaxAge is a session's absolute lifetime, however often it is
+	// refreshed (JOT_SESSION_MAX_AGE).
+	SessionMaxAge time.Duration
+	// MaxResources is the most tasks, and the most recipes, a user may
+	// own (JOT_MAX_RESOURCES).
+	MaxResources int
+	// WriteRate is the resource writes allowed per user (JOT_WRITE_RATE).
+	WriteRate Rate
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -80,6 +91,11 @@ func Default() Config {
 		BcryptCost:   password.DefaultCost,
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
+
+		MaxSessions:   50,
+		SessionMaxAge: 2160 * time.Hour,
+		MaxResources:  1000,
+		WriteRate:     Rate{N: 120, Per: time.Minute},
 	}
 }
 
@@ -138,6 +154,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("login_rate", c.LoginRate.String()),
 		slog.String("trusted_proxies", strings.Join(prefixes, ",")),
 		slog.String("log_format", c.LogFormat),
+		slog.Int("max_sessions", c.MaxSessions),
+		slog.String("session_max_age", fmtDuration(c.SessionMaxAge)),
+		slog.Int("max_resources", c.MaxResources),
+		slog.String("write_rate", c.WriteRate.String()),
 	)
 }
 

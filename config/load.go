@@ -89,6 +89,33 @@ func settings() []setting {
 			},
 		},
 		text("JOT_LOG_FORMAT", "log-format", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }),
+		integer("JOT_MAX_SESSIONS", "max-sessions", "live sessions per user; a login past it ends the least recently used (`count`)", func(c *Config) *int { return &c.MaxSessions }),
+		duration("JOT_SESSION_MAX_AGE", "session-max-age", "absolute session `lifetime`, however often it is refreshed", func(c *Config) *time.Duration { return &c.SessionMaxAge }),
+		integer("JOT_MAX_RESOURCES", "max-resources", "tasks, and recipes, per user (`count`)", func(c *Config) *int { return &c.MaxResources }),
+		{
+			env: "JOT_WRITE_RATE", flag: "write-rate", usage: "resource writes per user, a `rate`: N/s, N/m or N/h",
+			get: func(c *Config) string { return c.WriteRate.String() },
+			set: func(c *Config, v string) error {
+				r, err := ParseRate(v)
+				c.WriteRate = r
+				return err
+			},
+		},
+	}
+}
+
+func integer(env, flag, usage string, field func(*Config) *int) setting {
+	return setting{
+		env: env, flag: flag, usage: usage,
+		get: func(c *Config) string { return strconv.Itoa(*field(c)) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("invalid number %q", v)
+			}
+			*field(c) = n
+			return nil
+		},
 	}
 }
 

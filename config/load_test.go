@@ -26,6 +26,11 @@ func TestDefault(t *testing.T) {
 		BcryptCost:   12,
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
+
+		MaxSessions:   50,
+		SessionMaxAge: 2160 * time.Hour,
+		MaxResources:  1000,
+		WriteRate:     Rate{N: 120, Per: time.Minute},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%#v\nwant\n%#v", c, want)
@@ -61,6 +66,8 @@ func TestNames(t *testing.T) {
 		"token-schemes": "JOT_TOKEN_SCHEMES", "token-query": "JOT_TOKEN_QUERY", "token-cookie": "JOT_TOKEN_COOKIE",
 		"cors-origins": "JOT_CORS_ORIGINS", "login-rate": "JOT_LOGIN_RATE", "trusted-proxies": "JOT_TRUSTED_PROXIES",
 		"log-format": "JOT_LOG_FORMAT",
+		"max-sessions": "JOT_MAX_SESSIONS", "session-max-age": "JOT_SESSION_MAX_AGE",
+		"max-resources": "JOT_MAX_RESOURCES", "write-rate": "JOT_WRITE_RATE",
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -115,6 +122,10 @@ func TestEverySetting(t *testing.T) {
 		"JOT_LOGIN_RATE":      "5/s",
 		"JOT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
 		"JOT_LOG_FORMAT":      "json",
+		"JOT_MAX_SESSIONS":    "5",
+		"JOT_SESSION_MAX_AGE": "48h",
+		"JOT_MAX_RESOURCES":   "20",
+		"JOT_WRITE_RATE":      "30/m",
 	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
@@ -136,6 +147,10 @@ func TestEverySetting(t *testing.T) {
 		LoginRate:      Rate{N: 5, Per: time.Second},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")},
 		LogFormat:      "json",
+		MaxSessions:    5,
+		SessionMaxAge:  48 * time.Hour,
+		MaxResources:   20,
+		WriteRate:      Rate{N: 30, Per: time.Minute},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)
@@ -225,6 +240,10 @@ func TestLoadErrorsNameTheSource(t *testing.T) {
 		env, value, want string
 	}{
 		{"JOT_BCRYPT_COST", "twelve", `JOT_BCRYPT_COST: invalid number "twelve"`},
+		{"JOT_MAX_SESSIONS", "fifty", `JOT_MAX_SESSIONS: invalid number "fifty"`},
+		{"JOT_MAX_RESOURCES", "0", `JOT_MAX_RESOURCES: must be 1 to 1000000, got 0`},
+		{"JOT_SESSION_MAX_AGE", "90", `JOT_SESSION_MAX_AGE: invalid duration "90" (want a number and a unit: 90s, 15m, 720h)`},
+		{"JOT_WRITE_RATE", "120", `JOT_WRITE_RATE: invalid rate "120" (want N/s, N/m or N/h, e.g. 10/m)`},
 		{"JOT_LOGIN_RATE", "10", `JOT_LOGIN_RATE: invalid rate "10" (want N/s, N/m or N/h, e.g. 10/m)`},
 		{"JOT_REFRESH_GRACE", "5", `JOT_REFRESH_GRACE: invalid duration "5" (want a number and a unit: 90s, 15m, 720h)`},
 		{"JOT_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local", `JOT_TRUSTED_PROXIES: "proxy.local" is not a CIDR such as 10.0.0.0/8 or an IP address`},

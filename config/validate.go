@@ -53,6 +53,7 @@ func (c *Config) Validate() error {
 		c.checkAddr, c.checkDatabaseURL, c.checkClaims, c.checkAlg,
 		c.checkDurations, c.checkBcryptCost, c.checkTokenSources,
 		c.checkCORS, c.checkLoginRate, c.checkTrustedProxies, c.checkLogFormat,
+		c.checkSessionBounds, c.checkResourceBounds,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -302,6 +303,33 @@ func (c *Config) checkTrustedProxies() *SettingError {
 func (c *Config) checkLogFormat() *SettingError {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return bad("JOT_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
+	}
+	return nil
+}
+
+// maxCount bounds the count settings: far above any sane value, and low
+// enough that arithmetic on it never overflows.
+const maxCount = 1_000_000
+
+func (c *Config) checkSessionBounds() *SettingError {
+	if c.MaxSessions < 1 || c.MaxSessions > maxCount {
+		return bad("JOT_MAX_SESSIONS", "must be 1 to %d, got %d", maxCount, c.MaxSessions)
+	}
+	if c.SessionMaxAge <= 0 {
+		return bad("JOT_SESSION_MAX_AGE", "must be positive, got %s", fmtDuration(c.SessionMaxAge))
+	}
+	if c.SessionMaxAge <= c.AccessTTL {
+		return bad("JOT_SESSION_MAX_AGE", "must be longer than JOT_ACCESS_TTL (%s), got %s", fmtDuration(c.AccessTTL), fmtDuration(c.SessionMaxAge))
+	}
+	return nil
+}
+
+func (c *Config) checkResourceBounds() *SettingError {
+	if c.MaxResources < 1 || c.MaxResources > maxCount {
+		return bad("JOT_MAX_RESOURCES", "must be 1 to %d, got %d", maxCount, c.MaxResources)
+	}
+	if c.WriteRate.N < 1 || c.WriteRate.Per <= 0 {
+		return bad("JOT_WRITE_RATE", "must allow at least 1 write per positive period, got %s", c.WriteRate)
 	}
 	return nil
 }

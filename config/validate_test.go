@@ -110,6 +110,18 @@ func TestValidate(t *testing.T) {
 		{"log format xml", func(c *Config) { c.LogFormat = "xml" }, `JOT_LOG_FORMAT: must be text or json, got "xml"`},
 		{"log format JSON", func(c *Config) { c.LogFormat = "JSON" }, `JOT_LOG_FORMAT: must be text or json, got "JSON"`},
 		{"log format json", func(c *Config) { c.LogFormat = "json" }, ""},
+
+		{"max sessions zero", func(c *Config) { c.MaxSessions = 0 }, "JOT_MAX_SESSIONS: must be 1 to 1000000, got 0"},
+		{"max sessions huge", func(c *Config) { c.MaxSessions = 2_000_000 }, "JOT_MAX_SESSIONS: must be 1 to 1000000, got 2000000"},
+		{"max sessions one", func(c *Config) { c.MaxSessions = 1 }, ""},
+		{"session max age zero", func(c *Config) { c.SessionMaxAge = 0 }, "JOT_SESSION_MAX_AGE: must be positive, got 0s"},
+		{"session max age negative", func(c *Config) { c.SessionMaxAge = -time.Hour }, "JOT_SESSION_MAX_AGE: must be positive, got -1h"},
+		{"session max age within access ttl", func(c *Config) { c.SessionMaxAge = 10 * time.Minute }, "JOT_SESSION_MAX_AGE: must be longer than JOT_ACCESS_TTL (15m), got 10m"},
+		{"session max age below refresh ttl", func(c *Config) { c.SessionMaxAge = 24 * time.Hour }, ""},
+		{"max resources zero", func(c *Config) { c.MaxResources = 0 }, "JOT_MAX_RESOURCES: must be 1 to 1000000, got 0"},
+		{"max resources negative", func(c *Config) { c.MaxResources = -5 }, "JOT_MAX_RESOURCES: must be 1 to 1000000, got -5"},
+		{"write rate zero", func(c *Config) { c.WriteRate = Rate{N: 0, Per: time.Minute} }, "JOT_WRITE_RATE: must allow at least 1 write per positive period, got 0/m"},
+		{"write rate", func(c *Config) { c.WriteRate = Rate{N: 5, Per: time.Second} }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
