@@ -115,7 +115,6 @@ func TestSessionsListIsPaged(t *testing.T) {
 		want = append(want, s.ID)
 	}
 	current := sidOf(t, a.Access)
-	want = append([]string{}, want...)
 	// Newest first: the ids are time-ordered, and the signup's is oldest.
 	for i, j := 0, len(want)-1; i < j; i, j = i+1, j-1 {
 		want[i], want[j] = want[j], want[i]
@@ -171,7 +170,7 @@ func TestSessionsListIsPaged(t *testing.T) {
 	}
 
 	for _, q := range []string{"limit=0", "limit=101", "limit=-1", "limit=x", "limit=1&limit=2",
-		"cursor=garbage", "cursor=" + url.QueryEscape((*p.NextCursor)[:len(*p.NextCursor)-2] + "AA")} {
+		"cursor=garbage", "cursor=" + url.QueryEscape((*p.NextCursor)[:len(*p.NextCursor)-2]+"AA")} {
 		wantError(t, e.do("GET", "/v1/auth/sessions?"+q, a.Access, nil), http.StatusBadRequest, "invalid_request")
 	}
 	// A cursor of one user's list continues no one else's.
