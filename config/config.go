@@ -62,6 +62,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// LogFormat is text or json (JOT_LOG_FORMAT).
 	LogFormat string
+	// DBTimeout bounds every database call, connecting included
+	// (JOT_DB_TIMEOUT).
+	DBTimeout time.Duration
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -80,6 +83,7 @@ func Default() Config {
 		BcryptCost:   password.DefaultCost,
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
+		DBTimeout:    5 * time.Second,
 	}
 }
 
@@ -138,6 +142,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("login_rate", c.LoginRate.String()),
 		slog.String("trusted_proxies", strings.Join(prefixes, ",")),
 		slog.String("log_format", c.LogFormat),
+		slog.String("db_timeout", fmtDuration(c.DBTimeout)),
 	)
 }
 

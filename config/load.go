@@ -89,6 +89,7 @@ func settings() []setting {
 			},
 		},
 		text("JOT_LOG_FORMAT", "log-format", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }),
+		duration("JOT_DB_TIMEOUT", "db-timeout", "bound on every database call, connecting included; past it a request gets 503 (a `duration`)", func(c *Config) *time.Duration { return &c.DBTimeout }),
 	}
 }
 

@@ -26,6 +26,7 @@ func TestDefault(t *testing.T) {
 		BcryptCost:   12,
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
+		DBTimeout:    5 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%#v\nwant\n%#v", c, want)
@@ -60,7 +61,7 @@ func TestNames(t *testing.T) {
 		"jwks-max-age": "JOT_JWKS_MAX_AGE", "refresh-grace": "JOT_REFRESH_GRACE", "bcrypt-cost": "JOT_BCRYPT_COST",
 		"token-schemes": "JOT_TOKEN_SCHEMES", "token-query": "JOT_TOKEN_QUERY", "token-cookie": "JOT_TOKEN_COOKIE",
 		"cors-origins": "JOT_CORS_ORIGINS", "login-rate": "JOT_LOGIN_RATE", "trusted-proxies": "JOT_TRUSTED_PROXIES",
-		"log-format": "JOT_LOG_FORMAT",
+		"log-format": "JOT_LOG_FORMAT", "db-timeout": "JOT_DB_TIMEOUT",
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -115,6 +116,7 @@ func TestEverySetting(t *testing.T) {
 		"JOT_LOGIN_RATE":      "5/s",
 		"JOT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
 		"JOT_LOG_FORMAT":      "json",
+		"JOT_DB_TIMEOUT":      "1500ms",
 	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
@@ -136,6 +138,7 @@ func TestEverySetting(t *testing.T) {
 		LoginRate:      Rate{N: 5, Per: time.Second},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")},
 		LogFormat:      "json",
+		DBTimeout:      1500 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)

@@ -53,6 +53,7 @@ func (c *Config) Validate() error {
 		c.checkAddr, c.checkDatabaseURL, c.checkClaims, c.checkAlg,
 		c.checkDurations, c.checkBcryptCost, c.checkTokenSources,
 		c.checkCORS, c.checkLoginRate, c.checkTrustedProxies, c.checkLogFormat,
+		c.checkDBTimeout,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -302,6 +303,13 @@ func (c *Config) checkTrustedProxies() *SettingError {
 func (c *Config) checkLogFormat() *SettingError {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return bad("JOT_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
+	}
+	return nil
+}
+
+func (c *Config) checkDBTimeout() *SettingError {
+	if c.DBTimeout <= 0 {
+		return bad("JOT_DB_TIMEOUT", "must be positive, got %s", fmtDuration(c.DBTimeout))
 	}
 	return nil
 }
