@@ -16,6 +16,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -69,6 +70,10 @@ type Service struct {
 
 	syncMu sync.Mutex
 	cursor int64
+	// stale is set while the last revocation sync failed: sessions may
+	// have ended meanwhile that the set does not hold, so protected routes
+	// refuse rather than trust it (see RevocationsCurrent).
+	stale atomic.Bool
 
 	signups keyLock
 }
@@ -121,20 +126,35 @@ func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *
 
 // SyncRevocations adds the sessions ended since the last call (by this
 // process, another instance or the CLI) to the in-memory revocation set.
+// A failure (other than ctx ending) marks the set stale until a sync
+// succeeds again; see RevocationsCurrent.
 func (s *Service) SyncRevocations(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	now := s.opts.Now()
 	revs, cursor, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway))
 	if err != nil {
+		if ctx.Err() == nil && !s.stale.Swap(true) {
+			s.opts.Logger.Warn("revocation sync failed; protected routes answer 503 until it succeeds", "err", err)
+		}
 		return fmt.Errorf("load revocations: %w", err)
 	}
 	for _, r := range revs {
 		s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
 	}
 	s.cursor = cursor
+	if s.stale.Swap(false) {
+		s.opts.Logger.Info("revocation sync works again; ended sessions re-read")
+	}
 	return nil
 }
+
+// RevocationsCurrent reports whether the last revocation sync succeeded,
+// so the revocation set holds every session ended up to then. While it
+// does not (the database was out of reach), a token whose session ended
+// meanwhile would pass: the server answers 503 instead. It is one atomic
+// load, cheap enough for every protected request.
+func (s *Service) RevocationsCurrent() bool { return !s.stale.Load() }
 
 // RunSync keeps the revocation set in step with the store until ctx ends,
 // so sessions ended elsewhere are refused here within `every`.
@@ -146,9 +166,8 @@ func (s *Service) RunSync(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
-				s.opts.Logger.Warn("revocation sync failed", "err", err)
-			}
+			// A failure is logged by SyncRevocations, once per outage.
+			_ = s.SyncRevocations(ctx)
 			s.revoked.Prune(s.opts.Now())
 		}
 	}
@@ -159,7 +178,7 @@ func (s *Service) RunSync(ctx context.Context, every time.Duration) {
 func (s *Service) afterEnd(ctx context.Context) {
 	s.opts.Events(EventSessionEnded)
 	if err := s.SyncRevocations(ctx); err != nil {
-		s.opts.Logger.ErrorContext(ctx, "revocation sync after session end failed", "err", err)
+		s.opts.Logger.WarnContext(ctx, "revocation sync after session end failed", "err", err)
 	}
 }
 

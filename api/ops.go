@@ -19,5 +19,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "unavailable", Description: "database unreachable", Status: http.StatusServiceUnavailable})
 		return
 	}
+	if s.opts.Accounts != nil && !s.opts.Accounts.RevocationsCurrent() {
+		// The database answers, but a token revoked while it did not
+		// would still pass here: not ready until the next sync.
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "unavailable", Description: "ended sessions not yet re-read", Status: http.StatusServiceUnavailable})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
