@@ -156,6 +156,16 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 // load, cheap enough for every protected request.
 func (s *Service) RevocationsCurrent() bool { return !s.stale.Load() }
 
+// RevocationsMissed records that the database was found out of reach
+// (by a request or a readiness check), so sessions may end there unseen:
+// protected routes refuse until the next successful sync, rather than wait
+// for a sync to fail first.
+func (s *Service) RevocationsMissed() {
+	if !s.stale.Swap(true) {
+		s.opts.Logger.Warn("database out of reach; protected routes answer 503 until the ended sessions are re-read")
+	}
+}
+
 // RunSync keeps the revocation set in step with the store until ctx ends,
 // so sessions ended elsewhere are refused here within `every`.
 func (s *Service) RunSync(ctx context.Context, every time.Duration) {

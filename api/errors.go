@@ -79,6 +79,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// Not a bug: the database is out of reach or too slow. The client
 		// may retry; the operator sees it at WARN, with the cause.
 		s.log.WarnContext(r.Context(), "database unavailable", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		if s.opts.Accounts != nil {
+			s.opts.Accounts.RevocationsMissed()
+		}
 		err = &retryError{err: errDBUnavailable, after: dbRetryAfter}
 		code = jot.EUNAVAILABLE
 	}
