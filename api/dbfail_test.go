@@ -184,6 +184,12 @@ func TestNoRevokedTokenAfterOutage(t *testing.T) {
 	t.Cleanup(func() { direct.Close() })
 	for _, e := range c.envs {
 		eventually(t, 3*time.Second, func() bool { return e.metric("jot_db_listener_up") == 1 })
+		if n := e.metric("jot_db_pool_max_conns"); n != 10 {
+			t.Errorf("jot_db_pool_max_conns %v, want the default 10", n)
+		}
+		if n := e.metric("jot_db_pool_total_conns"); n < 1 {
+			t.Errorf("jot_db_pool_total_conns %v, want the pool's open connections", n)
+		}
 	}
 
 	var toReady, toListener []time.Duration
