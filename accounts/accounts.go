@@ -70,10 +70,12 @@ type Service struct {
 
 	syncMu sync.Mutex
 	cursor int64
-	// stale is set while the last revocation sync failed: sessions may
-	// have ended meanwhile that the set does not hold, so protected routes
-	// refuse rather than trust it (see RevocationsCurrent).
-	stale atomic.Bool
+	// fresh is an epoch shifted left once, with the low bit set while the
+	// revocation set may be stale: a sync failed, or the database was
+	// found out of reach, so sessions may have ended meanwhile that the
+	// set does not hold (see RevocationsCurrent). Each such miss moves the
+	// epoch on, so a sync that began before it cannot clear it.
+	fresh atomic.Uint64
 
 	signups keyLock
 }
@@ -131,10 +133,11 @@ func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *
 func (s *Service) SyncRevocations(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	began := s.fresh.Load()
 	now := s.opts.Now()
 	revs, cursor, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway))
 	if err != nil {
-		if ctx.Err() == nil && !s.stale.Swap(true) {
+		if ctx.Err() == nil && s.miss() {
 			s.opts.Logger.Warn("revocation sync failed; protected routes answer 503 until it succeeds", "err", err)
 		}
 		return fmt.Errorf("load revocations: %w", err)
@@ -143,10 +146,23 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 		s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
 	}
 	s.cursor = cursor
-	if s.stale.Swap(false) {
+	// Only if nothing was missed since this sync began: a miss during it
+	// may hide a session ended after its read.
+	if began&1 == 1 && s.fresh.CompareAndSwap(began, began&^1) {
 		s.opts.Logger.Info("revocation sync works again; ended sessions re-read")
 	}
 	return nil
+}
+
+// miss marks the revocation set stale in a new epoch, and reports whether
+// it was current until then.
+func (s *Service) miss() (wasCurrent bool) {
+	for {
+		old := s.fresh.Load()
+		if s.fresh.CompareAndSwap(old, (old>>1+1)<<1|1) {
+			return old&1 == 0
+		}
+	}
 }
 
 // RevocationsCurrent reports whether the last revocation sync succeeded,
@@ -154,14 +170,14 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 // does not (the database was out of reach), a token whose session ended
 // meanwhile would pass: the server answers 503 instead. It is one atomic
 // load, cheap enough for every protected request.
-func (s *Service) RevocationsCurrent() bool { return !s.stale.Load() }
+func (s *Service) RevocationsCurrent() bool { return s.fresh.Load()&1 == 0 }
 
 // RevocationsMissed records that the database was found out of reach
 // (by a request or a readiness check), so sessions may end there unseen:
 // protected routes refuse until the next successful sync, rather than wait
 // for a sync to fail first.
 func (s *Service) RevocationsMissed() {
-	if !s.stale.Swap(true) {
+	if s.miss() {
 		s.opts.Logger.Warn("database out of reach; protected routes answer 503 until the ended sessions are re-read")
 	}
 }
