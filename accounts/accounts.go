@@ -16,6 +16,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -75,6 +76,12 @@ type Service struct {
 
 	syncMu sync.Mutex
 	cursor int64
+	// fresh is an epoch shifted left once, with the low bit set while the
+	// revocation set may be stale: a sync failed, or the database was
+	// found out of reach, so sessions may have ended meanwhile that the
+	// set does not hold (see RevocationsCurrent). Each such miss moves the
+	// epoch on, so a sync that began before it cannot clear it.
+	fresh atomic.Uint64
 
 	signups keyLock
 }
@@ -127,19 +134,58 @@ func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *
 
 // SyncRevocations adds the sessions ended since the last call (by this
 // process, another instance or the CLI) to the in-memory revocation set.
+// A failure (other than ctx ending) marks the set stale until a sync
+// succeeds again; see RevocationsCurrent.
 func (s *Service) SyncRevocations(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	began := s.fresh.Load()
 	now := s.opts.Now()
 	revs, cursor, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway))
 	if err != nil {
+		if ctx.Err() == nil && s.miss() {
+			s.opts.Logger.Warn("revocation sync failed; protected routes answer 503 until it succeeds", "err", err)
+		}
 		return fmt.Errorf("load revocations: %w", err)
 	}
 	for _, r := range revs {
 		s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
 	}
 	s.cursor = cursor
+	// Only if nothing was missed since this sync began: a miss during it
+	// may hide a session ended after its read.
+	if began&1 == 1 && s.fresh.CompareAndSwap(began, began&^1) {
+		s.opts.Logger.Info("revocation sync works again; ended sessions re-read")
+	}
 	return nil
+}
+
+// miss marks the revocation set stale in a new epoch, and reports whether
+// it was current until then.
+func (s *Service) miss() (wasCurrent bool) {
+	for {
+		old := s.fresh.Load()
+		if s.fresh.CompareAndSwap(old, (old>>1+1)<<1|1) {
+			return old&1 == 0
+		}
+	}
+}
+
+// RevocationsCurrent reports whether the last revocation sync succeeded,
+// so the revocation set holds every session ended up to then. While it
+// does not (the database was out of reach), a token whose session ended
+// meanwhile would pass: the server answers 503 instead. It is one atomic
+// load, cheap enough for every protected request.
+func (s *Service) RevocationsCurrent() bool { return s.fresh.Load()&1 == 0 }
+
+// RevocationsMissed records that the database was found out of reach
+// (by a request or a readiness check), so sessions may end there unseen:
+// protected routes refuse until the next successful sync, rather than wait
+// for a sync to fail first.
+func (s *Service) RevocationsMissed() {
+	if s.miss() {
+		s.opts.Logger.Warn("database out of reach; protected routes answer 503 until the ended sessions are re-read")
+	}
 }
 
 // RunSync keeps the revocation set in step with the store until ctx ends,
@@ -152,9 +198,8 @@ func (s *Service) RunSync(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
-				s.opts.Logger.Warn("revocation sync failed", "err", err)
-			}
+			// A failure is logged by SyncRevocations, once per outage.
+			_ = s.SyncRevocations(ctx)
 			s.revoked.Prune(s.opts.Now())
 		}
 	}
@@ -165,7 +210,7 @@ func (s *Service) RunSync(ctx context.Context, every time.Duration) {
 func (s *Service) afterEnd(ctx context.Context) {
 	s.opts.Events(EventSessionEnded)
 	if err := s.SyncRevocations(ctx); err != nil {
-		s.opts.Logger.ErrorContext(ctx, "revocation sync after session end failed", "err", err)
+		s.opts.Logger.WarnContext(ctx, "revocation sync after session end failed", "err", err)
 	}
 }
 

@@ -45,6 +45,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway}
 	revoked := guard.NewRevocationSet()
 	metrics := NewMetrics(nil)
+	metrics.watchDB(store)
 	svc, err := accounts.New(ctx, store, hasher, issuer, revoked, accounts.Options{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
 		Leeway: leeway, Logger: log, Events: metrics.Event,
@@ -102,9 +103,8 @@ func (a *App) Run(ctx context.Context) {
 	if l, ok := a.opts.Store.(revocationListener); ok {
 		// Other instances' logouts arrive at once, not at the next poll.
 		go l.ListenRevocations(ctx, func() {
-			if err := a.Accounts.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
-				a.log.Warn("revocation sync failed", "err", err)
-			}
+			// A failure is logged by SyncRevocations, once per outage.
+			_ = a.Accounts.SyncRevocations(ctx)
 		})
 	}
 	go a.prune(ctx, 10*time.Minute)

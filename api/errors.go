@@ -75,6 +75,16 @@ func (e *statusError) Unwrap() error { return e.err }
 // caller sees only a generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := jot.ErrorCode(err)
+	if code == jot.EINTERNAL && dbUnavailable(err) {
+		// Not a bug: the database is out of reach or too slow. The client
+		// may retry; the operator sees it at WARN, with the cause.
+		s.log.WarnContext(r.Context(), "database unavailable", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		if s.opts.Accounts != nil {
+			s.opts.Accounts.RevocationsMissed()
+		}
+		err = &retryError{err: errDBUnavailable, after: dbRetryAfter}
+		code = jot.EUNAVAILABLE
+	}
 	status := statusOf(code)
 	var se *statusError
 	if errors.As(err, &se) {

@@ -15,8 +15,20 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.opts.Store.Ping(ctx); err != nil {
 		s.log.WarnContext(ctx, "readiness check failed", "err", err)
+		// Not ready until the ended sessions are re-read once it answers
+		// again (unless it was only this client that went away).
+		if s.opts.Accounts != nil && r.Context().Err() == nil {
+			s.opts.Accounts.RevocationsMissed()
+		}
 		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "unavailable", Description: "database unreachable", Status: http.StatusServiceUnavailable})
+		return
+	}
+	if s.opts.Accounts != nil && !s.opts.Accounts.RevocationsCurrent() {
+		// The database answers, but a token revoked while it did not
+		// would still pass here: not ready until the next sync.
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "unavailable", Description: "ended sessions not yet re-read", Status: http.StatusServiceUnavailable})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -172,10 +172,24 @@ func (p *probeWriter) Header() http.Header         { return p.header }
 func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (p *probeWriter) WriteHeader(code int)        { p.status = code }
 
-// protect wraps h with the bearer guard.
+// protect wraps h with the bearer guard. While the ended sessions could
+// not be re-read (the database was out of reach), a token whose session
+// ended meanwhile would pass the guard: the route answers 503 instead,
+// at the cost of one atomic load when all is well.
 func (s *Server) protect(h http.HandlerFunc) http.Handler {
-	return s.guard.Require(h)
+	g := s.guard.Require(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Accounts != nil && !s.opts.Accounts.RevocationsCurrent() {
+			s.writeError(w, r, &retryError{err: errRevocationsStale, after: dbRetryAfter})
+			return
+		}
+		g.ServeHTTP(w, r)
+	})
 }
+
+// errRevocationsStale answers protected routes until the ended sessions
+// have been re-read since the database came back.
+var errRevocationsStale = jot.Errorf(jot.EUNAVAILABLE, "ended sessions not yet re-read since the database came back, retry shortly")
 
 // handle registers a handler whose errors are written in the error shape.
 func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {

@@ -73,6 +73,9 @@ type Config struct {
 	MaxResources int
 	// WriteRate is the resource writes allowed per user (JOT_WRITE_RATE).
 	WriteRate Rate
+	// DBTimeout bounds every database call, connecting included
+	// (JOT_DB_TIMEOUT).
+	DBTimeout time.Duration
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -96,6 +99,7 @@ func Default() Config {
 		SessionMaxAge: 2160 * time.Hour,
 		MaxResources:  1000,
 		WriteRate:     Rate{N: 120, Per: time.Minute},
+		DBTimeout:     5 * time.Second,
 	}
 }
 
@@ -158,6 +162,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("session_max_age", fmtDuration(c.SessionMaxAge)),
 		slog.Int("max_resources", c.MaxResources),
 		slog.String("write_rate", c.WriteRate.String()),
+		slog.String("db_timeout", fmtDuration(c.DBTimeout)),
 	)
 }
 

@@ -101,6 +101,7 @@ func settings() []setting {
 				return err
 			},
 		},
+		duration("JOT_DB_TIMEOUT", "db-timeout", "bound on every database call, connecting included; past it a request gets 503 (a `duration`)", func(c *Config) *time.Duration { return &c.DBTimeout }),
 	}
 }
 

@@ -31,6 +31,7 @@ func TestDefault(t *testing.T) {
 		SessionMaxAge: 2160 * time.Hour,
 		MaxResources:  1000,
 		WriteRate:     Rate{N: 120, Per: time.Minute},
+		DBTimeout:     5 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%#v\nwant\n%#v", c, want)
@@ -68,6 +69,7 @@ func TestNames(t *testing.T) {
 		"log-format":   "JOT_LOG_FORMAT",
 		"max-sessions": "JOT_MAX_SESSIONS", "session-max-age": "JOT_SESSION_MAX_AGE",
 		"max-resources": "JOT_MAX_RESOURCES", "write-rate": "JOT_WRITE_RATE",
+		"db-timeout": "JOT_DB_TIMEOUT",
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -126,6 +128,7 @@ func TestEverySetting(t *testing.T) {
 		"JOT_SESSION_MAX_AGE": "48h",
 		"JOT_MAX_RESOURCES":   "20",
 		"JOT_WRITE_RATE":      "30/m",
+		"JOT_DB_TIMEOUT":      "1500ms",
 	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
@@ -151,6 +154,7 @@ func TestEverySetting(t *testing.T) {
 		SessionMaxAge:  48 * time.Hour,
 		MaxResources:   20,
 		WriteRate:      Rate{N: 30, Per: time.Minute},
+		DBTimeout:      1500 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)

@@ -54,6 +54,7 @@ func (c *Config) Validate() error {
 		c.checkDurations, c.checkBcryptCost, c.checkTokenSources,
 		c.checkCORS, c.checkLoginRate, c.checkTrustedProxies, c.checkLogFormat,
 		c.checkSessionBounds, c.checkResourceBounds,
+		c.checkDBTimeout,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -330,6 +331,13 @@ func (c *Config) checkResourceBounds() *SettingError {
 	}
 	if c.WriteRate.N < 1 || c.WriteRate.Per <= 0 {
 		return bad("JOT_WRITE_RATE", "must allow at least 1 write per positive period, got %s", c.WriteRate)
+	}
+	return nil
+}
+
+func (c *Config) checkDBTimeout() *SettingError {
+	if c.DBTimeout <= 0 {
+		return bad("JOT_DB_TIMEOUT", "must be positive, got %s", fmtDuration(c.DBTimeout))
 	}
 	return nil
 }

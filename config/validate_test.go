@@ -109,6 +109,8 @@ func TestValidate(t *testing.T) {
 
 		{"log format xml", func(c *Config) { c.LogFormat = "xml" }, `JOT_LOG_FORMAT: must be text or json, got "xml"`},
 		{"log format JSON", func(c *Config) { c.LogFormat = "JSON" }, `JOT_LOG_FORMAT: must be text or json, got "JSON"`},
+		{"db timeout zero", func(c *Config) { c.DBTimeout = 0 }, `JOT_DB_TIMEOUT: must be positive, got 0s`},
+		{"db timeout negative", func(c *Config) { c.DBTimeout = -time.Second }, `JOT_DB_TIMEOUT: must be positive, got -1s`},
 		{"log format json", func(c *Config) { c.LogFormat = "json" }, ""},
 
 		{"max sessions zero", func(c *Config) { c.MaxSessions = 0 }, "JOT_MAX_SESSIONS: must be 1 to 1000000, got 0"},

@@ -13,6 +13,8 @@ import (
 
 // SigningKeys lists every stored signing key, oldest first.
 func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	rows, err := db.pool.Query(ctx, `SELECT kid, alg, private, created_at, activates_at
 		FROM signing_keys ORDER BY created_at, kid`)
 	if err != nil {
@@ -35,6 +37,8 @@ func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 
 // CreateSigningKey stores k; a KID already stored is ECONFLICT.
 func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	_, err := db.pool.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
 		VALUES ($1, $2, $3, $4, $5)`, k.KID, k.Alg, k.Private, k.CreatedAt, nullTime(k.ActivatesAt))
 	if _, dup := isUnique(err); dup {
@@ -50,6 +54,8 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 // first insert wins: the others' ON CONFLICT DO NOTHING waits for it to
 // commit, so the SELECT that follows, a statement of its own, reads it.
 func (db *DB) Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	v, err := secret(ctx, db.pool, name)
 	if err == nil || jot.ErrorCode(err) != jot.ENOTFOUND {
 		return v, err

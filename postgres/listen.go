@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,16 +11,24 @@ import (
 
 // The delays of ListenRevocations between attempts to connect: jittered and
 // doubling, so instances that lost the database together do not come back
-// in lockstep.
+// in lockstep, and capped low, because while the listener is away
+// logouts reach this instance only by the slower poll.
 const (
 	listenMinBackoff = 250 * time.Millisecond
-	listenMaxBackoff = 30 * time.Second
+	listenMaxBackoff = 2 * time.Second
 )
 
 // listenIdle is how long the listener waits for a notification before it
 // checks that its connection still answers: a connection dropped without a
-// word (a NAT or load balancer forgetting it) would keep it waiting forever.
-const listenIdle = 30 * time.Second
+// word (a NAT or load balancer forgetting it, a silent network) would keep
+// it waiting forever.
+const listenIdle = 10 * time.Second
+
+// listenerState is what the metrics show of the revocation listener.
+type listenerState struct {
+	up         atomic.Bool
+	reconnects atomic.Int64
+}
 
 // ListenRevocations calls fn whenever a transaction that records
 // revocations commits, on any instance using the database (this one
@@ -67,15 +76,31 @@ func (db *DB) ListenRevocations(ctx context.Context, fn func()) {
 	}()
 
 	backoff := listenMinBackoff
+	// down is when listening stopped (or first failed), zero while it
+	// works: drop and return are logged once each, not every attempt.
+	var down time.Time
+	everListened := false
 	for {
-		// The error is not reported: the server polls the revocations
-		// anyway, and its polling reports a database that fails.
-		listened, _ := db.listen(ctx, kick)
+		listened, err := db.listen(ctx, kick, func() {
+			if everListened {
+				db.listener.reconnects.Add(1)
+			}
+			if !down.IsZero() {
+				db.log.Info("revocation listener is back", "down_for", time.Since(down).Round(time.Millisecond).String())
+				down = time.Time{}
+			}
+			everListened = true
+		})
 		if ctx.Err() != nil {
 			return
 		}
 		if listened {
 			backoff = listenMinBackoff
+		}
+		if down.IsZero() {
+			down = time.Now()
+			// Ended sessions still arrive by the server's poll meanwhile.
+			db.log.Warn("revocation listener lost the database; retrying, ended sessions arrive by polling meanwhile", "err", err)
 		}
 		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
 		select {
@@ -90,21 +115,31 @@ func (db *DB) ListenRevocations(ctx context.Context, fn func()) {
 
 // listen connects, listens and signals kick once and then on every
 // notification, until ctx ends (nil) or the connection fails (the error).
-// listened reports whether LISTEN succeeded.
-func (db *DB) listen(ctx context.Context, kick chan<- struct{}) (listened bool, err error) {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
+// listened reports whether LISTEN succeeded; started is called when it
+// does. Connecting, LISTEN and the idle check are each bounded by the DB's
+// timeout.
+func (db *DB) listen(ctx context.Context, kick chan<- struct{}, started func()) (listened bool, err error) {
+	bctx, cancel := db.bound(ctx)
+	conn, err := pgx.ConnectConfig(bctx, db.pool.Config().ConnConfig)
 	if err != nil {
+		cancel()
 		return false, err
 	}
 	defer func() {
-		// ctx may have ended; closing still owes the server a goodbye.
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		db.listener.up.Store(false)
+		// ctx may have ended; closing still owes the server a goodbye, but
+		// a silent server is not waited for.
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+revocationChannel); err != nil {
+	_, err = conn.Exec(bctx, "LISTEN "+revocationChannel)
+	cancel()
+	if err != nil {
 		return false, err
 	}
+	db.listener.up.Store(true)
+	started()
 	signal(kick)
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenIdle)
@@ -118,7 +153,10 @@ func (db *DB) listen(ctx context.Context, kick chan<- struct{}) (listened bool, 
 			return true, nil
 		case idle:
 			// A timeout leaves a pgx connection usable.
-			if err := conn.Ping(ctx); err != nil {
+			pctx, cancel := db.bound(ctx)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
 				return true, err
 			}
 		default:

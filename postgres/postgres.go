@@ -37,6 +37,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -60,14 +61,41 @@ type DB struct {
 	// closed ends the revocation listeners when the DB closes.
 	closed    chan struct{}
 	closeOnce sync.Once
+	// timeout bounds every call; 0 is no bound.
+	timeout time.Duration
+	log     *slog.Logger
+	// listener is the state of the revocation listener, for metrics.
+	listener listenerState
 }
 
 var _ jot.Store = (*DB)(nil)
+
+// Options tune a DB beyond what its URL says.
+type Options struct {
+	// Timeout bounds every call of the store, acquiring and opening a
+	// connection included, and each attempt of the listener to connect; a
+	// call past it fails with an error that wraps
+	// context.DeadlineExceeded. Zero leaves calls unbounded (and
+	// connecting bounded by the URL's connect_timeout alone).
+	Timeout time.Duration
+	// Logger is told when the revocation listener loses its connection
+	// and when it is back; nil logs nowhere.
+	Logger *slog.Logger
+}
+
+// applicationName is what pg_stat_activity shows for jot's connections
+// unless the URL names another.
+const applicationName = "jot"
 
 // Open connects to the database the URL names (postgres://... or
 // postgresql://...) and checks that it answers. It does not migrate: call
 // Migrate.
 func Open(ctx context.Context, dbURL string) (*DB, error) {
+	return OpenWith(ctx, dbURL, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dbURL string, opts Options) (*DB, error) {
 	if !hasScheme(dbURL, "postgres") && !hasScheme(dbURL, "postgresql") {
 		// Never quote the URL: it may hold a password.
 		return nil, errors.New("postgres: database URL must start with postgres:// or postgresql://")
@@ -79,6 +107,19 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 	}
 	if u, err := url.Parse(dbURL); err == nil && !u.Query().Has("pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
+	}
+	// An operator finds jot's connections in pg_stat_activity by name.
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = applicationName
+	}
+	// The pool opens connections in the background, apart from the
+	// context of the call that waits for one: only a connect timeout
+	// stops an attempt at a database that never answers.
+	if opts.Timeout > 0 && (cfg.ConnConfig.ConnectTimeout <= 0 || cfg.ConnConfig.ConnectTimeout > opts.Timeout) {
+		cfg.ConnConfig.ConnectTimeout = opts.Timeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		// pgx returns timestamptz values in the process's local zone; the
@@ -96,11 +137,24 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 	}
 	// The pool connects lazily; a bad host or password should stop the
 	// program at start, not at its first request.
-	if err := pool.Ping(ctx); err != nil {
+	db := &DB{pool: pool, closed: make(chan struct{}), timeout: opts.Timeout, log: opts.Logger}
+	pctx, cancel := db.bound(ctx)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	return &DB{pool: pool, closed: make(chan struct{})}, nil
+	return db, nil
+}
+
+// bound returns ctx limited to the DB's timeout: every exported method
+// starts with it, so that no call waits on a database that does not answer
+// for longer than the operator allows.
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.timeout)
 }
 
 // hasScheme reports whether s starts with scheme:// in any case.
@@ -121,6 +175,8 @@ func (db *DB) Close() error {
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if err := db.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("postgres: ping: %w", err)
 	}
@@ -232,4 +288,19 @@ func lockOwner(ctx context.Context, tx pgx.Tx, id string) error {
 		return fmt.Errorf("lock owner: %w", err)
 	}
 	return nil
+}
+
+// Stats returns the state of the pool and of the revocation listener.
+func (db *DB) Stats() jot.DBStats {
+	s := db.pool.Stat()
+	return jot.DBStats{
+		AcquiredConns:      int(s.AcquiredConns()),
+		IdleConns:          int(s.IdleConns()),
+		TotalConns:         int(s.TotalConns()),
+		MaxConns:           int(s.MaxConns()),
+		WaitedAcquires:     s.EmptyAcquireCount(),
+		CanceledAcquires:   s.CanceledAcquireCount(),
+		ListenerUp:         db.listener.up.Load(),
+		ListenerReconnects: db.listener.reconnects.Load(),
+	}
 }

@@ -34,6 +34,8 @@ func ingredients(r *jot.Recipe) []string {
 
 // CreateRecipe inserts r; an owner that does not exist is ENOTFOUND.
 func (db *DB) CreateRecipe(ctx context.Context, r *jot.Recipe) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	_, err := db.pool.Exec(ctx, `INSERT INTO recipes (`+recipeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		r.ID, r.OwnerID, r.Title, ingredients(r), r.Instructions, r.CreatedAt, r.UpdatedAt)
 	if isForeignKey(err) {
@@ -48,6 +50,8 @@ func (db *DB) CreateRecipe(ctx context.Context, r *jot.Recipe) error {
 
 // RecipeByID returns the recipe, or ENOTFOUND.
 func (db *DB) RecipeByID(ctx context.Context, id string) (*jot.Recipe, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	r, err := scanRecipe(db.pool.QueryRow(ctx, `SELECT `+recipeColumns+` FROM recipes WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("recipe")
@@ -60,6 +64,8 @@ func (db *DB) RecipeByID(ctx context.Context, id string) (*jot.Recipe, error) {
 // UpdateRecipe writes Title, Ingredients, Instructions and UpdatedAt of r;
 // an unknown recipe is ENOTFOUND.
 func (db *DB) UpdateRecipe(ctx context.Context, r *jot.Recipe) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	tag, err := db.pool.Exec(ctx,
 		`UPDATE recipes SET title = $1, ingredients = $2, instructions = $3, updated_at = $4 WHERE id = $5`,
 		r.Title, ingredients(r), r.Instructions, r.UpdatedAt, r.ID)
@@ -68,12 +74,16 @@ func (db *DB) UpdateRecipe(ctx context.Context, r *jot.Recipe) error {
 
 // DeleteRecipe deletes the recipe; an unknown recipe is ENOTFOUND.
 func (db *DB) DeleteRecipe(ctx context.Context, id string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	tag, err := db.pool.Exec(ctx, `DELETE FROM recipes WHERE id = $1`, id)
 	return affectedOne(tag.RowsAffected(), err, "recipe")
 }
 
 // ListRecipes lists all recipes ordered by id; a Limit of 0 or less means all.
 func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	rows, err := db.pool.Query(ctx, `SELECT `+recipeColumns+` FROM recipes
 		WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
 	if err != nil {
@@ -89,6 +99,8 @@ func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error
 // CreateRecipeWithin inserts r only while its owner has fewer than max
 // recipes; see CreateTaskWithin.
 func (db *DB) CreateRecipeWithin(ctx context.Context, r *jot.Recipe, max int) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockOwner(ctx, tx, r.OwnerID); err != nil {
 			return err

@@ -146,6 +146,8 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 // sees the sessions that the one before it committed. The lock is the
 // first one taken, as UpdateUser takes it, so the two cannot deadlock.
 func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	ended := 0
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		lock := "FOR SHARE"
@@ -196,11 +198,15 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 
 // SessionByID returns the session, live or not, or ENOTFOUND.
 func (db *DB) SessionByID(ctx context.Context, id string) (*jot.Session, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return sessionBy(ctx, db.pool, "session by id", `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id)
 }
 
 // ListSessions lists the user's live sessions at now, newest first.
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*jot.Session, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2
 		ORDER BY created_at DESC, id DESC`, userID, now)
@@ -217,6 +223,8 @@ func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([
 // ListSessionsPage lists one page of the user's live sessions at now,
 // newest first by id; see jot.SessionStore.
 func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time, p jot.Page) ([]*jot.Session, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	// An empty After starts from the newest.
 	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 AND ($3 = '' OR id < $3)
@@ -235,6 +243,8 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 // session's row is locked first, so concurrent calls with tokens of one
 // session take turns, and each sees what the one before it committed.
 func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.RotateResult, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var res *jot.RotateResult
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		var r error
@@ -346,6 +356,8 @@ func rotate(ctx context.Context, tx pgx.Tx, req jot.RotateRequest) (*jot.RotateR
 // unknown session is ENOTFOUND. One statement: the row lock of the UPDATE
 // orders it with a concurrent rotation, and neither lowers the other's exp.
 func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET access_exp = GREATEST(access_exp, $1) WHERE id = $2`,
 		nullTime(exp), sessionID)
 	return affectedOne(tag.RowsAffected(), err, "session")
@@ -354,6 +366,8 @@ func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time)
 // EndSession ends a live session and records its revocation; an ended,
 // expired or unknown session is ENOTFOUND.
 func (db *DB) EndSession(ctx context.Context, id string, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		n, err := endSessions(ctx, tx, now, `id = $2`, id)
 		if err != nil {
@@ -369,6 +383,8 @@ func (db *DB) EndSession(ctx context.Context, id string, now time.Time) error {
 // EndUserSessions ends every live session of the user but except (may be
 // empty) and records their revocations.
 func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		_, err := endSessions(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
 		return err
@@ -381,6 +397,8 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 // so a revocation that commits later always has a greater Seq than the
 // cursor returned now.
 func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time) ([]jot.Revocation, int64, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	// The LEFT JOIN yields one row, of NULLs but the cursor, when nothing
 	// matches.
 	rows, err := db.pool.Query(ctx, `SELECT c.cursor, r.seq, r.session_id, r.exp, r.ended_at
@@ -427,6 +445,8 @@ func affectedOne(n int64, err error, what string) error {
 // The newest revocation stays, so max(seq), the feed's cursor, never goes
 // back.
 func (db *DB) Prune(ctx context.Context, before time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		// Sessions first, then revocations: the order in which endSessions
 		// takes its locks, so the two never wait on each other in a circle.

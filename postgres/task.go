@@ -21,6 +21,8 @@ func scanTask(s scanner) (*jot.Task, error) {
 
 // CreateTask inserts t; an owner that does not exist is ENOTFOUND.
 func (db *DB) CreateTask(ctx context.Context, t *jot.Task) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	_, err := db.pool.Exec(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 		t.ID, t.OwnerID, t.Title, t.Done, t.CreatedAt, t.UpdatedAt)
 	if isForeignKey(err) {
@@ -35,6 +37,8 @@ func (db *DB) CreateTask(ctx context.Context, t *jot.Task) error {
 
 // TaskByID returns the task, or ENOTFOUND.
 func (db *DB) TaskByID(ctx context.Context, id string) (*jot.Task, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	t, err := scanTask(db.pool.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("task")
@@ -46,6 +50,8 @@ func (db *DB) TaskByID(ctx context.Context, id string) (*jot.Task, error) {
 
 // UpdateTask writes Title, Done and UpdatedAt of t; an unknown task is ENOTFOUND.
 func (db *DB) UpdateTask(ctx context.Context, t *jot.Task) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	tag, err := db.pool.Exec(ctx, `UPDATE tasks SET title = $1, done = $2, updated_at = $3 WHERE id = $4`,
 		t.Title, t.Done, t.UpdatedAt, t.ID)
 	return affectedOne(tag.RowsAffected(), err, "task")
@@ -53,6 +59,8 @@ func (db *DB) UpdateTask(ctx context.Context, t *jot.Task) error {
 
 // DeleteTask deletes the task; an unknown task is ENOTFOUND.
 func (db *DB) DeleteTask(ctx context.Context, id string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	tag, err := db.pool.Exec(ctx, `DELETE FROM tasks WHERE id = $1`, id)
 	return affectedOne(tag.RowsAffected(), err, "task")
 }
@@ -60,6 +68,8 @@ func (db *DB) DeleteTask(ctx context.Context, id string) error {
 // ListTasks lists tasks ordered by id, only ownerID's unless it is empty; a
 // Limit of 0 or less means all.
 func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot.Task, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	// Two statements rather than one with an OR, so each can use its index.
 	var rows pgx.Rows
 	var err error
@@ -83,6 +93,8 @@ func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot
 // CreateTaskWithin inserts t only while its owner has fewer than max tasks;
 // see jot.TaskStore.
 func (db *DB) CreateTaskWithin(ctx context.Context, t *jot.Task, max int) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockOwner(ctx, tx, t.OwnerID); err != nil {
 			return err

@@ -48,12 +48,16 @@ func insertUser(ctx context.Context, q pgx.Tx, u *jot.User) error {
 
 // CreateUser inserts u; an email registered in any case is ECONFLICT.
 func (db *DB) CreateUser(ctx context.Context, u *jot.User) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error { return insertUser(ctx, tx, u) })
 }
 
 // CreateUsers inserts all of users or none; the first duplicate email,
 // registered before or earlier in users, is ECONFLICT naming it.
 func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		for _, u := range users {
 			if err := insertUser(ctx, tx, u); err != nil {
@@ -66,11 +70,15 @@ func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
 
 // UserByID returns the user with the id, or ENOTFOUND.
 func (db *DB) UserByID(ctx context.Context, id string) (*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return userBy(ctx, db.pool, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
 }
 
 // UserByEmail returns the user with the email, in any case, or ENOTFOUND.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	// The same expression as the unique index users_email, so it is used.
 	return userBy(ctx, db.pool, "user by email", `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email)
 }
@@ -113,6 +121,8 @@ func checkOtherAdmin(admins []string, id string) error {
 
 // UpdateUser applies upd and returns the user as stored; see jot.UserStore.
 func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if upd.Role != nil && !upd.Role.Valid() {
 		return nil, jot.Errorf(jot.EINVALID, "unknown role %q", *upd.Role)
 	}
@@ -164,6 +174,8 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 // DeleteUser removes the user with their sessions (revoked first), tasks and
 // recipes; see jot.UserStore.
 func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		// Whether the user is an admin is known only under the lock, so the
 		// admins are locked first, always: deleting is rare.
@@ -196,6 +208,8 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
 
 // ListUsers lists users ordered by id; a Limit of 0 or less means all.
 func (db *DB) ListUsers(ctx context.Context, p jot.Page) ([]*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	rows, err := db.pool.Query(ctx,
 		`SELECT `+userColumns+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 // SigningKeys lists every stored signing key, oldest first.
 func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return queryAll(ctx, db.read, "signing keys", scanSigningKey, `SELECT kid, alg, private, created_at, activates_at
 		FROM signing_keys ORDER BY created_at, kid`)
 }
@@ -30,6 +32,8 @@ func scanSigningKey(s scanner) (*jot.SigningKey, error) {
 
 // CreateSigningKey stores k; a KID already stored is ECONFLICT.
 func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	_, err := db.write.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
 		VALUES (?, ?, ?, ?, ?)`, k.KID, k.Alg, k.Private, nanos(k.CreatedAt), nullNanos(k.ActivatesAt))
 	if isUnique(err) {
@@ -44,6 +48,8 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 // there is none. gen runs outside any transaction; when callers race, the
 // first insert wins and every caller reads that one back.
 func (db *DB) Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	v, err := secret(ctx, db.read, name)
 	if err == nil || jot.ErrorCode(err) != jot.ENOTFOUND {
 		return v, err

@@ -46,6 +46,8 @@ func ingredientsJSON(r *jot.Recipe) (string, error) {
 
 // CreateRecipe inserts r; an owner that does not exist is ENOTFOUND.
 func (db *DB) CreateRecipe(ctx context.Context, r *jot.Recipe) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	ingredients, err := ingredientsJSON(r)
 	if err != nil {
 		return err
@@ -65,6 +67,8 @@ func (db *DB) CreateRecipe(ctx context.Context, r *jot.Recipe) error {
 
 // RecipeByID returns the recipe, or ENOTFOUND.
 func (db *DB) RecipeByID(ctx context.Context, id string) (*jot.Recipe, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	r, err := scanRecipe(db.read.QueryRowContext(ctx, `SELECT `+recipeColumns+` FROM recipes WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("recipe")
@@ -77,6 +81,8 @@ func (db *DB) RecipeByID(ctx context.Context, id string) (*jot.Recipe, error) {
 // UpdateRecipe writes Title, Ingredients, Instructions and UpdatedAt of r;
 // an unknown recipe is ENOTFOUND.
 func (db *DB) UpdateRecipe(ctx context.Context, r *jot.Recipe) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	ingredients, err := ingredientsJSON(r)
 	if err != nil {
 		return err
@@ -89,12 +95,16 @@ func (db *DB) UpdateRecipe(ctx context.Context, r *jot.Recipe) error {
 
 // DeleteRecipe deletes the recipe; an unknown recipe is ENOTFOUND.
 func (db *DB) DeleteRecipe(ctx context.Context, id string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	res, err := db.write.ExecContext(ctx, `DELETE FROM recipes WHERE id = ?`, id)
 	return affectedOne(res, err, "recipe")
 }
 
 // ListRecipes lists all recipes ordered by id; a Limit of 0 or less means all.
 func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return queryAll(ctx, db.read, "list recipes", scanRecipe, `SELECT `+recipeColumns+` FROM recipes
 		WHERE id > ? ORDER BY id LIMIT ?`, p.After, limit(p))
 }
@@ -102,6 +112,8 @@ func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error
 // CreateRecipeWithin inserts r only while its owner has fewer than max
 // recipes; see CreateTaskWithin.
 func (db *DB) CreateRecipeWithin(ctx context.Context, r *jot.Recipe, max int) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	ingredients, err := ingredientsJSON(r)
 	if err != nil {
 		return err

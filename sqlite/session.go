@@ -79,6 +79,8 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 // jot.SessionStore. The IMMEDIATE transaction serializes it with every
 // other write, so two logins never both count the same sessions.
 func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var ended int64
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		if pin != nil {
@@ -125,11 +127,15 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 
 // SessionByID returns the session, live or not, or ENOTFOUND.
 func (db *DB) SessionByID(ctx context.Context, id string) (*jot.Session, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return sessionByID(ctx, db.read, id)
 }
 
 // ListSessions lists the user's live sessions at now, newest first.
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*jot.Session, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return queryAll(ctx, db.read, "list sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`, userID, nanos(now))
@@ -138,6 +144,8 @@ func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([
 // ListSessionsPage lists one page of the user's live sessions at now,
 // newest first by id; see jot.SessionStore.
 func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time, p jot.Page) ([]*jot.Session, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	q := `SELECT ` + sessionColumns + ` FROM sessions
 		WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?`
 	args := []any{userID, nanos(now)}
@@ -154,6 +162,8 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 // transaction begins IMMEDIATE, so concurrent calls with one token take turns
 // and each sees what the one before it did.
 func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.RotateResult, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var res *jot.RotateResult
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var r error
@@ -263,6 +273,8 @@ func rotated(ctx context.Context, tx *sql.Tx, o jot.RotateOutcome, sessionID str
 // ExtendAccess moves the session's AccessExp to exp if that is later; an
 // unknown session is ENOTFOUND.
 func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		s, err := sessionByID(ctx, tx, sessionID)
 		if err != nil {
@@ -282,6 +294,8 @@ func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time)
 // EndSession ends a live session and records its revocation; an ended,
 // expired or unknown session is ENOTFOUND.
 func (db *DB) EndSession(ctx context.Context, id string, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		n, err := endSessions(ctx, tx, now, `id = ?`, id)
 		if err != nil {
@@ -297,6 +311,8 @@ func (db *DB) EndSession(ctx context.Context, id string, now time.Time) error {
 // EndUserSessions ends every live session of the user but except (may be
 // empty) and records their revocations.
 func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		_, err := endSessions(ctx, tx, now, `user_id = ? AND id <> ?`, userID, except)
 		return err
@@ -307,6 +323,8 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 // notBefore, and the greatest Seq recorded; both come from one snapshot, so
 // the cursor never skips a revocation that the list did not show.
 func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time) ([]jot.Revocation, int64, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	revs := []jot.Revocation{}
 	var cursor int64
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
@@ -342,6 +360,8 @@ func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time)
 
 // Prune deletes expired revocations and dead sessions; see jot.SessionStore.
 func (db *DB) Prune(ctx context.Context, before time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		cut := nanos(before)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM revocations

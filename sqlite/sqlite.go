@@ -44,14 +44,32 @@ type DB struct {
 	// read is write itself for an in-memory database, which exists only
 	// inside its one connection.
 	read *sql.DB
+	// timeout bounds every call; 0 is no bound.
+	timeout time.Duration
 }
 
 var _ jot.Store = (*DB)(nil)
+
+// Options tune a DB.
+type Options struct {
+	// Timeout bounds every call of the store: the wait for the one writer
+	// connection and for a lock held by another process (busy_timeout)
+	// included. A call past it fails with an error that wraps
+	// context.DeadlineExceeded, or with EUNAVAILABLE when another process
+	// held the lock throughout. Zero leaves calls unbounded, and the lock
+	// wait at 10 s.
+	Timeout time.Duration
+}
 
 // Open opens (creating it when missing, with mode 0600 since it holds
 // private keys) the database file at path, whose folder must exist, or an
 // in-memory database for Memory. It does not migrate: call Migrate.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
@@ -65,7 +83,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 
-	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
+	busy := busyTimeout
+	if opts.Timeout > 0 {
+		busy = min(busy, opts.Timeout)
+	}
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", max(busy.Milliseconds(), 1))
 	write, err := sql.Open("sqlite", path+"?_txlock=immediate&"+common+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)")
 	if err != nil {
@@ -82,7 +104,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db := &DB{write: write, read: write}
+	db := &DB{write: write, read: write, timeout: opts.Timeout}
 	if path == Memory {
 		return db, nil
 	}
@@ -140,6 +162,11 @@ func ParseURL(url string) (string, error) {
 // OpenURL opens the database named by a URL of the form ParseURL accepts,
 // creating its folder (mode 0700) when missing.
 func OpenURL(ctx context.Context, url string) (*DB, error) {
+	return OpenURLWith(ctx, url, Options{})
+}
+
+// OpenURLWith is OpenURL with options.
+func OpenURLWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	path, err := ParseURL(url)
 	if err != nil {
 		return nil, err
@@ -149,7 +176,16 @@ func OpenURL(ctx context.Context, url string) (*DB, error) {
 			return nil, fmt.Errorf("sqlite: create database folder: %w", err)
 		}
 	}
-	return Open(ctx, path)
+	return OpenWith(ctx, path, opts)
+}
+
+// bound returns ctx limited to the DB's timeout: every exported method
+// starts with it.
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.timeout)
 }
 
 // Close closes the database.
@@ -163,6 +199,8 @@ func (db *DB) Close() error {
 
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	var one int
 	if err := db.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
@@ -175,7 +213,11 @@ func (db *DB) Ping(ctx context.Context) error {
 // write from inside fn would wait for itself.
 func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
+	if sqliteCode(err)&0xff == sqlite3.SQLITE_BUSY {
+		// Another process (the CLI) held the write lock for the whole
+		// busy timeout: the database is there, but not for us now.
+		return &jot.Error{Code: jot.EUNAVAILABLE, Message: "database busy", Err: err}
+	} else if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()

@@ -24,6 +24,8 @@ func scanTask(s scanner) (*jot.Task, error) {
 
 // CreateTask inserts t; an owner that does not exist is ENOTFOUND.
 func (db *DB) CreateTask(ctx context.Context, t *jot.Task) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	_, err := db.write.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		t.ID, t.OwnerID, t.Title, t.Done, nanos(t.CreatedAt), nanos(t.UpdatedAt))
 	switch {
@@ -39,6 +41,8 @@ func (db *DB) CreateTask(ctx context.Context, t *jot.Task) error {
 
 // TaskByID returns the task, or ENOTFOUND.
 func (db *DB) TaskByID(ctx context.Context, id string) (*jot.Task, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	t, err := scanTask(db.read.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("task")
@@ -50,6 +54,8 @@ func (db *DB) TaskByID(ctx context.Context, id string) (*jot.Task, error) {
 
 // UpdateTask writes Title, Done and UpdatedAt of t; an unknown task is ENOTFOUND.
 func (db *DB) UpdateTask(ctx context.Context, t *jot.Task) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	res, err := db.write.ExecContext(ctx, `UPDATE tasks SET title = ?, done = ?, updated_at = ? WHERE id = ?`,
 		t.Title, t.Done, nanos(t.UpdatedAt), t.ID)
 	return affectedOne(res, err, "task")
@@ -57,6 +63,8 @@ func (db *DB) UpdateTask(ctx context.Context, t *jot.Task) error {
 
 // DeleteTask deletes the task; an unknown task is ENOTFOUND.
 func (db *DB) DeleteTask(ctx context.Context, id string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	res, err := db.write.ExecContext(ctx, `DELETE FROM tasks WHERE id = ?`, id)
 	return affectedOne(res, err, "task")
 }
@@ -64,6 +72,8 @@ func (db *DB) DeleteTask(ctx context.Context, id string) error {
 // ListTasks lists tasks ordered by id, only ownerID's unless it is empty; a
 // Limit of 0 or less means all.
 func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot.Task, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	// Two statements rather than one with an OR, so each can use its index.
 	if ownerID == "" {
 		return queryAll(ctx, db.read, "list tasks", scanTask, `SELECT `+taskColumns+` FROM tasks
@@ -93,6 +103,8 @@ func affectedOne(res sql.Result, err error, what string) error {
 // see jot.TaskStore. One statement counts and inserts, and SQLite runs one
 // writer at a time, so concurrent creates cannot both pass the count.
 func (db *DB) CreateTaskWithin(ctx context.Context, t *jot.Task, max int) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	res, err := db.write.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`)
 		SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM tasks WHERE owner_id = ?) < ?`,
 		t.ID, t.OwnerID, t.Title, t.Done, nanos(t.CreatedAt), nanos(t.UpdatedAt), t.OwnerID, max)

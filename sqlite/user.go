@@ -50,12 +50,16 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *jot.User) error {
 
 // CreateUser inserts u; an email registered in any case is ECONFLICT.
 func (db *DB) CreateUser(ctx context.Context, u *jot.User) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, u) })
 }
 
 // CreateUsers inserts all of users or none; the first duplicate email,
 // registered before or earlier in users, is ECONFLICT naming it.
 func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		for _, u := range users {
 			if err := insertUser(ctx, tx, u); err != nil {
@@ -68,11 +72,15 @@ func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
 
 // UserByID returns the user with the id, or ENOTFOUND.
 func (db *DB) UserByID(ctx context.Context, id string) (*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return userByID(ctx, db.read, id)
 }
 
 // UserByEmail returns the user with the email, or ENOTFOUND.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user")
@@ -100,6 +108,8 @@ func checkOtherAdmin(ctx context.Context, tx *sql.Tx, id string) error {
 
 // UpdateUser applies upd and returns the user as stored; see jot.UserStore.
 func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	if upd.Role != nil && !upd.Role.Valid() {
 		return nil, jot.Errorf(jot.EINVALID, "unknown role %q", *upd.Role)
 	}
@@ -141,6 +151,8 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 // DeleteUser removes the user with their sessions (revoked first), tasks and
 // recipes; see jot.UserStore.
 func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		u, err := userByID(ctx, tx, id)
 		if err != nil {
@@ -164,6 +176,8 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
 
 // ListUsers lists users ordered by id; a Limit of 0 or less means all.
 func (db *DB) ListUsers(ctx context.Context, p jot.Page) ([]*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
 	return queryAll(ctx, db.read, "list users", scanUser,
 		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, p.After, limit(p))
 }

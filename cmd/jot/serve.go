@@ -30,7 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: jot serve takes no arguments", errUsage)
 	}
 	log := slog.New(api.RequestIDHandler(newLogger(cfg.LogFormat, stderr).Handler()))
-	st, err := storage.Open(ctx, cfg.DatabaseURL)
+	st, err := storage.OpenWith(ctx, cfg.DatabaseURL, storage.Options{Timeout: cfg.DBTimeout, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func Start(tb testing.TB, cfg config.Config, log *slog.Logger) (*api.App, jot.St
 		tb.Fatalf("config: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := storage.Open(ctx, cfg.DatabaseURL)
+	st, err := storage.OpenWith(ctx, cfg.DatabaseURL, storage.Options{Timeout: cfg.DBTimeout, Logger: log})
 	if err != nil {
 		cancel()
 		tb.Fatal(err)
