@@ -207,8 +207,25 @@ func (k *Keyring) Reload(ctx context.Context) error {
 	if ks.Signing() == nil {
 		return fmt.Errorf("token: no %s signing key is active", k.opts.Alg)
 	}
-	if err := k.dropExpired(ctx, ks); err != nil {
-		return err
+	if expired(ks) {
+		// Checked against the servers' records as they are now, not as
+		// of the last Announce: a server with a longer TTL may have
+		// started since.
+		_, ttl, err := k.store.KeyServerLimits(ctx, k.now())
+		if err != nil {
+			return fmt.Errorf("token: read key servers: %w", err)
+		}
+		k.setLimits(ttl)
+		if ks, err = k.load(ctx); err != nil {
+			return err
+		}
+		if err := k.dropExpired(ctx, ks); err != nil {
+			return err
+		}
+		// The snapshot lists what is stored, as `jot keys list` does.
+		if ks, err = k.load(ctx); err != nil {
+			return err
+		}
 	}
 	if old := k.cur.Load(); old == nil || !sameState(old, ks) {
 		k.opts.Logger.Info("signing keys changed", "alg", k.opts.Alg, "current", ks.Signing().ID, "verifying", len(ks.byKID))
@@ -246,6 +263,16 @@ func (k *Keyring) load(ctx context.Context) (*KeySet, error) {
 		}
 	}
 	return NewKeySet(k.opts.Alg, keys, k.now(), k.retention(), k.leeway()), nil
+}
+
+// expired reports whether ks holds a retired key that no longer verifies.
+func expired(ks *KeySet) bool {
+	for _, ki := range ks.infos {
+		if ki.State == StateRetired && !ki.Verifies {
+			return true
+		}
+	}
+	return false
 }
 
 // dropExpired deletes from the store the retired keys of ks that no longer
