@@ -214,7 +214,7 @@ func (v *flagValue) Set(s string) error {
 // Parsing errors of fs itself (an unknown flag, flag.ErrHelp) are returned
 // as they are.
 func Load(fs *flag.FlagSet, args []string, getenv func(string) string, dotenv string) (*Config, []string, error) {
-	return load(fs, args, getenv, dotenv, nil)
+	return loadSome(fs, args, getenv, dotenv, nil)
 }
 
 // LoadOnly is Load for a command that uses a few settings: only those
@@ -225,11 +225,11 @@ func LoadOnly(fs *flag.FlagSet, args []string, getenv func(string) string, doten
 	if only == nil {
 		only = []string{}
 	}
-	return load(fs, args, getenv, dotenv, only)
+	return loadSome(fs, args, getenv, dotenv, only)
 }
 
-// load is Load with flags for the settings in only, or all when only is nil.
-func load(fs *flag.FlagSet, args []string, getenv func(string) string, dotenv string, only []string) (*Config, []string, error) {
+// loadSome is Load with flags for the settings in only, or all when only is nil.
+func loadSome(fs *flag.FlagSet, args []string, getenv func(string) string, dotenv string, only []string) (*Config, []string, error) {
 	rows := settings()
 	def := Default()
 	flags := make([]*flagValue, len(rows))
