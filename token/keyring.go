@@ -219,11 +219,13 @@ func (k *Keyring) Reload(ctx context.Context) error {
 		if ks, err = k.load(ctx); err != nil {
 			return err
 		}
+		// A failed delete is tried again at the next reload; it must not
+		// keep this one from taking effect (the key no longer verifies
+		// either way).
 		if err := k.dropExpired(ctx, ks); err != nil {
-			return err
-		}
-		// The snapshot lists what is stored, as `jot keys list` does.
-		if ks, err = k.load(ctx); err != nil {
+			k.opts.Logger.Warn("deleting an expired signing key failed", "err", err)
+		} else if ks, err = k.load(ctx); err != nil {
+			// The snapshot lists what is stored, as `jot keys list` does.
 			return err
 		}
 	}
