@@ -13,3 +13,18 @@ type SigningKey struct {
 	CreatedAt   time.Time
 	ActivatesAt time.Time
 }
+
+// KeyServer is what one running server records about its keys' timeline,
+// so that decisions taken elsewhere hold for every instance: a rotation
+// (made by the CLI or any server) waits for the longest JWKS max age of
+// any server before its key signs, and a retired key is kept, and
+// verified, for the longest access TTL any server signs with.
+type KeyServer struct {
+	// ID names one server process, random per start.
+	ID         string
+	JWKSMaxAge time.Duration
+	AccessTTL  time.Duration
+	// ExpiresAt is when the record stops counting: past the server's last
+	// refresh by as long as its tokens live and its JWKS may be cached.
+	ExpiresAt time.Time
+}

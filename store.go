@@ -124,6 +124,19 @@ type KeyStore interface {
 	// SigningKeys lists every stored signing key, oldest first.
 	SigningKeys(ctx context.Context) ([]*SigningKey, error)
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// CreateFirstSigningKey stores k unless a key of k.Alg that signs at
+	// now (ActivatesAt not after now) is stored already, and reports
+	// whether it stored k. Concurrent callers, on any instance, are
+	// serialized: however many servers start at once, one key is made.
+	CreateFirstSigningKey(ctx context.Context, k *SigningKey, now time.Time) (bool, error)
+	// DeleteSigningKey removes the key kid; an unknown kid is no error.
+	DeleteSigningKey(ctx context.Context, kid string) error
+	// RecordKeyServer stores, or refreshes, r (by r.ID) and deletes the
+	// records that expired before now.
+	RecordKeyServer(ctx context.Context, r KeyServer, now time.Time) error
+	// KeyServerLimits returns the largest JWKSMaxAge and AccessTTL of the
+	// records that have not expired at now; zero when there are none.
+	KeyServerLimits(ctx context.Context, now time.Time) (jwksMaxAge, accessTTL time.Duration, err error)
 	// Secret returns the secret stored under name, storing gen() first when
 	// there is none; concurrent callers all get the one stored value.
 	Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)

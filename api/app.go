@@ -37,6 +37,12 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	// Recorded before the first token is signed, so that a rotation made
+	// anywhere from now on waits for this server's JWKS max age, and no
+	// instance drops a key this one's tokens still need.
+	if err := ring.Announce(ctx); err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
 	hasher, err := password.New(cfg.BcryptCost, runtime.NumCPU())
 	if err != nil {
 		return nil, fmt.Errorf("JOT_BCRYPT_COST: %w", err)
@@ -96,6 +102,12 @@ type revocationListener interface {
 	ListenRevocations(ctx context.Context, fn func())
 }
 
+// keyListener is a store that announces new signing keys (PostgreSQL
+// with LISTEN/NOTIFY).
+type keyListener interface {
+	ListenKeys(ctx context.Context, fn func())
+}
+
 // Run does the background work until ctx ends: it picks up key rotations
 // and sessions ended by other instances or the CLI within a second or two.
 func (a *App) Run(ctx context.Context) {
@@ -105,6 +117,15 @@ func (a *App) Run(ctx context.Context) {
 		go l.ListenRevocations(ctx, func() {
 			// A failure is logged by SyncRevocations, once per outage.
 			_ = a.Accounts.SyncRevocations(ctx)
+		})
+	}
+	if l, ok := a.opts.Store.(keyListener); ok {
+		// A rotation anywhere reaches this server at once, not at its
+		// next reload.
+		go l.ListenKeys(ctx, func() {
+			if err := a.Keyring.Reload(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("signing key reload failed", "err", err)
+			}
 		})
 	}
 	go a.prune(ctx, 10*time.Minute)

@@ -242,11 +242,30 @@ func (v *flagValue) Set(s string) error {
 // Parsing errors of fs itself (an unknown flag, flag.ErrHelp) are returned
 // as they are.
 func Load(fs *flag.FlagSet, args []string, getenv func(string) string, dotenv string) (*Config, []string, error) {
+	return loadSome(fs, args, getenv, dotenv, nil)
+}
+
+// LoadOnly is Load for a command that uses a few settings: only those
+// named (by env name) get a flag, so its -h lists what it reads and a flag
+// of another command is a usage error. Every setting is still read from
+// the environment and .env, and validated.
+func LoadOnly(fs *flag.FlagSet, args []string, getenv func(string) string, dotenv string, only ...string) (*Config, []string, error) {
+	if only == nil {
+		only = []string{}
+	}
+	return loadSome(fs, args, getenv, dotenv, only)
+}
+
+// loadSome is Load with flags for the settings in only, or all when only is nil.
+func loadSome(fs *flag.FlagSet, args []string, getenv func(string) string, dotenv string, only []string) (*Config, []string, error) {
 	rows := settings()
 	def := Default()
 	flags := make([]*flagValue, len(rows))
 	for i, s := range rows {
 		flags[i] = &flagValue{text: s.get(&def)}
+		if only != nil && !slices.Contains(only, s.env) {
+			continue
+		}
 		fs.Var(flags[i], s.flag, fmt.Sprintf("%s (%s)", s.usage, s.env))
 	}
 	if err := fs.Parse(args); err != nil {

@@ -35,18 +35,103 @@ func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 	return keys, nil
 }
 
-// CreateSigningKey stores k; a KID already stored is ECONFLICT.
+// keyChannel is the NOTIFY channel of every transaction that stores a
+// signing key, so that servers reload their keys at once (ListenKeys).
+const keyChannel = "jot_keys"
+
+// CreateSigningKey stores k; a KID already stored is ECONFLICT. The insert
+// notifies keyChannel in the same statement, so the notification goes out
+// exactly when the key is committed.
 func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	_, err := db.pool.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
-		VALUES ($1, $2, $3, $4, $5)`, k.KID, k.Alg, k.Private, k.CreatedAt, nullTime(k.ActivatesAt))
+	_, err := db.pool.Exec(ctx, `WITH k AS (
+			INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING kid)
+		SELECT pg_notify($6, '') FROM k`, k.KID, k.Alg, k.Private, k.CreatedAt, nullTime(k.ActivatesAt), keyChannel)
 	if _, dup := isUnique(err); dup {
 		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
 	} else if err != nil {
 		return fmt.Errorf("create signing key: %w", err)
 	}
 	return nil
+}
+
+// CreateFirstSigningKey stores k unless a key of k.Alg signs at now. The
+// table lock (which readers do not wait for, but which conflicts with
+// itself and with inserts) makes the check and the insert of concurrent
+// callers, on every instance, happen one after the other.
+func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now time.Time) (bool, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	created := false
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("lock signing keys: %w", err)
+		}
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys
+			WHERE alg = $1 AND (activates_at IS NULL OR activates_at <= $2))`, k.Alg, now).Scan(&exists); err != nil {
+			return fmt.Errorf("signing keys: %w", err)
+		}
+		if exists {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
+			VALUES ($1, $2, $3, $4, $5)`, k.KID, k.Alg, k.Private, k.CreatedAt, nullTime(k.ActivatesAt)); err != nil {
+			if _, dup := isUnique(err); dup {
+				return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
+			}
+			return fmt.Errorf("create signing key: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return created, nil
+}
+
+// DeleteSigningKey removes the key kid; an unknown kid is no error.
+func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if _, err := db.pool.Exec(ctx, `DELETE FROM signing_keys WHERE kid = $1`, kid); err != nil {
+		return fmt.Errorf("delete signing key: %w", err)
+	}
+	return nil
+}
+
+// RecordKeyServer stores or refreshes r and deletes expired records.
+func (db *DB) RecordKeyServer(ctx context.Context, r jot.KeyServer, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO key_servers (id, jwks_max_age, access_ttl, expires_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET jwks_max_age = excluded.jwks_max_age,
+			access_ttl = excluded.access_ttl, expires_at = excluded.expires_at`,
+		r.ID, int64(r.JWKSMaxAge), int64(r.AccessTTL), r.ExpiresAt)
+	b.Queue(`DELETE FROM key_servers WHERE expires_at < $1`, now)
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record key server: %w", err)
+	}
+	return nil
+}
+
+// KeyServerLimits returns the largest settings of the live records.
+func (db *DB) KeyServerLimits(ctx context.Context, now time.Time) (time.Duration, time.Duration, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var maxAge, ttl int64
+	if err := db.pool.QueryRow(ctx, `SELECT COALESCE(MAX(jwks_max_age), 0), COALESCE(MAX(access_ttl), 0)
+		FROM key_servers WHERE expires_at >= $1`, now).Scan(&maxAge, &ttl); err != nil {
+		return 0, 0, fmt.Errorf("key servers: %w", err)
+	}
+	return time.Duration(maxAge), time.Duration(ttl), nil
 }
 
 // Secret returns the secret stored under name, storing gen() first when

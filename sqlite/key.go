@@ -44,6 +44,79 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 	return nil
 }
 
+// CreateFirstSigningKey stores k unless a key of k.Alg signs at now. The
+// write transaction is immediate, so the check and the insert of
+// concurrent callers (other processes on the file included) never
+// interleave.
+func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now time.Time) (bool, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	created := false
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys
+			WHERE alg = ? AND (activates_at IS NULL OR activates_at <= ?))`, k.Alg, nanos(now)).Scan(&exists); err != nil {
+			return fmt.Errorf("signing keys: %w", err)
+		}
+		if exists {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
+			VALUES (?, ?, ?, ?, ?)`, k.KID, k.Alg, k.Private, nanos(k.CreatedAt), nullNanos(k.ActivatesAt))
+		if isUnique(err) {
+			return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
+		} else if err != nil {
+			return fmt.Errorf("create signing key: %w", err)
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return created, nil
+}
+
+// DeleteSigningKey removes the key kid; an unknown kid is no error.
+func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM signing_keys WHERE kid = ?`, kid); err != nil {
+		return fmt.Errorf("delete signing key: %w", err)
+	}
+	return nil
+}
+
+// RecordKeyServer stores or refreshes r and deletes expired records.
+func (db *DB) RecordKeyServer(ctx context.Context, r jot.KeyServer, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO key_servers (id, jwks_max_age, access_ttl, expires_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET jwks_max_age = excluded.jwks_max_age,
+				access_ttl = excluded.access_ttl, expires_at = excluded.expires_at`,
+			r.ID, int64(r.JWKSMaxAge), int64(r.AccessTTL), nanos(r.ExpiresAt)); err != nil {
+			return fmt.Errorf("record key server: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM key_servers WHERE expires_at < ?`, nanos(now)); err != nil {
+			return fmt.Errorf("record key server: %w", err)
+		}
+		return nil
+	})
+}
+
+// KeyServerLimits returns the largest settings of the live records.
+func (db *DB) KeyServerLimits(ctx context.Context, now time.Time) (time.Duration, time.Duration, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var maxAge, ttl int64
+	if err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(jwks_max_age), 0), COALESCE(MAX(access_ttl), 0)
+		FROM key_servers WHERE expires_at >= ?`, nanos(now)).Scan(&maxAge, &ttl); err != nil {
+		return 0, 0, fmt.Errorf("key servers: %w", err)
+	}
+	return time.Duration(maxAge), time.Duration(ttl), nil
+}
+
 // Secret returns the secret stored under name, storing gen() first when
 // there is none. gen runs outside any transaction; when callers race, the
 // first insert wins and every caller reads that one back.

@@ -144,3 +144,119 @@ func testSecretConcurrent(t *testing.T, s jot.Store) {
 		t.Errorf("Secret afterwards = %x, %v; want %x", v, err, got[0])
 	}
 }
+
+func testCreateFirstSigningKey(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	now := base()
+	// A next key (not active yet) and a key of another algorithm do not
+	// count: neither can sign now.
+	next := &jot.SigningKey{KID: "next", Alg: "ES256", Private: randomBytes(t, 138), CreatedAt: now, ActivatesAt: now.Add(time.Minute)}
+	other := &jot.SigningKey{KID: "other", Alg: "EdDSA", Private: randomBytes(t, 48), CreatedAt: now, ActivatesAt: now}
+	for _, k := range []*jot.SigningKey{next, other} {
+		if err := s.CreateSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := &jot.SigningKey{KID: "first", Alg: "ES256", Private: randomBytes(t, 138), CreatedAt: now, ActivatesAt: now}
+	created, err := s.CreateFirstSigningKey(ctx, first, now)
+	if err != nil || !created {
+		t.Fatalf("CreateFirstSigningKey with no active ES256 key = %v, %v; want stored", created, err)
+	}
+	second := &jot.SigningKey{KID: "second", Alg: "ES256", Private: randomBytes(t, 138), CreatedAt: now, ActivatesAt: now}
+	created, err = s.CreateFirstSigningKey(ctx, second, now.Add(time.Hour))
+	if err != nil || created {
+		t.Fatalf("CreateFirstSigningKey with an active key = %v, %v; want nothing stored", created, err)
+	}
+	keys, err := s.SigningKeys(ctx)
+	if err != nil || len(keys) != 3 {
+		t.Fatalf("SigningKeys = %d keys, %v; want next, other and first", len(keys), err)
+	}
+}
+
+// Servers starting at once each try to store their first key: one does.
+func testCreateFirstSigningKeyConcurrent(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	now := base()
+	created := make([]bool, concurrency)
+	errs := make([]error, concurrency)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range concurrency {
+		k := &jot.SigningKey{KID: label("k", i), Alg: "ES256", Private: randomBytes(t, 138), CreatedAt: now, ActivatesAt: now}
+		wg.Go(func() {
+			<-start
+			created[i], errs[i] = s.CreateFirstSigningKey(ctx, k, now)
+		})
+	}
+	close(start)
+	wg.Wait()
+	n := 0
+	for i := range concurrency {
+		if errs[i] != nil {
+			t.Fatalf("CreateFirstSigningKey %d: %v", i, errs[i])
+		}
+		if created[i] {
+			n++
+		}
+	}
+	keys, err := s.SigningKeys(ctx)
+	if err != nil || n != 1 || len(keys) != 1 {
+		t.Fatalf("%d callers stored a key and %d keys are stored (%v); want one", n, len(keys), err)
+	}
+}
+
+func testDeleteSigningKey(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	for _, kid := range []string{"a", "b"} {
+		if err := s.CreateSigningKey(ctx, &jot.SigningKey{KID: kid, Alg: "ES256", Private: randomBytes(t, 138), CreatedAt: base(), ActivatesAt: base()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteSigningKey(ctx, "a"); err != nil {
+		t.Fatalf("DeleteSigningKey: %v", err)
+	}
+	if err := s.DeleteSigningKey(ctx, "a"); err != nil {
+		t.Fatalf("DeleteSigningKey of a deleted key: %v", err)
+	}
+	keys, err := s.SigningKeys(ctx)
+	if err != nil || len(keys) != 1 || keys[0].KID != "b" {
+		t.Fatalf("after deleting a: %v, %v; want b only", keys, err)
+	}
+}
+
+func testKeyServers(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	now := base()
+	age, ttl, err := s.KeyServerLimits(ctx, now)
+	if err != nil || age != 0 || ttl != 0 {
+		t.Fatalf("KeyServerLimits with no record = %v, %v, %v; want zeros", age, ttl, err)
+	}
+	record := func(id string, age, ttl time.Duration, expires time.Time) {
+		t.Helper()
+		if err := s.RecordKeyServer(ctx, jot.KeyServer{ID: id, JWKSMaxAge: age, AccessTTL: ttl, ExpiresAt: expires}, now); err != nil {
+			t.Fatalf("RecordKeyServer(%s): %v", id, err)
+		}
+	}
+	want := func(at time.Time, wantAge, wantTTL time.Duration) {
+		t.Helper()
+		age, ttl, err := s.KeyServerLimits(ctx, at)
+		if err != nil || age != wantAge || ttl != wantTTL {
+			t.Errorf("KeyServerLimits at %v = %v, %v, %v; want %v, %v", at, age, ttl, err, wantAge, wantTTL)
+		}
+	}
+	record("a", 5*time.Minute, 15*time.Minute, now.Add(time.Hour))
+	record("b", time.Hour, 5*time.Minute, now.Add(2*time.Hour))
+	want(now, time.Hour, 15*time.Minute)
+	// Past a's record only b counts; past both, nothing.
+	want(now.Add(90*time.Minute), time.Hour, 5*time.Minute)
+	want(now.Add(3*time.Hour), 0, 0)
+	// A refresh replaces the record: b lowered its max age.
+	record("b", time.Minute, 5*time.Minute, now.Add(2*time.Hour))
+	want(now, 5*time.Minute, 15*time.Minute)
+	// Recording deletes what expired; a's record is gone for good even if
+	// asked about an earlier moment.
+	if err := s.RecordKeyServer(ctx, jot.KeyServer{ID: "c", JWKSMaxAge: time.Second, AccessTTL: time.Second, ExpiresAt: now.Add(4 * time.Hour)}, now.Add(90*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	want(now, time.Minute, 5*time.Minute)
+}

@@ -87,6 +87,10 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"ListRecipes", testListRecipes},
 
 		{"SigningKeys", testSigningKeys},
+		{"CreateFirstSigningKey", testCreateFirstSigningKey},
+		{"CreateFirstSigningKeyConcurrent", testCreateFirstSigningKeyConcurrent},
+		{"DeleteSigningKey", testDeleteSigningKey},
+		{"KeyServers", testKeyServers},
 		{"Secret", testSecret},
 		{"SecretConcurrent", testSecretConcurrent},
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -193,6 +194,7 @@ type memStore struct {
 	secrets map[string][]byte
 	fail    error
 	reads   int
+	servers map[string]jot.KeyServer
 }
 
 func (m *memStore) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
@@ -221,6 +223,53 @@ func (m *memStore) CreateSigningKey(ctx context.Context, k *jot.SigningKey) erro
 	c := *k
 	m.keys = append(m.keys, &c)
 	return nil
+}
+
+func (m *memStore) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.keys {
+		if e.Alg == k.Alg && !e.ActivatesAt.After(now) {
+			return false, nil
+		}
+	}
+	c := *k
+	m.keys = append(m.keys, &c)
+	return true, nil
+}
+
+func (m *memStore) DeleteSigningKey(ctx context.Context, kid string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys = slices.DeleteFunc(m.keys, func(k *jot.SigningKey) bool { return k.KID == kid })
+	return nil
+}
+
+func (m *memStore) RecordKeyServer(ctx context.Context, r jot.KeyServer, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.servers == nil {
+		m.servers = map[string]jot.KeyServer{}
+	}
+	m.servers[r.ID] = r
+	for id, s := range m.servers {
+		if s.ExpiresAt.Before(now) {
+			delete(m.servers, id)
+		}
+	}
+	return nil
+}
+
+func (m *memStore) KeyServerLimits(ctx context.Context, now time.Time) (time.Duration, time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var age, ttl time.Duration
+	for _, s := range m.servers {
+		if !s.ExpiresAt.Before(now) {
+			age, ttl = max(age, s.JWKSMaxAge), max(ttl, s.AccessTTL)
+		}
+	}
+	return age, ttl, nil
 }
 
 func (m *memStore) Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {

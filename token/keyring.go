@@ -2,6 +2,8 @@ package token
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,7 +33,27 @@ type KeyringOptions struct {
 	Now func() time.Time
 	// Logger receives reload failures and key changes; slog.Default() when nil.
 	Logger *slog.Logger
+	// MinKIDReload is the least time between two reloads prompted by a
+	// token naming an unknown kid (ReloadForKID); DefaultMinKIDReload when
+	// zero.
+	MinKIDReload time.Duration
 }
+
+// Bounds of the reload a token with an unknown kid prompts.
+const (
+	// DefaultMinKIDReload: a flood of made-up kids costs the database at
+	// most one read a second.
+	DefaultMinKIDReload = time.Second
+	// kidReloadWait is the longest a request waits for that reload.
+	kidReloadWait = 2 * time.Second
+	// kidReloadTimeout bounds the reload itself.
+	kidReloadTimeout = 5 * time.Second
+)
+
+// AnnounceEvery is how often a server refreshes its record in the store
+// (Keyring.Announce); a record counts for two of these past its last
+// refresh, plus the time its tokens and JWKS live.
+const AnnounceEvery = 30 * time.Second
 
 // Keyring keeps the current KeySet of a running server, built from a
 // jot.KeyStore and rebuilt by Run, so that a rotation made by the CLI or by
@@ -46,6 +68,17 @@ type Keyring struct {
 	static []*Key          // the HS256 or PEM key; nil when keys come from the store
 	parsed map[string]*Key // stored keys already parsed, by kid
 	failed string          // last reload error logged, to log a failure once rather than every tick
+
+	// retain is the access TTL that decides how long a retired key
+	// verifies: the longest of this server's and the ones recorded by
+	// every server running on the store, in nanoseconds.
+	retain   atomic.Int64
+	isStatic atomic.Bool
+	id       string // this server's record in the store (Announce)
+
+	kidMu      sync.Mutex
+	kidReload  chan struct{} // closed when the reload under way ends; nil when none
+	lastKIDRel time.Time
 }
 
 // NewKeyring returns a Keyring over store; call Load before using it.
@@ -53,7 +86,25 @@ func NewKeyring(store jot.KeyStore, opts KeyringOptions) *Keyring {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Keyring{store: store, opts: opts, parsed: make(map[string]*Key)}
+	k := &Keyring{store: store, opts: opts, parsed: make(map[string]*Key), id: serverID()}
+	k.retain.Store(int64(opts.AccessTTL))
+	return k
+}
+
+// serverID names one server process in the store: random, 128 bits.
+func serverID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+// retention is the access TTL that bounds how long a retired key verifies.
+func (k *Keyring) retention() time.Duration { return time.Duration(k.retain.Load()) }
+
+// setLimits takes the largest access TTL recorded in the store into
+// account, never going below this server's own.
+func (k *Keyring) setLimits(accessTTL time.Duration) {
+	k.retain.Store(int64(max(k.opts.AccessTTL, accessTTL)))
 }
 
 func (k *Keyring) now() time.Time {
@@ -103,10 +154,16 @@ func (k *Keyring) Load(ctx context.Context) error {
 		k.static = []*Key{k.opts.PEM}
 	}
 	if k.static != nil {
+		k.isStatic.Store(true)
 		k.cur.Store(NewKeySet(alg, k.static, k.now(), k.opts.AccessTTL, k.leeway()))
 		return nil
 	}
 
+	_, ttl, err := k.store.KeyServerLimits(ctx, k.now())
+	if err != nil {
+		return fmt.Errorf("token: read key servers: %w", err)
+	}
+	k.setLimits(ttl)
 	ks, err := k.load(ctx)
 	if err != nil {
 		return err
@@ -117,12 +174,15 @@ func (k *Keyring) Load(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := k.store.CreateSigningKey(ctx, sk); err != nil {
+		// Stored only if no other server starting at the same moment got
+		// there first: however many start, they all sign with one key.
+		created, err := k.store.CreateFirstSigningKey(ctx, sk, now)
+		if err != nil {
 			return fmt.Errorf("token: store new signing key: %w", err)
 		}
-		k.opts.Logger.Info("generated signing key", "kid", sk.KID, "alg", alg)
-		// Reread rather than add sk by hand: another instance starting at
-		// the same moment may have stored one too, and both must verify.
+		if created {
+			k.opts.Logger.Info("generated signing key", "kid", sk.KID, "alg", alg)
+		}
 		if ks, err = k.load(ctx); err != nil {
 			return err
 		}
@@ -146,6 +206,28 @@ func (k *Keyring) Reload(ctx context.Context) error {
 	}
 	if ks.Signing() == nil {
 		return fmt.Errorf("token: no %s signing key is active", k.opts.Alg)
+	}
+	if expired(ks) {
+		// Checked against the servers' records as they are now, not as
+		// of the last Announce: a server with a longer TTL may have
+		// started since.
+		_, ttl, err := k.store.KeyServerLimits(ctx, k.now())
+		if err != nil {
+			return fmt.Errorf("token: read key servers: %w", err)
+		}
+		k.setLimits(ttl)
+		if ks, err = k.load(ctx); err != nil {
+			return err
+		}
+		// A failed delete is tried again at the next reload; it must not
+		// keep this one from taking effect (the key no longer verifies
+		// either way).
+		if err := k.dropExpired(ctx, ks); err != nil {
+			k.opts.Logger.Warn("deleting an expired signing key failed", "err", err)
+		} else if ks, err = k.load(ctx); err != nil {
+			// The snapshot lists what is stored, as `jot keys list` does.
+			return err
+		}
 	}
 	if old := k.cur.Load(); old == nil || !sameState(old, ks) {
 		k.opts.Logger.Info("signing keys changed", "alg", k.opts.Alg, "current", ks.Signing().ID, "verifying", len(ks.byKID))
@@ -182,7 +264,129 @@ func (k *Keyring) load(ctx context.Context) (*KeySet, error) {
 			delete(k.parsed, kid)
 		}
 	}
-	return NewKeySet(k.opts.Alg, keys, k.now(), k.opts.AccessTTL, k.leeway()), nil
+	return NewKeySet(k.opts.Alg, keys, k.now(), k.retention(), k.leeway()), nil
+}
+
+// expired reports whether ks holds a retired key that no longer verifies.
+func expired(ks *KeySet) bool {
+	for _, ki := range ks.infos {
+		if ki.State == StateRetired && !ki.Verifies {
+			return true
+		}
+	}
+	return false
+}
+
+// dropExpired deletes from the store the retired keys of ks that no longer
+// verify: nothing they signed can be valid any more on any server, since
+// ks keeps them for the longest access TTL recorded by a running server
+// plus the leeway. The caller holds k.mu.
+func (k *Keyring) dropExpired(ctx context.Context, ks *KeySet) error {
+	for _, ki := range ks.infos {
+		if ki.State != StateRetired || ki.Verifies {
+			continue
+		}
+		if err := k.store.DeleteSigningKey(ctx, ki.KID); err != nil {
+			return fmt.Errorf("token: delete expired signing key: %w", err)
+		}
+		delete(k.parsed, ki.KID)
+		k.opts.Logger.Info("deleted expired signing key", "kid", ki.KID, "alg", ki.Alg, "retired", ki.RetiredAt)
+	}
+	return nil
+}
+
+// Announce records this server in the store with its JWKS max age and
+// access TTL, and takes up the longest access TTL recorded by any server,
+// so that retired keys verify, and are deleted, by the same rule on every
+// instance. A server calls it at start, before it signs, and then every
+// AnnounceEvery (Run does). The record outlives the server by as long as
+// its tokens live and its JWKS may be cached. Nothing is recorded for a
+// configured key (HS256 or PEM), which is never rotated from the store.
+func (k *Keyring) Announce(ctx context.Context) error {
+	if k.isStatic.Load() {
+		return nil
+	}
+	now := k.now()
+	life := max(k.opts.AccessTTL+k.leeway(), k.opts.JWKSMaxAge)
+	err := k.store.RecordKeyServer(ctx, jot.KeyServer{
+		ID: k.id, JWKSMaxAge: k.opts.JWKSMaxAge, AccessTTL: k.opts.AccessTTL,
+		ExpiresAt: now.Add(2*AnnounceEvery + life),
+	}, now)
+	if err != nil {
+		return fmt.Errorf("token: record this server: %w", err)
+	}
+	_, ttl, err := k.store.KeyServerLimits(ctx, now)
+	if err != nil {
+		return fmt.Errorf("token: read key servers: %w", err)
+	}
+	k.setLimits(ttl)
+	return nil
+}
+
+// KIDReloader is a KeySource that can reload its keys when a token names a
+// kid it does not know, which a Verifier then asks before refusing.
+type KIDReloader interface {
+	// ReloadForKID reloads the keys, or waits for a reload under way, and
+	// reports whether kid is known afterwards.
+	ReloadForKID(kid string) bool
+}
+
+// ReloadForKID reloads the keys from the store because a token names kid,
+// which this server does not know: another instance may have rotated a
+// moment ago, before this one heard of it. It reports whether kid is
+// known afterwards.
+//
+// Concurrent callers share one reload and wait for it at most a couple of
+// seconds; a reload starts at most once every MinKIDReload, and a caller
+// that finds none under way within that time is refused at once, so a
+// flood of made-up kids costs the database one read a second, not one a
+// request.
+func (k *Keyring) ReloadForKID(kid string) bool {
+	if k.lookup(kid) {
+		return true
+	}
+	if kid == "" || k.isStatic.Load() {
+		return false
+	}
+	every := k.opts.MinKIDReload
+	if every <= 0 {
+		every = DefaultMinKIDReload
+	}
+	k.kidMu.Lock()
+	done := k.kidReload
+	if done == nil {
+		now := k.now()
+		if !k.lastKIDRel.IsZero() && now.Sub(k.lastKIDRel) < every {
+			k.kidMu.Unlock()
+			return k.lookup(kid)
+		}
+		k.lastKIDRel = now
+		done = make(chan struct{})
+		k.kidReload = done
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), kidReloadTimeout)
+			err := k.Reload(ctx)
+			cancel()
+			k.logReload(err)
+			k.kidMu.Lock()
+			k.kidReload = nil
+			k.kidMu.Unlock()
+			close(done)
+		}()
+	}
+	k.kidMu.Unlock()
+	t := time.NewTimer(kidReloadWait)
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	t.Stop()
+	return k.lookup(kid)
+}
+
+func (k *Keyring) lookup(kid string) bool {
+	ks := k.cur.Load()
+	return ks != nil && ks.Lookup(kid) != nil
 }
 
 // sameState reports whether two snapshots sign and verify with the same
@@ -207,10 +411,17 @@ func (k *Keyring) Run(ctx context.Context, every time.Duration) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	announce := time.NewTicker(AnnounceEvery)
+	defer announce.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-announce.C:
+			if err := k.Announce(ctx); err != nil && ctx.Err() == nil {
+				k.logReload(err)
+			}
+			continue
 		case <-t.C:
 		}
 		err := k.Reload(ctx)
@@ -235,16 +446,21 @@ func (k *Keyring) logReload(err error) {
 }
 
 // Rotate makes a new signing key as `jot keys rotate` does: published at
-// once, signing after JWKSMaxAge, or at once when immediate (a leaked key).
-// The new key is in this Keyring's snapshot on return; other instances pick
-// it up on their next reload.
+// once, signing after the longest JWKS max age of the running servers
+// (RotationDelay), or at once when immediate (a leaked key). The new key is
+// in this Keyring's snapshot on return; other instances pick it up at once
+// where the store announces new keys (PostgreSQL), else on their next
+// reload or the first token that names it.
 func (k *Keyring) Rotate(ctx context.Context, immediate bool) (*jot.SigningKey, error) {
-	delay := k.opts.JWKSMaxAge
-	if immediate {
-		delay = 0
-	}
 	if k.opts.Alg == AlgHS256 || k.opts.PEM != nil {
 		return nil, errors.New("token: a configured key cannot be rotated here: change the secret or the PEM file")
+	}
+	var delay time.Duration
+	if !immediate {
+		var err error
+		if delay, err = RotationDelay(ctx, k.store, k.now(), k.opts.JWKSMaxAge); err != nil {
+			return nil, err
+		}
 	}
 	sk, err := Rotate(ctx, k.store, k.opts.Alg, delay, k.now())
 	if err != nil {
@@ -253,8 +469,25 @@ func (k *Keyring) Rotate(ctx context.Context, immediate bool) (*jot.SigningKey, 
 	return sk, k.Reload(ctx)
 }
 
+// RotationDelay is how long a new key waits before it signs: the longest
+// JWKS max age recorded by a server running on the store (Announce), so
+// that every JWKS cache downstream of any of them has the key before a
+// token names it. The servers decide, not the caller's own settings, which
+// may differ; fallback is used only when no server has a live record (none
+// runs, so no cache can hold what one served).
+func RotationDelay(ctx context.Context, store jot.KeyStore, now time.Time, fallback time.Duration) (time.Duration, error) {
+	maxAge, _, err := store.KeyServerLimits(ctx, now)
+	if err != nil {
+		return 0, fmt.Errorf("token: read key servers: %w", err)
+	}
+	if maxAge <= 0 {
+		return fallback, nil
+	}
+	return maxAge, nil
+}
+
 // Rotate generates a key of alg that signs from now + delay and stores it.
-// `jot keys rotate` passes JOT_JWKS_MAX_AGE as delay, so every JWKS cache
+// `jot keys rotate` passes RotationDelay as delay, so every JWKS cache
 // downstream has the key before any token names it; `--now` passes 0.
 func Rotate(ctx context.Context, store jot.KeyStore, alg string, delay time.Duration, now time.Time) (*jot.SigningKey, error) {
 	if delay < 0 {

@@ -120,7 +120,21 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 		return nil, &Error{Reason: ReasonInvalid, Err: errNotConfigured}
 	}
 	c := new(Claims)
-	if _, err := v.jwtParser(ks).ParseWithClaims(raw, c, ks.keyfunc); err != nil {
+	t, err := v.jwtParser(ks).ParseWithClaims(raw, c, ks.keyfunc)
+	if err != nil && errors.Is(err, errUnknownKID) {
+		// A kid this server does not know may be one another instance
+		// made a moment ago: a KeySource that can reload is asked to, once,
+		// before the token is refused.
+		if r, ok := v.Keys.(KIDReloader); ok && t != nil {
+			if kid, _ := t.Header["kid"].(string); kid != "" && r.ReloadForKID(kid) {
+				if ks = v.Keys.KeySet(); ks != nil {
+					c = new(Claims)
+					_, err = v.jwtParser(ks).ParseWithClaims(raw, c, ks.keyfunc)
+				}
+			}
+		}
+	}
+	if err != nil {
 		return nil, refusal(raw, c, err)
 	}
 	if c.Subject == "" || c.SessionID == "" {

@@ -27,7 +27,7 @@ import (
 func cmdUsersImport(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("jot users import", flag.ContinueOnError)
 	skip := fs.Bool("skip-existing", false, "skip records whose email is already registered instead of importing nothing")
-	cfg, rest, err := loadConfig(fs, args)
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL")
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,22 @@ import (
 	"github.com/jotauth/jot/token"
 )
 
+// keysUsage is the help of `jot keys`.
+const keysUsage = `Usage:
+  jot keys list [--json] [settings]
+  jot keys rotate [--now] [settings]
+
+Run "jot keys COMMAND -h" for a command's flags.
+`
+
 func cmdKeys(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: jot keys list|rotate", errUsage)
 	}
 	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, keysUsage)
+		return nil
 	case "list":
 		return cmdKeysList(ctx, args[1:], stdout)
 	case "rotate":
@@ -51,7 +62,7 @@ func stamp(t time.Time) *time.Time {
 func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("jot keys list", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	cfg, rest, err := loadConfig(fs, args)
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_SECRET", "JOT_JWT_KEY_FILE", "JOT_LOG_FORMAT")
 	if err != nil {
 		return err
 	}
@@ -90,8 +101,8 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 
 func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("jot keys rotate", flag.ContinueOnError)
-	now := fs.Bool("now", false, "sign with the new key at once (a leaked key), without waiting for caches")
-	cfg, rest, err := loadConfig(fs, args)
+	now := fs.Bool("now", false, "sign with the new key at once (a leaked key), without waiting for caches; otherwise it signs once the longest JOT_JWKS_MAX_AGE of the running servers has passed")
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_KEY_FILE")
 	if err != nil {
 		return err
 	}
@@ -109,9 +120,15 @@ func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	delay := cfg.JWKSMaxAge
-	if *now {
-		delay = 0
+	// The delay is the servers' (their longest JOT_JWKS_MAX_AGE, recorded
+	// in the database as they run), not this command's own setting, which
+	// nothing makes equal to theirs. With no server running, this
+	// command's setting is all there is.
+	var delay time.Duration
+	if !*now {
+		if delay, err = token.RotationDelay(ctx, st, time.Now(), cfg.JWKSMaxAge); err != nil {
+			return err
+		}
 	}
 	k, err := token.Rotate(ctx, st, cfg.JWTAlg, delay, time.Now())
 	if err != nil {

@@ -15,15 +15,25 @@ import (
 )
 
 // loadConfig registers the settings on fs, parses args and validates.
-// -h prints the command's flags; a flag it does not know is a usage error
+// With only (env names), just those settings get a flag: a command's help
+// lists the settings it uses, not every one of the server's; the others
+// are still read from the environment and .env. -h prints the command's
+// flags on stdout, as asked for; a flag it does not know is a usage error
 // of one line, not a page of help.
-func loadConfig(fs *flag.FlagSet, args []string) (*config.Config, []string, error) {
+func loadConfig(fs *flag.FlagSet, args []string, only ...string) (*config.Config, []string, error) {
 	var help bytes.Buffer
 	fs.SetOutput(&help)
-	cfg, rest, err := config.Load(fs, args, os.Getenv, ".env")
+	var cfg *config.Config
+	var rest []string
+	var err error
+	if only == nil {
+		cfg, rest, err = config.Load(fs, args, os.Getenv, ".env")
+	} else {
+		cfg, rest, err = config.LoadOnly(fs, args, os.Getenv, ".env", only...)
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		os.Stderr.Write(help.Bytes())
+		os.Stdout.Write(help.Bytes())
 		return nil, nil, err
 	case err != nil && help.Len() > 0:
 		return nil, nil, fmt.Errorf("%w: %v (see \"%s -h\")", errUsage, err, fs.Name())
@@ -46,7 +56,7 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 
 func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("jot migrate", flag.ContinueOnError)
-	cfg, rest, err := loadConfig(fs, args)
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL")
 	if err != nil {
 		return err
 	}

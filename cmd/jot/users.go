@@ -14,11 +14,22 @@ import (
 	"github.com/jotauth/jot/password"
 )
 
+// usersUsage is the help of `jot users`.
+const usersUsage = `Usage:
+  jot users create --email E --password-stdin [--name N] [--role admin] [settings]
+  jot users import [--skip-existing] FILE [settings]
+
+Run "jot users COMMAND -h" for a command's flags.
+`
+
 func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: jot users create|import", errUsage)
 	}
 	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usersUsage)
+		return nil
 	case "create":
 		return cmdUsersCreate(ctx, args[1:], stdin, stdout)
 	case "import":
@@ -34,7 +45,7 @@ func cmdUsersCreate(ctx context.Context, args []string, stdin io.Reader, stdout 
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "user", "user or admin")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (required: never pass it as an argument)")
-	cfg, rest, err := loadConfig(fs, args)
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_BCRYPT_COST")
 	if err != nil {
 		return err
 	}
