@@ -36,6 +36,11 @@ type Options struct {
 	Leeway         time.Duration
 	Logger         *slog.Logger
 	Now            func() time.Time
+
+	// SignupRateN signups per SignupRatePer are allowed per client
+	// network (JOT_SIGNUP_RATE); 0 is 30 an hour.
+	SignupRateN   int
+	SignupRatePer time.Duration
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -57,6 +62,13 @@ type Server struct {
 	// the login rate: a person retrying a form is never stopped, a script
 	// walking a list of emails is.
 	signupConflicts *limiter
+	// Login attempts, taken before the password is checked and given back
+	// on success: per client network, per account and client network, and
+	// per account across all networks (a looser ceiling). Shared by every
+	// instance over PostgreSQL.
+	loginNet, loginAccountNet, loginAccount budget
+	// Signups per client network, every outcome counted.
+	signups budget
 }
 
 // New returns a Server with every route of API.md registered.
@@ -73,6 +85,9 @@ func New(opts Options) *Server {
 	if opts.LoginRateN <= 0 {
 		opts.LoginRateN, opts.LoginRatePer = 10, time.Minute
 	}
+	if opts.SignupRateN <= 0 {
+		opts.SignupRateN, opts.SignupRatePer = 30, time.Hour
+	}
 	if opts.Leeway == 0 {
 		opts.Leeway = 30 * time.Second
 	}
@@ -86,6 +101,14 @@ func New(opts Options) *Server {
 		loginByIP:       newLimiter(opts.LoginRateN, opts.LoginRatePer, opts.Now),
 		signupConflicts: newLimiter(5*opts.LoginRateN, opts.LoginRatePer, opts.Now),
 	}
+	if st, ok := opts.Store.(bucketStore); ok {
+		s.loginNet = newSharedBudget(st, "login-net", opts.LoginRateN, opts.LoginRatePer, opts.Now)
+	} else {
+		s.loginNet = memBudget{s.loginByIP}
+	}
+	s.loginAccountNet = s.newBudget("login-account-net", opts.LoginRateN, opts.LoginRatePer)
+	s.loginAccount = s.newBudget("login-account", accountCeilingFactor*opts.LoginRateN, opts.LoginRatePer)
+	s.signups = s.newBudget("signup-net", opts.SignupRateN, opts.SignupRatePer)
 	if opts.TokenCookie != "" {
 		s.csrf = http.NewCrossOriginProtection()
 		for _, o := range opts.CORSOrigins {

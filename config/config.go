@@ -62,6 +62,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// LogFormat is text or json (JOT_LOG_FORMAT).
 	LogFormat string
+	// SignupRate is the signups allowed per client network, every outcome
+	// counted (JOT_SIGNUP_RATE).
+	SignupRate Rate
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -80,6 +83,7 @@ func Default() Config {
 		BcryptCost:   password.DefaultCost,
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
+		SignupRate:   Rate{N: 30, Per: time.Hour},
 	}
 }
 
@@ -136,6 +140,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("token_cookie", c.TokenCookie),
 		slog.String("cors_origins", strings.Join(c.CORSOrigins, ",")),
 		slog.String("login_rate", c.LoginRate.String()),
+		slog.String("signup_rate", c.SignupRate.String()),
 		slog.String("trusted_proxies", strings.Join(prefixes, ",")),
 		slog.String("log_format", c.LogFormat),
 	)

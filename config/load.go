@@ -89,6 +89,15 @@ func settings() []setting {
 			},
 		},
 		text("JOT_LOG_FORMAT", "log-format", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }),
+		{
+			env: "JOT_SIGNUP_RATE", flag: "signup-rate", usage: "signups per client IP, every outcome counted, a `rate`: N/s, N/m or N/h",
+			get: func(c *Config) string { return c.SignupRate.String() },
+			set: func(c *Config, v string) error {
+				r, err := ParseRate(v)
+				c.SignupRate = r
+				return err
+			},
+		},
 	}
 }
 

@@ -26,6 +26,7 @@ func TestDefault(t *testing.T) {
 		BcryptCost:   12,
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
+		SignupRate:   Rate{N: 30, Per: time.Hour},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%#v\nwant\n%#v", c, want)
@@ -60,7 +61,8 @@ func TestNames(t *testing.T) {
 		"jwks-max-age": "JOT_JWKS_MAX_AGE", "refresh-grace": "JOT_REFRESH_GRACE", "bcrypt-cost": "JOT_BCRYPT_COST",
 		"token-schemes": "JOT_TOKEN_SCHEMES", "token-query": "JOT_TOKEN_QUERY", "token-cookie": "JOT_TOKEN_COOKIE",
 		"cors-origins": "JOT_CORS_ORIGINS", "login-rate": "JOT_LOGIN_RATE", "trusted-proxies": "JOT_TRUSTED_PROXIES",
-		"log-format": "JOT_LOG_FORMAT",
+		"log-format":  "JOT_LOG_FORMAT",
+		"signup-rate": "JOT_SIGNUP_RATE",
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -115,6 +117,7 @@ func TestEverySetting(t *testing.T) {
 		"JOT_LOGIN_RATE":      "5/s",
 		"JOT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
 		"JOT_LOG_FORMAT":      "json",
+		"JOT_SIGNUP_RATE":     "100/m",
 	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
@@ -136,6 +139,7 @@ func TestEverySetting(t *testing.T) {
 		LoginRate:      Rate{N: 5, Per: time.Second},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")},
 		LogFormat:      "json",
+		SignupRate:     Rate{N: 100, Per: time.Minute},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)
@@ -226,6 +230,8 @@ func TestLoadErrorsNameTheSource(t *testing.T) {
 	}{
 		{"JOT_BCRYPT_COST", "twelve", `JOT_BCRYPT_COST: invalid number "twelve"`},
 		{"JOT_LOGIN_RATE", "10", `JOT_LOGIN_RATE: invalid rate "10" (want N/s, N/m or N/h, e.g. 10/m)`},
+		{"JOT_SIGNUP_RATE", "30/d", `JOT_SIGNUP_RATE: invalid rate "30/d": the period must be s, m, h or a positive duration such as 30s`},
+		{"JOT_SIGNUP_RATE", "0/h", `JOT_SIGNUP_RATE: invalid rate "0/h": the count must be a whole number of at least 1`},
 		{"JOT_REFRESH_GRACE", "5", `JOT_REFRESH_GRACE: invalid duration "5" (want a number and a unit: 90s, 15m, 720h)`},
 		{"JOT_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local", `JOT_TRUSTED_PROXIES: "proxy.local" is not a CIDR such as 10.0.0.0/8 or an IP address`},
 		{"JOT_TRUSTED_PROXIES", "10.0.0.0/33", `JOT_TRUSTED_PROXIES: "10.0.0.0/33" is not a CIDR such as 10.0.0.0/8 or an IP address`},
