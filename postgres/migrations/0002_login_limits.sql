@@ -8,7 +8,11 @@ CREATE INDEX users_bcrypt_cost ON users (substr(password_hash, 5, 2))
 -- database: failed logins per client network, per account and network and
 -- per account, and signups per client network. One row per bucket that is
 -- not full; a row is taken from and refunded with single atomic statements.
-CREATE TABLE rate_buckets (
+-- UNLOGGED: no WAL to write and flush on every attempt (a take measured
+-- 0.6 to 1.2 ms instead of about 1.9 on a busy test machine); a crash or a
+-- failover to a standby starts the budgets afresh, which is all an attacker
+-- gains from causing one.
+CREATE UNLOGGED TABLE rate_buckets (
 	kind   text NOT NULL,
 	key    bytea NOT NULL,
 	tokens double precision NOT NULL,
