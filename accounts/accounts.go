@@ -73,10 +73,9 @@ type Service struct {
 	signups keyLock
 
 	// ceiling caches the highest bcrypt cost stored (see hashCeiling).
-	ceilMu  sync.Mutex
-	ceil    int
-	ceilAt  time.Time
-	ceilErr bool
+	ceilMu sync.Mutex
+	ceil   int
+	ceilAt time.Time
 }
 
 // ceilingTTL is how long the highest stored cost is trusted before it is

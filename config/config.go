@@ -54,7 +54,8 @@ type Config struct {
 	TokenCookie string
 	// CORSOrigins are the allowed origins, or just "*" (JOT_CORS_ORIGINS).
 	CORSOrigins []string
-	// LoginRate is the login attempts allowed per account and per client IP
+	// LoginRate is the failed login attempts allowed per account and client
+	// IP, and per client IP; ten times as many per account across all IPs
 	// (JOT_LOGIN_RATE).
 	LoginRate Rate
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
