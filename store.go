@@ -155,3 +155,13 @@ type Store interface {
 	Migrate(ctx context.Context) error
 	Close() error
 }
+
+// HashCostStore is a store that answers the highest bcrypt cost among its
+// stored password hashes, cheaply (from an index), so that a login can pad
+// its failures to what the dearest stored hash costs, whoever stored it
+// (`jot users import` in another process included).
+type HashCostStore interface {
+	// MaxBcryptCost returns the highest cost of a stored bcrypt hash, or 0
+	// when none is stored.
+	MaxBcryptCost(ctx context.Context) (int, error)
+}

@@ -84,6 +84,38 @@ type Service struct {
 	fresh atomic.Uint64
 
 	signups keyLock
+
+	// ceiling caches the highest bcrypt cost stored (see hashCeiling).
+	ceilMu sync.Mutex
+	ceil   int
+	ceilAt time.Time
+}
+
+// ceilingTTL is how long the highest stored cost is trusted before it is
+// asked again: a hash imported at a dearer cost by another process is
+// padded to within this long. The question is one index lookup.
+const ceilingTTL = time.Second
+
+// hashCeiling returns the bcrypt cost a failed login is padded to: the
+// highest cost stored, which the hasher raises to its configured cost.
+// When the store cannot answer, the last answer stands (or 0: the
+// configured cost), as the login itself will need the store anyway.
+func (s *Service) hashCeiling(ctx context.Context) int {
+	hs, ok := s.store.(jot.HashCostStore)
+	if !ok {
+		return 0
+	}
+	s.ceilMu.Lock()
+	defer s.ceilMu.Unlock()
+	if now := time.Now(); now.Sub(s.ceilAt) >= ceilingTTL {
+		c, err := hs.MaxBcryptCost(ctx)
+		if err != nil {
+			s.opts.Logger.WarnContext(ctx, "highest stored hash cost unknown", "err", err)
+			return s.ceil
+		}
+		s.ceil, s.ceilAt = c, now
+	}
+	return s.ceil
 }
 
 // Client describes where a request comes from, recorded on the session.
@@ -489,7 +521,8 @@ var ErrBadCredentials = jot.Errorf(jot.EINVALIDCREDENTIALS, "invalid email or pa
 
 // Authenticate checks an email and password and returns the user. Unknown
 // email, wrong password and disabled account all return ErrBadCredentials
-// after the same work: one hash comparison.
+// after the same work: one comparison at the highest bcrypt cost stored, or
+// its equivalent (see password.Hasher.VerifyPadded).
 func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User, error) {
 	email = jot.NormalizeEmail(email)
 	hctx, cancel := s.hashing(ctx)
@@ -499,13 +532,16 @@ func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User
 		if jot.ErrorCode(err) != jot.ENOTFOUND {
 			return nil, err
 		}
-		if err := s.hasher.VerifyDummy(hctx, pw); err != nil {
+		if err := s.hasher.VerifyDummyAt(hctx, pw, s.hashCeiling(ctx)); err != nil {
 			return nil, busy(err)
 		}
 		s.opts.Events(EventLoginFailed)
 		return nil, ErrBadCredentials
 	}
-	ok, err := s.hasher.Verify(hctx, u.PasswordHash, pw)
+	// A failure is padded to the cost of the dearest stored hash, which is
+	// what the unknown email above costs: neither a cheap imported hash nor
+	// a changed JOT_BCRYPT_COST tells which emails have accounts.
+	ok, err := s.hasher.VerifyPadded(hctx, u.PasswordHash, pw, s.hashCeiling(ctx), u.Disabled)
 	if err != nil && !errors.Is(err, password.ErrBusy) && !errors.Is(err, context.DeadlineExceeded) {
 		// An unreadable stored hash is a server fault, but the caller
 		// learns no more than from a wrong password.

@@ -66,6 +66,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		CORSOrigins: cfg.CORSOrigins, LoginRateN: cfg.LoginRate.N, LoginRatePer: cfg.LoginRate.Per,
 		TrustedProxies: cfg.TrustedProxies, JWKSMaxAge: cfg.JWKSMaxAge, Leeway: leeway, Logger: log,
 		MaxResources: cfg.MaxResources, WriteRateN: cfg.WriteRate.N, WriteRatePer: cfg.WriteRate.Per,
+		SignupRateN: cfg.SignupRate.N, SignupRatePer: cfg.SignupRate.Per,
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc}, nil
 }

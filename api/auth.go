@@ -35,6 +35,13 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 		name = *req.Name
 	}
 	network := networkKey(s.clientIP(r))
+	// Every signup counts, whatever its outcome: each costs a hash, and a
+	// flood of them would create accounts without end.
+	if ok, after, err := s.signups.take(r.Context(), network); err != nil {
+		return err
+	} else if !ok {
+		return tooMany(after)
+	}
 	if ok, after := s.signupConflicts.take(network); !ok {
 		return tooMany(after)
 	}
@@ -60,22 +67,27 @@ func tooMany(after int) error {
 }
 
 // checkPassword authenticates an email and password under the login rate
-// limits, which count failed attempts per account and per client IP.
+// limits. An attempt takes its token from each budget before the password
+// is checked, so a burst of concurrent guesses cannot all run before the
+// first failure counts; a success, or a failure that says nothing about the
+// password, gives them back. The budgets: the client network; the account
+// from that network, so failures elsewhere never lock the owner out; and
+// the account from every network, a looser ceiling on spread guessing.
 func (s *Server) checkPassword(r *http.Request, email, password string) (*jot.User, error) {
 	network := networkKey(s.clientIP(r))
 	account := accountKey("login:", email)
-	if ok, after := s.loginByIP.allow(network); !ok {
-		return nil, tooMany(after)
+	draws := []draw{
+		{s.loginNet, network},
+		{s.loginAccountNet, account + "|" + network},
+		{s.loginAccount, account},
 	}
-	if ok, after := s.loginByAccount.take(account); !ok {
-		return nil, tooMany(after)
+	if err := takeAll(r.Context(), draws); err != nil {
+		return nil, err
 	}
 	u, err := s.opts.Accounts.Authenticate(r.Context(), email, password)
-	if jot.ErrorCode(err) == jot.EINVALIDCREDENTIALS {
-		s.loginByIP.fail(network)
-	} else {
+	if jot.ErrorCode(err) != jot.EINVALIDCREDENTIALS {
 		// Success, or a failure that says nothing about the password.
-		s.loginByAccount.refund(account)
+		refundAll(r.Context(), draws)
 	}
 	if err != nil {
 		return nil, err

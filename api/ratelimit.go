@@ -13,14 +13,12 @@ import (
 	"github.com/jotauth/jot"
 )
 
-// limiter is a token bucket per key (an account or a client network): N
-// tokens refilled over Per. Only failures keep their token, so people who
-// type their password right are never slowed while guessing is. For an
-// account, an attempt takes its token before it runs (and a success gives
-// it back), so a burst of concurrent guesses cannot all pass before the
-// first failure counts; for a client network, failures are counted after
-// the fact (allow, then fail), so many people behind one address logging
-// in at once are not turned away.
+// limiter is a token bucket per key (an account, a client network, a
+// user): N tokens refilled over Per, kept in this process. An attempt takes
+// its token before it runs, so a burst of concurrent attempts cannot all
+// pass before the first one counts; where only failures should count, a
+// success gives its token back (refund), so people who type their password
+// right are never slowed while guessing is.
 type limiter struct {
 	mu      sync.Mutex
 	n       float64
@@ -74,28 +72,6 @@ func (l *limiter) take(key string) (bool, int) {
 	}
 	b.tokens--
 	return true, 0
-}
-
-// allow reports, without taking anything, whether key has an attempt left,
-// and if not, how many seconds until it has.
-func (l *limiter) allow(key string) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		return true, 0
-	}
-	l.refill(b, l.now())
-	if b.tokens >= 1 {
-		return true, 0
-	}
-	wait := (1 - b.tokens) * float64(l.per) / l.n
-	return false, int(math.Ceil(time.Duration(wait).Seconds()))
-}
-
-// fail takes one attempt from key's bucket after the fact, down to zero.
-func (l *limiter) fail(key string) {
-	l.take(key)
 }
 
 // refund gives back the attempt take took, for an attempt that succeeded

@@ -43,6 +43,11 @@ type Options struct {
 	// (0: 120 a minute).
 	WriteRateN   int
 	WriteRatePer time.Duration
+
+	// SignupRateN signups per SignupRatePer are allowed per client
+	// network (JOT_SIGNUP_RATE); 0 is 30 an hour.
+	SignupRateN   int
+	SignupRatePer time.Duration
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -68,6 +73,13 @@ type Server struct {
 	writes *limiter
 	// sessionCursors issues the cursors of the sessions list.
 	sessionCursors *cursorCodec
+	// Login attempts, taken before the password is checked and given back
+	// on success: per client network, per account and client network, and
+	// per account across all networks (a looser ceiling). Shared by every
+	// instance over PostgreSQL.
+	loginNet, loginAccountNet, loginAccount budget
+	// Signups per client network, every outcome counted.
+	signups budget
 }
 
 // New returns a Server with every route of API.md registered.
@@ -83,6 +95,9 @@ func New(opts Options) *Server {
 	}
 	if opts.LoginRateN <= 0 {
 		opts.LoginRateN, opts.LoginRatePer = 10, time.Minute
+	}
+	if opts.SignupRateN <= 0 {
+		opts.SignupRateN, opts.SignupRatePer = 30, time.Hour
 	}
 	if opts.Leeway == 0 {
 		opts.Leeway = 30 * time.Second
@@ -102,6 +117,14 @@ func New(opts Options) *Server {
 		writes:          newLimiter(opts.WriteRateN, opts.WriteRatePer, opts.Now),
 		sessionCursors:  newCursorCodec(opts.Store),
 	}
+	if st, ok := opts.Store.(bucketStore); ok {
+		s.loginNet = newSharedBudget(st, "login-net", opts.LoginRateN, opts.LoginRatePer, opts.Now)
+	} else {
+		s.loginNet = memBudget{s.loginByIP}
+	}
+	s.loginAccountNet = s.newBudget("login-account-net", opts.LoginRateN, opts.LoginRatePer)
+	s.loginAccount = s.newBudget("login-account", accountCeilingFactor*opts.LoginRateN, opts.LoginRatePer)
+	s.signups = s.newBudget("signup-net", opts.SignupRateN, opts.SignupRatePer)
 	if opts.TokenCookie != "" {
 		s.csrf = http.NewCrossOriginProtection()
 		for _, o := range opts.CORSOrigins {

@@ -54,7 +54,8 @@ type Config struct {
 	TokenCookie string
 	// CORSOrigins are the allowed origins, or just "*" (JOT_CORS_ORIGINS).
 	CORSOrigins []string
-	// LoginRate is the login attempts allowed per account and per client IP
+	// LoginRate is the failed login attempts allowed per account and client
+	// IP, and per client IP; ten times as many per account across all IPs
 	// (JOT_LOGIN_RATE).
 	LoginRate Rate
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
@@ -76,6 +77,9 @@ type Config struct {
 	// DBTimeout bounds every database call, connecting included
 	// (JOT_DB_TIMEOUT).
 	DBTimeout time.Duration
+	// SignupRate is the signups allowed per client network, every outcome
+	// counted (JOT_SIGNUP_RATE).
+	SignupRate Rate
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -100,6 +104,7 @@ func Default() Config {
 		MaxResources:  1000,
 		WriteRate:     Rate{N: 120, Per: time.Minute},
 		DBTimeout:     5 * time.Second,
+		SignupRate:    Rate{N: 30, Per: time.Hour},
 	}
 }
 
@@ -156,6 +161,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("token_cookie", c.TokenCookie),
 		slog.String("cors_origins", strings.Join(c.CORSOrigins, ",")),
 		slog.String("login_rate", c.LoginRate.String()),
+		slog.String("signup_rate", c.SignupRate.String()),
 		slog.String("trusted_proxies", strings.Join(prefixes, ",")),
 		slog.String("log_format", c.LogFormat),
 		slog.Int("max_sessions", c.MaxSessions),

@@ -65,7 +65,7 @@ func settings() []setting {
 		// comparison is exact: https://App.example.com would never match.
 		list("JOT_CORS_ORIGINS", "cors-origins", "comma-separated allowed `origins`, or * (only without cookies)", func(c *Config) *[]string { return &c.CORSOrigins }, strings.ToLower),
 		{
-			env: "JOT_LOGIN_RATE", flag: "login-rate", usage: "login attempts per account and per client IP, a `rate`: N/s, N/m or N/h",
+			env: "JOT_LOGIN_RATE", flag: "login-rate", usage: "failed login attempts per account and client IP, and per client IP, a `rate`: N/s, N/m or N/h",
 			get: func(c *Config) string { return c.LoginRate.String() },
 			set: func(c *Config, v string) error {
 				r, err := ParseRate(v)
@@ -98,6 +98,15 @@ func settings() []setting {
 			set: func(c *Config, v string) error {
 				r, err := ParseRate(v)
 				c.WriteRate = r
+				return err
+			},
+		},
+		{
+			env: "JOT_SIGNUP_RATE", flag: "signup-rate", usage: "signups per client IP, every outcome counted, a `rate`: N/s, N/m or N/h",
+			get: func(c *Config) string { return c.SignupRate.String() },
+			set: func(c *Config, v string) error {
+				r, err := ParseRate(v)
+				c.SignupRate = r
 				return err
 			},
 		},

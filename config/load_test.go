@@ -32,6 +32,7 @@ func TestDefault(t *testing.T) {
 		MaxResources:  1000,
 		WriteRate:     Rate{N: 120, Per: time.Minute},
 		DBTimeout:     5 * time.Second,
+		SignupRate:    Rate{N: 30, Per: time.Hour},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%#v\nwant\n%#v", c, want)
@@ -69,7 +70,8 @@ func TestNames(t *testing.T) {
 		"log-format":   "JOT_LOG_FORMAT",
 		"max-sessions": "JOT_MAX_SESSIONS", "session-max-age": "JOT_SESSION_MAX_AGE",
 		"max-resources": "JOT_MAX_RESOURCES", "write-rate": "JOT_WRITE_RATE",
-		"db-timeout": "JOT_DB_TIMEOUT",
+		"db-timeout":  "JOT_DB_TIMEOUT",
+		"signup-rate": "JOT_SIGNUP_RATE",
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -129,6 +131,7 @@ func TestEverySetting(t *testing.T) {
 		"JOT_MAX_RESOURCES":   "20",
 		"JOT_WRITE_RATE":      "30/m",
 		"JOT_DB_TIMEOUT":      "1500ms",
+		"JOT_SIGNUP_RATE":     "100/m",
 	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
@@ -155,6 +158,7 @@ func TestEverySetting(t *testing.T) {
 		MaxResources:   20,
 		WriteRate:      Rate{N: 30, Per: time.Minute},
 		DBTimeout:      1500 * time.Millisecond,
+		SignupRate:     Rate{N: 100, Per: time.Minute},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)
@@ -249,6 +253,8 @@ func TestLoadErrorsNameTheSource(t *testing.T) {
 		{"JOT_SESSION_MAX_AGE", "90", `JOT_SESSION_MAX_AGE: invalid duration "90" (want a number and a unit: 90s, 15m, 720h)`},
 		{"JOT_WRITE_RATE", "120", `JOT_WRITE_RATE: invalid rate "120" (want N/s, N/m or N/h, e.g. 10/m)`},
 		{"JOT_LOGIN_RATE", "10", `JOT_LOGIN_RATE: invalid rate "10" (want N/s, N/m or N/h, e.g. 10/m)`},
+		{"JOT_SIGNUP_RATE", "30/d", `JOT_SIGNUP_RATE: invalid rate "30/d": the period must be s, m, h or a positive duration such as 30s`},
+		{"JOT_SIGNUP_RATE", "0/h", `JOT_SIGNUP_RATE: invalid rate "0/h": the count must be a whole number of at least 1`},
 		{"JOT_REFRESH_GRACE", "5", `JOT_REFRESH_GRACE: invalid duration "5" (want a number and a unit: 90s, 15m, 720h)`},
 		{"JOT_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local", `JOT_TRUSTED_PROXIES: "proxy.local" is not a CIDR such as 10.0.0.0/8 or an IP address`},
 		{"JOT_TRUSTED_PROXIES", "10.0.0.0/33", `JOT_TRUSTED_PROXIES: "10.0.0.0/33" is not a CIDR such as 10.0.0.0/8 or an IP address`},

@@ -55,6 +55,7 @@ func (c *Config) Validate() error {
 		c.checkCORS, c.checkLoginRate, c.checkTrustedProxies, c.checkLogFormat,
 		c.checkSessionBounds, c.checkResourceBounds,
 		c.checkDBTimeout,
+		c.checkSignupRate,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -285,6 +286,13 @@ func originProblem(o string) string {
 func (c *Config) checkLoginRate() *SettingError {
 	if c.LoginRate.N < 1 || c.LoginRate.Per <= 0 {
 		return bad("JOT_LOGIN_RATE", "must allow at least 1 attempt per positive period, got %s", c.LoginRate)
+	}
+	return nil
+}
+
+func (c *Config) checkSignupRate() *SettingError {
+	if c.SignupRate.N < 1 || c.SignupRate.Per <= 0 {
+		return bad("JOT_SIGNUP_RATE", "must allow at least 1 signup per positive period, got %s", c.SignupRate)
 	}
 	return nil
 }

@@ -187,6 +187,125 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 	return err
 }
 
+// VerifyPadded is Verify for a login, whose answer must not tell which
+// emails have accounts: when the answer is a failure (a mismatch, an
+// unusable hash, or any answer at all when always is set, for a disabled
+// account) the work is padded to what a comparison at bcrypt cost ceiling
+// costs, which is what VerifyDummyAt costs for an unknown email. A bcrypt
+// hash of cost c is padded by one dummy comparison at each cost c..ceiling-1
+// (2^c + 2^c + ... + 2^(ceiling-1) = 2^ceiling units of work), so a hash
+// imported at a cheaper cost, or made before the configured cost was
+// raised, answers a wrong password in the same time as any other. A hash
+// dearer than ceiling gets no padding; the caller's ceiling is the highest
+// cost stored, so there is none. An argon2id hash is padded by one dummy
+// bcrypt comparison at ceiling, and with Argon2 configured every path,
+// unknown emails included, does one argon2id comparison (real or dummy):
+// so argon2id and bcrypt accounts cost the same when Argon2 is configured,
+// and an argon2id hash left over from it is never cheaper than an unknown
+// email once it is not. ceiling is raised to Cost when lower and capped at
+// 16, the dearest cost that verifies.
+//
+// The comparison and its padding run on one worker, one after the other,
+// like the single comparison of an unknown email.
+func (h *Hasher) VerifyPadded(ctx context.Context, hash, password string, ceiling int, always bool) (bool, error) {
+	ceiling = h.ceiling(ceiling)
+	cmp, err := comparer(hash)
+	if err != nil {
+		// Unusable: the caller answers a failure, in a failure's time.
+		if derr := h.VerifyDummyAt(ctx, password, ceiling); derr != nil {
+			return false, derr
+		}
+		return false, err
+	}
+	var pads []string
+	if cost, ok := parseBcrypt(hash); ok {
+		for c := cost; c < ceiling; c++ {
+			d, err := h.dummy(dummyKey{cost: c})
+			if err != nil {
+				return false, err
+			}
+			pads = append(pads, d)
+		}
+		if h.Argon2 {
+			d, err := h.dummy(dummyKey{argon2: true})
+			if err != nil {
+				return false, err
+			}
+			pads = append(pads, d)
+		}
+	} else {
+		d, err := h.dummy(dummyKey{cost: ceiling})
+		if err != nil {
+			return false, err
+		}
+		pads = append(pads, d)
+	}
+	var ok bool
+	if perr := h.pool.run(ctx, func() {
+		ok, err = cmp(password)
+		if ok && err == nil && !always {
+			// A success needs no padding: it tells only the caller, who
+			// knows the password, that the account exists.
+			return
+		}
+		for _, d := range pads {
+			_ = bcryptOrArgon2Compare(d, password)
+		}
+	}); perr != nil {
+		return false, perr
+	}
+	return ok, err
+}
+
+// VerifyDummyAt does, for a login naming an unknown email, the work of a
+// failed VerifyPadded with the same ceiling: one comparison against a dummy
+// bcrypt hash of cost ceiling (raised to Cost when lower, capped at 16),
+// and with Argon2 configured one against a dummy argon2id hash as well.
+func (h *Hasher) VerifyDummyAt(ctx context.Context, password string, ceiling int) error {
+	d, err := h.dummy(dummyKey{cost: h.ceiling(ceiling)})
+	if err != nil {
+		return err
+	}
+	dummies := []string{d}
+	if h.Argon2 {
+		a, err := h.dummy(dummyKey{argon2: true})
+		if err != nil {
+			return err
+		}
+		dummies = append(dummies, a)
+	}
+	return h.pool.run(ctx, func() {
+		for _, d := range dummies {
+			_ = bcryptOrArgon2Compare(d, password)
+		}
+	})
+}
+
+// ceiling is the cost a failed check is padded to: at least the configured
+// cost, at most the dearest cost that verifies.
+func (h *Hasher) ceiling(c int) int {
+	c = max(c, h.Cost)
+	return min(max(c, bcrypt.MinCost), maxVerifyCost)
+}
+
+// bcryptOrArgon2Compare compares password with a dummy hash made by dummy,
+// for its cost alone.
+func bcryptOrArgon2Compare(hash, password string) bool {
+	cmp, err := comparer(hash)
+	if err != nil {
+		return false
+	}
+	ok, _ := cmp(password)
+	return ok
+}
+
+// HashCost returns the bcrypt cost of hash, or 0 for a hash that is not a
+// bcrypt hash this package verifies (argon2id, malformed).
+func HashCost(hash string) int {
+	c, _ := parseBcrypt(hash)
+	return c
+}
+
 func (h *Hasher) costKey() int {
 	if h.Argon2 {
 		return 0
@@ -209,14 +328,19 @@ func (h *Hasher) dummy(k dummyKey) (string, error) {
 			return "", fmt.Errorf("password: dummy hash: %w", err)
 		}
 	} else {
-		if err := checkCost(k.cost); err != nil {
-			return "", err
+		if k.cost < bcrypt.MinCost || k.cost > maxVerifyCost {
+			return "", fmt.Errorf("password: no dummy hash of bcrypt cost %d", k.cost)
 		}
-		b, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), k.cost)
+		// A hash made at the cheapest cost with its cost field raised: a
+		// comparison against it does the full work of cost k.cost (the
+		// cost is read from the hash) and never matches, since the digest
+		// is of another cost. Made in a millisecond, so a dummy of any cost
+		// (up to 16, about 4 s a comparison) is there when first needed.
+		b, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), bcrypt.MinCost)
 		if err != nil {
 			return "", fmt.Errorf("password: dummy hash: %w", err)
 		}
-		d = string(b)
+		d = fmt.Sprintf("%s%02d%s", b[:4], k.cost, b[6:])
 	}
 	h.dummies[k] = d
 	return d, nil

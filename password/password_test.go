@@ -488,3 +488,41 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A padded verification answers as Verify does; the dummies it pads with
+// exist for every cost that verifies and never match.
+func TestVerifyPadded(t *testing.T) {
+	t.Parallel()
+	h := newHasher(t, testCost, 1)
+	hash, err := h.Hash(t.Context(), "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := h.VerifyPadded(t.Context(), hash, "correct horse", 11, false); !ok || err != nil {
+		t.Errorf("right password: %v, %v", ok, err)
+	}
+	if ok, err := h.VerifyPadded(t.Context(), hash, "correct horse", 11, true); !ok || err != nil {
+		t.Errorf("right password, padded anyway: %v, %v", ok, err)
+	}
+	if ok, err := h.VerifyPadded(t.Context(), hash, "wrong horse", 11, false); ok || err != nil {
+		t.Errorf("wrong password: %v, %v", ok, err)
+	}
+	if ok, err := h.VerifyPadded(t.Context(), "not a hash", "wrong horse", 0, false); ok || err == nil {
+		t.Errorf("malformed hash: %v, %v", ok, err)
+	}
+	if err := h.VerifyDummyAt(t.Context(), "anything", 0); err != nil {
+		t.Errorf("VerifyDummyAt: %v", err)
+	}
+	for c := 10; c <= 16; c++ {
+		d, err := h.dummy(dummyKey{cost: c})
+		if err != nil || HashCost(d) != c {
+			t.Errorf("dummy of cost %d: %q, %v", c, d, err)
+		}
+	}
+	if _, err := h.dummy(dummyKey{cost: 17}); err == nil {
+		t.Error("a dummy of cost 17, which would not verify")
+	}
+	if h.ceiling(0) != testCost || h.ceiling(20) != 16 || h.ceiling(13) != 13 {
+		t.Errorf("ceilings %d %d %d", h.ceiling(0), h.ceiling(20), h.ceiling(13))
+	}
+}

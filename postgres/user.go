@@ -239,3 +239,30 @@ func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	}
 	return list, nil
 }
+
+// MaxBcryptCost returns the highest cost of a stored bcrypt hash, or 0 when
+// none is stored: one lookup in the index users_bcrypt_cost, whose
+// expression and condition the query repeats exactly.
+func (db *DB) MaxBcryptCost(ctx context.Context) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var cost string
+	err := db.pool.QueryRow(ctx, `SELECT substr(password_hash, 5, 2) FROM users
+		WHERE substr(password_hash, 1, 2) = '$2'
+		ORDER BY substr(password_hash, 5, 2) DESC LIMIT 1`).Scan(&cost)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("highest bcrypt cost: %w", err)
+	}
+	return bcryptCost(cost), nil
+}
+
+// bcryptCost reads the two digits of a bcrypt hash's cost; anything else
+// (a malformed hash) is 0.
+func bcryptCost(s string) int {
+	if len(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+		return 0
+	}
+	return int(s[0]-'0')*10 + int(s[1]-'0')
+}

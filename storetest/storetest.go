@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"DeleteUser", testDeleteUser},
 		{"DeleteUserLastAdmin", testDeleteUserLastAdmin},
 		{"ListUsers", testListUsers},
+		{"MaxBcryptCost", testMaxBcryptCost},
 
 		{"CreateSession", testCreateSession},
 		{"CreateSessionPin", testCreateSessionPin},

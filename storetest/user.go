@@ -504,3 +504,50 @@ func testListUsers(t *testing.T, s jot.Store) {
 		}
 	}
 }
+
+// testMaxBcryptCost checks a store that implements jot.HashCostStore: the
+// highest cost among bcrypt hashes, whatever their variant letter, with
+// other hashes (argon2id) left out, following updates and deletions.
+func testMaxBcryptCost(t *testing.T, s jot.Store) {
+	hs, ok := s.(jot.HashCostStore)
+	if !ok {
+		t.Skip("the store does not implement jot.HashCostStore")
+	}
+	want := func(n int) {
+		t.Helper()
+		got, err := hs.MaxBcryptCost(t.Context())
+		if err != nil || got != n {
+			t.Fatalf("MaxBcryptCost = %d, %v; want %d", got, err, n)
+		}
+	}
+	want(0)
+	a := newUser("argon@example.com", jot.RoleUser)
+	a.PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+	if err := s.CreateUser(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	want(0)
+	mustUser(t, s, "ten@example.com", jot.RoleUser) // $2a$10$
+	want(10)
+	b := newUser("thirteen@example.com", jot.RoleUser)
+	b.PasswordHash = "$2y$13$" + b.Email
+	if err := s.CreateUser(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	want(13)
+	lower := "$2b$09$x"
+	if _, err := s.UpdateUser(t.Context(), b.ID, jot.UserUpdate{PasswordHash: &lower}, base()); err != nil {
+		t.Fatal(err)
+	}
+	want(10)
+	b2 := newUser("twelve@example.com", jot.RoleUser)
+	b2.PasswordHash = "$2a$12$" + b2.Email
+	if err := s.CreateUser(t.Context(), b2); err != nil {
+		t.Fatal(err)
+	}
+	want(12)
+	if err := s.DeleteUser(t.Context(), b2.ID, base()); err != nil {
+		t.Fatal(err)
+	}
+	want(10)
+}

@@ -245,7 +245,13 @@ func importRecordOf(line int, raw json.RawMessage) (r importRecord, problem stri
 		return r, "the bcrypt hash is required (as password or password_hash)"
 	}
 	if !password.IsBcrypt(r.hash) {
-		return r, "the password is not a bcrypt hash jot accepts ($2a$, $2b$ or $2y$, cost 04 to 16)"
+		return r, "the password is not a bcrypt hash jot accepts ($2a$, $2b$ or $2y$)"
+	}
+	// Cheaper hashes fall to an offline attack on a leaked database; a
+	// dearer one makes every failed login (all of them are padded to the
+	// dearest stored cost) take seconds.
+	if c := password.HashCost(r.hash); c < password.MinCost || c > password.MaxCost {
+		return r, fmt.Sprintf("bcrypt cost %d is outside %d to %d; reset this user's password instead", c, password.MinCost, password.MaxCost)
 	}
 	if f.Name != nil {
 		r.name = strings.TrimSpace(*f.Name)

@@ -103,6 +103,9 @@ func TestImportParseProblems(t *testing.T) {
 		{"plaintext", rec(`"email": "a@example.com", "password": "hunter2hunter2"`), []string{"line 1: the password is not a bcrypt hash"}},
 		{"2x hash", rec(`"email": "a@example.com", "password": "$2x$` + importSomeHash[4:] + `"`), []string{"line 1: the password is not a bcrypt hash"}},
 		{"hashes differ", rec(`"email": "a@example.com", ` + h + `, "password_hash": "$2a$` + importSomeHash[4:] + `"`), []string{"line 1: password and password_hash differ"}},
+		{"cost too low", rec(`"email": "a@example.com", "password": "$2b$09$` + importSomeHash[7:] + `"`), []string{"line 1: bcrypt cost 9 is outside 10 to 14"}},
+		{"cost too high", "[\n" + rec(`"email": "a@example.com", `+h) + ",\n" + rec(`"email": "b@example.com", "password": "$2a$15$`+importSomeHash[7:]+`"`) + "]",
+			[]string{"line 4: bcrypt cost 15 is outside 10 to 14; reset this user's password instead; nothing imported"}},
 		{"bad role", rec(`"email": "a@example.com", "role": "root", ` + h), []string{`line 1: role "root" must be`}},
 		{"not an object", "[\n  1\n]", []string{"line 2: not a JSON object"}},
 		{"syntax", "[\n" + rec(`"email": "a@example.com", `+h) + ",\n{\"email\": }\n]", []string{"line 4: invalid JSON"}},
@@ -325,7 +328,7 @@ func TestImportExpressUsersLogIn(t *testing.T) {
 func TestImportDuplicateImportsNothing(t *testing.T) {
 	t.Parallel()
 	db := newImportDB(t)
-	h := importHashes(t, bcrypt.MinCost, "first-password", "second-password")
+	h := importHashes(t, 10, "first-password", "second-password")
 	file := importFile(t, "users.json", fmt.Sprintf(`[
   {"id": 1, "name": "Ada", "email": "ada@example.com", "password": %q},
   {"id": 2, "name": "Bob", "email": "bob@example.com", "password": %q},
@@ -352,7 +355,7 @@ func TestImportDuplicateImportsNothing(t *testing.T) {
 func TestImportExistingAllOrNothing(t *testing.T) {
 	t.Parallel()
 	db := newImportDB(t)
-	h := importHashes(t, bcrypt.MinCost, "first-password", "second-password", "third-password")
+	h := importHashes(t, 10, "first-password", "second-password", "third-password")
 	// JSON Lines, with the hash under password_hash.
 	first := importFile(t, "first.jsonl", fmt.Sprintf(`{"email": "ada@example.com", "password_hash": %q, "role": "admin"}
 `, h[0]))
