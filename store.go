@@ -116,6 +116,7 @@ type Store interface {
 	TaskStore
 	RecipeStore
 	KeyStore
+	MailStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Migrate applies the embedded schema migrations.
