@@ -20,6 +20,10 @@ const (
 	EUNSUPPORTEDGRANT   = "unsupported_grant_type"
 	EVALIDATION         = "validation_failed"
 	ERATELIMITED        = "rate_limited"
+
+	// EEMAILNOTVERIFIED: the password is right, but the account's email
+	// must be verified first (JOT_EMAIL_VERIFICATION=required).
+	EEMAILNOTVERIFIED = "email_not_verified"
 )
 
 // Error is an application error: a machine code, a message that is safe to

@@ -43,6 +43,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Events, if set, is told of security events (for metrics).
 	Events func(event string)
+
+	// Mail configures the mail flows (verification, reset, email change).
+	Mail MailOptions
 }
 
 // Events reported through Options.Events.
@@ -104,6 +107,7 @@ func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *
 	if opts.HashWait <= 0 {
 		opts.HashWait = 10 * time.Second
 	}
+	opts.Mail.defaults()
 	key, err := store.Secret(ctx, "refresh-successor", func() ([]byte, error) {
 		b := make([]byte, 32)
 		_, err := rand.Read(b)
@@ -243,6 +247,7 @@ func (s *Service) issue(u *jot.User, sessionID string, exp time.Time) (string, e
 		SessionID:        sessionID,
 		Role:             string(u.Role),
 		Email:            u.Email,
+		EmailVerified:    u.EmailVerified,
 	})
 	if err != nil {
 		return "", fmt.Errorf("issue access token: %w", err)
@@ -268,6 +273,9 @@ func (s *Service) response(access string, refresh string, u *jot.User) *TokenRes
 // does; anything else (a new role) gets tokens issued from the user as
 // stored now, under a new pin, once.
 func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*TokenResponse, error) {
+	if err := s.checkVerified(u); err != nil {
+		return nil, err
+	}
 	now := s.opts.Now()
 	refresh, err := newRefreshToken()
 	if err != nil {
@@ -381,6 +389,10 @@ func (s *Service) Signup(ctx context.Context, email, pw, name string, c Client) 
 		return nil, err
 	}
 	s.opts.Events(EventSignup)
+	if s.opts.Mail.Verification == VerificationRequired {
+		// No tokens until the email is verified: only the user.
+		return &TokenResponse{User: u}, nil
+	}
 	return s.StartSession(ctx, u, c)
 }
 
@@ -404,7 +416,7 @@ func (s *Service) register(ctx context.Context, email, pw, name string) (*jot.Us
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.createUser(ctx, u); err != nil {
 		if jot.ErrorCode(err) == jot.ECONFLICT {
 			return nil, jot.Errorf(jot.ECONFLICT, "email already registered")
 		}

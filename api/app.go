@@ -12,6 +12,7 @@ import (
 	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/mail"
 	"github.com/jotauth/jot/password"
 	"github.com/jotauth/jot/token"
 )
@@ -22,6 +23,11 @@ type App struct {
 	*Server
 	Keyring  *token.Keyring
 	Accounts *accounts.Service
+
+	// Mailer sends the outbox; MailToLog says that it writes mails to the
+	// log because no SMTP server is configured.
+	Mailer    *mail.Worker
+	MailToLog bool
 }
 
 // Build assembles the server from a validated configuration and an open,
@@ -45,9 +51,14 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway}
 	revoked := guard.NewRevocationSet()
 	metrics := NewMetrics(nil)
+	mailer, toLog, err := buildMailer(cfg, store, log)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := accounts.New(ctx, store, hasher, issuer, revoked, accounts.Options{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
 		Leeway: leeway, Logger: log, Events: metrics.Event,
+		Mail: mailOptions(cfg, mailer),
 	})
 	if err != nil {
 		return nil, err
@@ -58,7 +69,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		CORSOrigins: cfg.CORSOrigins, LoginRateN: cfg.LoginRate.N, LoginRatePer: cfg.LoginRate.Per,
 		TrustedProxies: cfg.TrustedProxies, JWKSMaxAge: cfg.JWKSMaxAge, Leeway: leeway, Logger: log,
 	})
-	return &App{Server: srv, Keyring: ring, Accounts: svc}, nil
+	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
 }
 
 // leeway is the clock leeway of every time check on tokens.
@@ -106,6 +117,9 @@ func (a *App) Run(ctx context.Context) {
 		})
 	}
 	go a.prune(ctx, 10*time.Minute)
+	if a.Mailer != nil {
+		go a.Mailer.Run(ctx)
+	}
 	a.Accounts.RunSync(ctx, time.Second)
 }
 

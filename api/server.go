@@ -36,6 +36,11 @@ type Options struct {
 	Leeway         time.Duration
 	Logger         *slog.Logger
 	Now            func() time.Time
+
+	// MailRateN mails per MailRatePer are allowed per address, four times
+	// that per client network (default 5 an hour).
+	MailRateN   int
+	MailRatePer time.Duration
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -57,6 +62,9 @@ type Server struct {
 	// the login rate: a person retrying a form is never stopped, a script
 	// walking a list of emails is.
 	signupConflicts *limiter
+
+	// mail limits the endpoints that send mail.
+	mail *mailLimits
 }
 
 // New returns a Server with every route of API.md registered.
@@ -193,4 +201,5 @@ func (s *Server) routes() {
 	m.Handle("GET /metrics", s.metrics.handler())
 	m.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	s.resourceRoutes()
+	s.emailRoutes()
 }

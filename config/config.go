@@ -62,6 +62,28 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// LogFormat is text or json (JOT_LOG_FORMAT).
 	LogFormat string
+
+	// PublicURL is where links in mails point; "" means http:// + Addr
+	// (JOT_PUBLIC_URL).
+	PublicURL string
+	// SMTPURL is the mail server, smtp://[user:pass@]host:port or
+	// smtps://...; "" writes mails to the log instead (JOT_SMTP_URL).
+	SMTPURL string
+	// MailFrom is the sender of mails (JOT_MAIL_FROM).
+	MailFrom string
+	// MailTemplates is a folder of templates replacing the built-in ones
+	// (JOT_MAIL_TEMPLATES).
+	MailTemplates string
+	// EmailVerification is optional, required or off (JOT_EMAIL_VERIFICATION).
+	EmailVerification string
+	// ResetTTL and VerifyTTL are the lifetimes of mail tokens
+	// (JOT_RESET_TTL, JOT_VERIFY_TTL).
+	ResetTTL, VerifyTTL time.Duration
+	// ResetURL and VerifyURL are templates with {token} for links to an
+	// app's own pages (JOT_RESET_URL, JOT_VERIFY_URL).
+	ResetURL, VerifyURL string
+	// MailRetryFor is how long a mail is retried (JOT_MAIL_RETRY_FOR).
+	MailRetryFor time.Duration
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -80,6 +102,11 @@ func Default() Config {
 		BcryptCost:   password.DefaultCost,
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
+
+		EmailVerification: "optional",
+		ResetTTL:          time.Hour,
+		VerifyTTL:         24 * time.Hour,
+		MailRetryFor:      24 * time.Hour,
 	}
 }
 
@@ -138,6 +165,16 @@ func (c Config) LogValue() slog.Value {
 		slog.String("login_rate", c.LoginRate.String()),
 		slog.String("trusted_proxies", strings.Join(prefixes, ",")),
 		slog.String("log_format", c.LogFormat),
+		slog.String("public_url", c.PublicURL),
+		slog.String("smtp_url", RedactURL(c.SMTPURL)),
+		slog.String("mail_from", c.MailFrom),
+		slog.String("mail_templates", c.MailTemplates),
+		slog.String("email_verification", c.EmailVerification),
+		slog.String("reset_ttl", fmtDuration(c.ResetTTL)),
+		slog.String("verify_ttl", fmtDuration(c.VerifyTTL)),
+		slog.String("reset_url", c.ResetURL),
+		slog.String("verify_url", c.VerifyURL),
+		slog.String("mail_retry_for", fmtDuration(c.MailRetryFor)),
 	)
 }
 

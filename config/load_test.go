@@ -27,6 +27,7 @@ func TestDefault(t *testing.T) {
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
 	}
+	mailDefaults(&want)
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%#v\nwant\n%#v", c, want)
 	}
@@ -61,6 +62,9 @@ func TestNames(t *testing.T) {
 		"token-schemes": "JOT_TOKEN_SCHEMES", "token-query": "JOT_TOKEN_QUERY", "token-cookie": "JOT_TOKEN_COOKIE",
 		"cors-origins": "JOT_CORS_ORIGINS", "login-rate": "JOT_LOGIN_RATE", "trusted-proxies": "JOT_TRUSTED_PROXIES",
 		"log-format": "JOT_LOG_FORMAT",
+	}
+	for f, e := range mailNames {
+		names[f] = e
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -116,6 +120,9 @@ func TestEverySetting(t *testing.T) {
 		"JOT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
 		"JOT_LOG_FORMAT":      "json",
 	}
+	for k, v := range mailEnv {
+		e[k] = v
+	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
 		Addr:           ":9000",
@@ -137,6 +144,7 @@ func TestEverySetting(t *testing.T) {
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")},
 		LogFormat:      "json",
 	}
+	mailWant(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)
 	}

@@ -53,6 +53,7 @@ func (c *Config) Validate() error {
 		c.checkAddr, c.checkDatabaseURL, c.checkClaims, c.checkAlg,
 		c.checkDurations, c.checkBcryptCost, c.checkTokenSources,
 		c.checkCORS, c.checkLoginRate, c.checkTrustedProxies, c.checkLogFormat,
+		c.checkMail,
 	} {
 		if err := check(); err != nil {
 			return err

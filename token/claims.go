@@ -17,6 +17,9 @@ type Claims struct {
 	SessionID string `json:"sid"`
 	Role      string `json:"role"`
 	Email     string `json:"email"`
+
+	// EmailVerified is the `email_verified` claim (as in OpenID Connect).
+	EmailVerified bool `json:"email_verified"`
 }
 
 // Reason says why a token was refused; it is the `reason` of a 401 answer.

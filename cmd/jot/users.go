@@ -16,13 +16,15 @@ import (
 
 func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: jot users create|import", errUsage)
+		return fmt.Errorf("%w: jot users create|import|reset-link", errUsage)
 	}
 	switch args[0] {
 	case "create":
 		return cmdUsersCreate(ctx, args[1:], stdin, stdout)
 	case "import":
 		return cmdUsersImport(ctx, args[1:], stdout)
+	case "reset-link":
+		return cmdUsersResetLink(ctx, args[1:], stdout)
 	default:
 		return fmt.Errorf("%w: unknown command \"users %s\"", errUsage, args[0])
 	}
