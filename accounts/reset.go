@@ -10,35 +10,46 @@ import (
 
 // ForgotPassword mails a reset link to the account with the email, if
 // there is one and it is enabled. It answers the same, after the same
-// work, whether or not there is: either way a token is made and written
-// in one transaction of the same kind, which for an unknown email (or a
-// disabled account) names a user that does not exist and so stores
-// nothing.
+// work, whether or not there is: a token is made either way, and one write
+// transaction commits either way. For an unknown email (or a disabled
+// account) that transaction queues a placeholder that is due never and
+// expired at once: it names no one, is never sent, and the next prune
+// removes it.
 func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 	email = jot.NormalizeEmail(email)
-	target := &jot.User{ID: jot.NewID(), Email: email}
-	known := false
+	var target *jot.User
 	if msg := ValidateEmail(email); msg == "" {
 		u, err := s.store.UserByEmail(ctx, email)
 		if err == nil && !u.Disabled {
-			target, known = u, true
+			target = u
 		} else if err != nil && jot.ErrorCode(err) != jot.ENOTFOUND {
 			return err
 		}
 	}
-	is, err := s.prepare(target, jot.PurposeReset, mailReset, target.Email, nil)
+	is, err := s.prepare(orNobody(target), jot.PurposeReset, mailReset, "", nil)
 	if err != nil {
 		return err
 	}
-	err = s.store.IssueMailToken(ctx, is.tok, is.mail)
-	if !known && jot.ErrorCode(err) == jot.ENOTFOUND {
-		return nil
-	} else if err != nil {
+	if target == nil {
+		is.mail.TokenHash, is.mail.Data = nil, map[string]string{}
+		is.mail.ExpiresAt = is.mail.CreatedAt
+		return s.store.QueueMail(ctx, is.mail)
+	}
+	is.tok.Email, is.mail.To = target.Email, target.Email
+	if err := s.store.IssueMailToken(ctx, is.tok, is.mail); err != nil {
 		return err
 	}
 	s.opts.Logger.InfoContext(ctx, "password reset requested", "user_id", target.ID)
 	s.opts.Mail.Wake()
 	return nil
+}
+
+// orNobody is u, or for nil a user who does not exist.
+func orNobody(u *jot.User) *jot.User {
+	if u == nil {
+		return &jot.User{ID: jot.NewID()}
+	}
+	return u
 }
 
 // AdminPasswordReset mails the user a reset link, on an admin's request.
