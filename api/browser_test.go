@@ -42,7 +42,7 @@ func browser(t *testing.T) context.Context {
 // JOT_SCREENSHOT_DIR when set) and logs where.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100) // 100: PNG)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
 	if err != nil {
 		t.Fatal(err)
 	}
