@@ -21,6 +21,10 @@ const (
 	EVALIDATION         = "validation_failed"
 	ERATELIMITED        = "rate_limited"
 	EQUOTA              = "quota_exceeded"
+
+	// EEMAILNOTVERIFIED: the password is right, but the account's email
+	// must be verified first (JOT_EMAIL_VERIFICATION=required).
+	EEMAILNOTVERIFIED = "email_not_verified"
 )
 
 // Error is an application error: a machine code, a message that is safe to

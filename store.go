@@ -149,6 +149,7 @@ type Store interface {
 	TaskStore
 	RecipeStore
 	KeyStore
+	MailStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Migrate applies the embedded schema migrations.

@@ -24,6 +24,10 @@ type User struct {
 	PasswordHash string    `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+
+	// EmailVerified is true once the user has shown the email is theirs
+	// (a verification or reset link).
+	EmailVerified bool `json:"email_verified"`
 }
 
 // UserUpdate names the fields of a user to change; nil fields stay as they are.
@@ -32,6 +36,12 @@ type UserUpdate struct {
 	Role         *Role
 	Disabled     *bool
 	PasswordHash *string
+
+	// Email is a new, normalized email (an email change).
+	Email *string
+	// EmailVerified marks the email verified or not.
+	EmailVerified *bool
+
 	// IfPasswordHash, when set, makes the update conditional: it applies
 	// only while the stored hash equals *IfPasswordHash; otherwise it is
 	// ECONFLICT and nothing changes. A password rehash sets it to the hash
@@ -86,6 +96,12 @@ func (upd UserUpdate) Apply(u *User) error {
 	}
 	if upd.PasswordHash != nil {
 		u.PasswordHash = *upd.PasswordHash
+	}
+	if upd.Email != nil {
+		u.Email = *upd.Email
+	}
+	if upd.EmailVerified != nil {
+		u.EmailVerified = *upd.EmailVerified
 	}
 	return nil
 }

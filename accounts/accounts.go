@@ -50,6 +50,9 @@ type Options struct {
 	// SessionMaxAge is a session's absolute lifetime from its start,
 	// however often it is refreshed (0: none beyond RefreshTTL).
 	SessionMaxAge time.Duration
+
+	// Mail configures the mail flows (verification, reset, email change).
+	Mail MailOptions
 }
 
 // Events reported through Options.Events.
@@ -149,6 +152,7 @@ func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *
 	if opts.HashWait <= 0 {
 		opts.HashWait = 10 * time.Second
 	}
+	opts.Mail.defaults()
 	key, err := store.Secret(ctx, "refresh-successor", func() ([]byte, error) {
 		b := make([]byte, 32)
 		_, err := rand.Read(b)
@@ -326,6 +330,7 @@ func (s *Service) issue(u *jot.User, sessionID string, exp time.Time) (string, e
 		SessionID:        sessionID,
 		Role:             string(u.Role),
 		Email:            u.Email,
+		EmailVerified:    u.EmailVerified,
 	})
 	if err != nil {
 		return "", fmt.Errorf("issue access token: %w", err)
@@ -351,6 +356,9 @@ func (s *Service) response(access string, refresh string, u *jot.User) *TokenRes
 // does; anything else (a new role) gets tokens issued from the user as
 // stored now, under a new pin, once.
 func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*TokenResponse, error) {
+	if err := s.checkVerified(u); err != nil {
+		return nil, err
+	}
 	now := s.opts.Now()
 	refresh, err := newRefreshToken()
 	if err != nil {
@@ -473,6 +481,10 @@ func (s *Service) Signup(ctx context.Context, email, pw, name string, c Client) 
 		return nil, err
 	}
 	s.opts.Events(EventSignup)
+	if s.opts.Mail.Verification == VerificationRequired {
+		// No tokens until the email is verified: only the user.
+		return &TokenResponse{User: u}, nil
+	}
 	return s.StartSession(ctx, u, c)
 }
 
@@ -496,7 +508,7 @@ func (s *Service) register(ctx context.Context, email, pw, name string) (*jot.Us
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.createUser(ctx, u); err != nil {
 		if jot.ErrorCode(err) == jot.ECONFLICT {
 			return nil, jot.Errorf(jot.ECONFLICT, "email already registered")
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/mail"
 	"github.com/jotauth/jot/password"
 	"github.com/jotauth/jot/token"
 )
@@ -22,6 +23,11 @@ type App struct {
 	*Server
 	Keyring  *token.Keyring
 	Accounts *accounts.Service
+
+	// Mailer sends the outbox; MailToLog says that it writes mails to the
+	// log because no SMTP server is configured.
+	Mailer    *mail.Worker
+	MailToLog bool
 }
 
 // Build assembles the server from a validated configuration and an open,
@@ -52,10 +58,15 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	revoked := guard.NewRevocationSet()
 	metrics := NewMetrics(nil)
 	metrics.watchDB(store)
+	mailer, toLog, err := buildMailer(cfg, store, log)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := accounts.New(ctx, store, hasher, issuer, revoked, accounts.Options{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
 		Leeway: leeway, Logger: log, Events: metrics.Event,
 		MaxSessions: cfg.MaxSessions, SessionMaxAge: cfg.SessionMaxAge,
+		Mail: mailOptions(cfg, mailer),
 	})
 	if err != nil {
 		return nil, err
@@ -68,7 +79,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		MaxResources: cfg.MaxResources, WriteRateN: cfg.WriteRate.N, WriteRatePer: cfg.WriteRate.Per,
 		SignupRateN: cfg.SignupRate.N, SignupRatePer: cfg.SignupRate.Per,
 	})
-	return &App{Server: srv, Keyring: ring, Accounts: svc}, nil
+	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
 }
 
 // leeway is the clock leeway of every time check on tokens.
@@ -130,6 +141,9 @@ func (a *App) Run(ctx context.Context) {
 		})
 	}
 	go a.prune(ctx, 10*time.Minute)
+	if a.Mailer != nil {
+		go a.Mailer.Run(ctx)
+	}
 	a.Accounts.RunSync(ctx, time.Second)
 }
 

@@ -54,6 +54,12 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteUser(r, resp.User.ID)
+	if resp.AccessToken == "" {
+		// JOT_EMAIL_VERIFICATION=required: no tokens until the email is
+		// verified.
+		writeJSON(w, http.StatusCreated, map[string]any{"user": resp.User})
+		return nil
+	}
 	writeJSON(w, http.StatusCreated, resp)
 	return nil
 }

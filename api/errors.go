@@ -16,7 +16,7 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case jot.EINVALIDTOKEN, jot.EINVALIDCREDENTIALS:
 		return http.StatusUnauthorized
-	case jot.EFORBIDDEN, jot.EQUOTA:
+	case jot.EFORBIDDEN, jot.EQUOTA, jot.EEMAILNOTVERIFIED:
 		return http.StatusForbidden
 	case jot.ENOTFOUND:
 		return http.StatusNotFound

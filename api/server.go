@@ -48,6 +48,11 @@ type Options struct {
 	// network (JOT_SIGNUP_RATE); 0 is 30 an hour.
 	SignupRateN   int
 	SignupRatePer time.Duration
+
+	// MailRateN mails per MailRatePer are allowed per address, four times
+	// that per client network (default 5 an hour).
+	MailRateN   int
+	MailRatePer time.Duration
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -80,6 +85,9 @@ type Server struct {
 	loginNet, loginAccountNet, loginAccount budget
 	// Signups per client network, every outcome counted.
 	signups budget
+
+	// mail limits the endpoints that send mail.
+	mail *mailLimits
 }
 
 // New returns a Server with every route of API.md registered.
@@ -246,4 +254,5 @@ func (s *Server) routes() {
 	m.Handle("GET /metrics", s.metrics.handler())
 	m.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	s.resourceRoutes()
+	s.emailRoutes()
 }

@@ -80,6 +80,28 @@ type Config struct {
 	// SignupRate is the signups allowed per client network, every outcome
 	// counted (JOT_SIGNUP_RATE).
 	SignupRate Rate
+
+	// PublicURL is where links in mails point; "" means http:// + Addr
+	// (JOT_PUBLIC_URL).
+	PublicURL string
+	// SMTPURL is the mail server, smtp://[user:pass@]host:port or
+	// smtps://...; "" writes mails to the log instead (JOT_SMTP_URL).
+	SMTPURL string
+	// MailFrom is the sender of mails (JOT_MAIL_FROM).
+	MailFrom string
+	// MailTemplates is a folder of templates replacing the built-in ones
+	// (JOT_MAIL_TEMPLATES).
+	MailTemplates string
+	// EmailVerification is optional, required or off (JOT_EMAIL_VERIFICATION).
+	EmailVerification string
+	// ResetTTL and VerifyTTL are the lifetimes of mail tokens
+	// (JOT_RESET_TTL, JOT_VERIFY_TTL).
+	ResetTTL, VerifyTTL time.Duration
+	// ResetURL and VerifyURL are templates with {token} for links to an
+	// app's own pages (JOT_RESET_URL, JOT_VERIFY_URL).
+	ResetURL, VerifyURL string
+	// MailRetryFor is how long a mail is retried (JOT_MAIL_RETRY_FOR).
+	MailRetryFor time.Duration
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -99,12 +121,16 @@ func Default() Config {
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
 
-		MaxSessions:   50,
-		SessionMaxAge: 2160 * time.Hour,
-		MaxResources:  1000,
-		WriteRate:     Rate{N: 120, Per: time.Minute},
-		DBTimeout:     5 * time.Second,
-		SignupRate:    Rate{N: 30, Per: time.Hour},
+		MaxSessions:       50,
+		SessionMaxAge:     2160 * time.Hour,
+		MaxResources:      1000,
+		WriteRate:         Rate{N: 120, Per: time.Minute},
+		DBTimeout:         5 * time.Second,
+		SignupRate:        Rate{N: 30, Per: time.Hour},
+		EmailVerification: "optional",
+		ResetTTL:          time.Hour,
+		VerifyTTL:         24 * time.Hour,
+		MailRetryFor:      24 * time.Hour,
 	}
 }
 
@@ -169,6 +195,16 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_resources", c.MaxResources),
 		slog.String("write_rate", c.WriteRate.String()),
 		slog.String("db_timeout", fmtDuration(c.DBTimeout)),
+		slog.String("public_url", c.PublicURL),
+		slog.String("smtp_url", RedactURL(c.SMTPURL)),
+		slog.String("mail_from", c.MailFrom),
+		slog.String("mail_templates", c.MailTemplates),
+		slog.String("email_verification", c.EmailVerification),
+		slog.String("reset_ttl", fmtDuration(c.ResetTTL)),
+		slog.String("verify_ttl", fmtDuration(c.VerifyTTL)),
+		slog.String("reset_url", c.ResetURL),
+		slog.String("verify_url", c.VerifyURL),
+		slog.String("mail_retry_for", fmtDuration(c.MailRetryFor)),
 	)
 }
 

@@ -111,6 +111,20 @@ func settings() []setting {
 			},
 		},
 		duration("JOT_DB_TIMEOUT", "db-timeout", "bound on every database call, connecting included; past it a request gets 503 (a `duration`)", func(c *Config) *time.Duration { return &c.DBTimeout }),
+		text("JOT_PUBLIC_URL", "public-url", "`URL` links in mails point to (default: http:// + JOT_ADDR)", func(c *Config) *string { return &c.PublicURL }),
+		{
+			env: "JOT_SMTP_URL", flag: "smtp-url", usage: "mail server `URL`: smtp://[user:pass@]host:port[?starttls=off] or smtps://... (default: mails go to the log)",
+			get: func(c *Config) string { return RedactURL(c.SMTPURL) },
+			set: func(c *Config, v string) error { c.SMTPURL = v; return nil },
+		},
+		text("JOT_MAIL_FROM", "mail-from", "sender `address` of mails, e.g. \"jot <noreply@example.com>\"", func(c *Config) *string { return &c.MailFrom }),
+		text("JOT_MAIL_TEMPLATES", "mail-templates", "`folder` of mail templates replacing the built-in ones", func(c *Config) *string { return &c.MailTemplates }),
+		text("JOT_EMAIL_VERIFICATION", "email-verification", "`mode`: optional, required or off", func(c *Config) *string { return &c.EmailVerification }),
+		duration("JOT_RESET_TTL", "reset-ttl", "password-reset link `lifetime`", func(c *Config) *time.Duration { return &c.ResetTTL }),
+		duration("JOT_VERIFY_TTL", "verify-ttl", "verification and email-change link `lifetime`", func(c *Config) *time.Duration { return &c.VerifyTTL }),
+		text("JOT_RESET_URL", "reset-url", "`template` with {token} for reset links to an app's own page", func(c *Config) *string { return &c.ResetURL }),
+		text("JOT_VERIFY_URL", "verify-url", "`template` with {token} for verification links to an app's own page", func(c *Config) *string { return &c.VerifyURL }),
+		duration("JOT_MAIL_RETRY_FOR", "mail-retry-for", "how long (a `duration`) a mail is retried", func(c *Config) *time.Duration { return &c.MailRetryFor }),
 	}
 }
 

@@ -34,6 +34,7 @@ func TestDefault(t *testing.T) {
 		DBTimeout:     5 * time.Second,
 		SignupRate:    Rate{N: 30, Per: time.Hour},
 	}
+	mailDefaults(&want)
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%#v\nwant\n%#v", c, want)
 	}
@@ -72,6 +73,9 @@ func TestNames(t *testing.T) {
 		"max-resources": "JOT_MAX_RESOURCES", "write-rate": "JOT_WRITE_RATE",
 		"db-timeout":  "JOT_DB_TIMEOUT",
 		"signup-rate": "JOT_SIGNUP_RATE",
+	}
+	for f, e := range mailNames {
+		names[f] = e
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -133,6 +137,9 @@ func TestEverySetting(t *testing.T) {
 		"JOT_DB_TIMEOUT":      "1500ms",
 		"JOT_SIGNUP_RATE":     "100/m",
 	}
+	for k, v := range mailEnv {
+		e[k] = v
+	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
 		Addr:           ":9000",
@@ -160,6 +167,7 @@ func TestEverySetting(t *testing.T) {
 		DBTimeout:      1500 * time.Millisecond,
 		SignupRate:     Rate{N: 100, Per: time.Minute},
 	}
+	mailWant(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)
 	}

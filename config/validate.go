@@ -56,6 +56,7 @@ func (c *Config) Validate() error {
 		c.checkSessionBounds, c.checkResourceBounds,
 		c.checkDBTimeout,
 		c.checkSignupRate,
+		c.checkMail,
 	} {
 		if err := check(); err != nil {
 			return err

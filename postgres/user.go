@@ -11,11 +11,11 @@ import (
 	"github.com/jotauth/jot"
 )
 
-const userColumns = `id, email, name, role, disabled, password_hash, created_at, updated_at`
+const userColumns = `id, email, name, role, disabled, password_hash, created_at, updated_at, email_verified`
 
 func scanUser(s scanner) (*jot.User, error) {
 	var u jot.User
-	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt); err != nil {
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt, &u.EmailVerified); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -33,8 +33,8 @@ func userBy(ctx context.Context, q querier, what, sql string, args ...any) (*jot
 }
 
 func insertUser(ctx context.Context, q pgx.Tx, u *jot.User) error {
-	_, err := q.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+	_, err := q.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, u.CreatedAt, u.UpdatedAt, u.EmailVerified)
 	if constraint, ok := isUnique(err); ok {
 		if constraint == "users_pkey" {
 			return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("user id %s already exists", u.ID), Err: err}
@@ -128,45 +128,60 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 	}
 	var out *jot.User
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		var admins []string
-		if mayRemoveAdmin(upd) {
-			var err error
-			if admins, err = lockActiveAdmins(ctx, tx); err != nil {
-				return err
-			}
-		}
-		// NO KEY UPDATE: the key stays, so a session insert's foreign key
-		// check (KEY SHARE) need not wait; a pinned CreateSession (FOR
-		// SHARE) does, and so takes its turn with this change.
-		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, id)
-		if err != nil {
-			return err
-		}
-		wasAdmin := u.ActiveAdmin()
-		if err := upd.Apply(u); err != nil {
-			return err
-		}
-		if wasAdmin && !u.ActiveAdmin() {
-			if err := checkOtherAdmin(admins, id); err != nil {
-				return err
-			}
-		}
-		out, err = userBy(ctx, tx, "update user", `UPDATE users
-			SET name = $1, role = $2, disabled = $3, password_hash = $4, updated_at = $5
-			WHERE id = $6 RETURNING `+userColumns,
-			u.Name, string(u.Role), u.Disabled, u.PasswordHash, now, id)
-		if err != nil {
-			return err
-		}
-		if upd.EndSessions {
-			if _, err := endSessions(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		out, err = updateUser(ctx, tx, id, upd, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// updateUser is UpdateUser inside the caller's transaction.
+func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+	var admins []string
+	if mayRemoveAdmin(upd) {
+		var err error
+		if admins, err = lockActiveAdmins(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	// NO KEY UPDATE: the key stays, so a session insert's foreign key
+	// check (KEY SHARE) need not wait; a pinned CreateSession (FOR
+	// SHARE) does, and so takes its turn with this change.
+	u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, id)
+	if err != nil {
+		return nil, err
+	}
+	before := *u
+	wasAdmin := u.ActiveAdmin()
+	if err := upd.Apply(u); err != nil {
+		return nil, err
+	}
+	if wasAdmin && !u.ActiveAdmin() {
+		if err := checkOtherAdmin(admins, id); err != nil {
+			return nil, err
+		}
+	}
+	out, err := userBy(ctx, tx, "update user", `UPDATE users
+		SET name = $1, role = $2, disabled = $3, password_hash = $4, updated_at = $5, email = $7, email_verified = $8
+		WHERE id = $6 RETURNING `+userColumns,
+		u.Name, string(u.Role), u.Disabled, u.PasswordHash, now, id, u.Email, u.EmailVerified)
+	if _, ok := isUnique(err); ok {
+		return nil, &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("email %s is already registered", u.Email), Err: err}
+	} else if err != nil {
+		return nil, err
+	}
+	if upd.EndSessions {
+		if _, err := endSessions(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
+			return nil, err
+		}
+	}
+	if upd.EndsResetTokens(&before, u) {
+		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, id, jot.PurposeReset); err != nil {
+			return nil, fmt.Errorf("end reset tokens: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -11,12 +11,12 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-const userColumns = `id, email, name, role, disabled, password_hash, created_at, updated_at`
+const userColumns = `id, email, name, role, disabled, password_hash, created_at, updated_at, email_verified`
 
 func scanUser(s scanner) (*jot.User, error) {
 	var u jot.User
 	var created, updated int64
-	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &created, &updated); err != nil {
+	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &created, &updated, &u.EmailVerified); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromNanos(created)
@@ -35,8 +35,8 @@ func userByID(ctx context.Context, q querier, id string) (*jot.User, error) {
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u *jot.User) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.EmailVerified)
 	switch {
 	case sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("user id %s already exists", u.ID), Err: err}
@@ -115,37 +115,51 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 	}
 	var out *jot.User
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		u, err := userByID(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		wasAdmin := u.ActiveAdmin()
-		if err := upd.Apply(u); err != nil {
-			return err
-		}
-		if wasAdmin && !u.ActiveAdmin() {
-			if err := checkOtherAdmin(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx,
-			`UPDATE users SET name = ?, role = ?, disabled = ?, password_hash = ?, updated_at = ? WHERE id = ?`,
-			u.Name, string(u.Role), u.Disabled, u.PasswordHash, nanos(now), id)
-		if err != nil {
-			return fmt.Errorf("update user: %w", err)
-		}
-		if upd.EndSessions {
-			if _, err := endSessions(ctx, tx, now, `user_id = ? AND id <> ?`, id, upd.EndSessionsExcept); err != nil {
-				return err
-			}
-		}
-		out, err = userByID(ctx, tx, id)
+		var err error
+		out, err = updateUser(ctx, tx, id, upd, now)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// updateUser is UpdateUser inside the caller's transaction.
+func updateUser(ctx context.Context, tx *sql.Tx, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+	u, err := userByID(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := *u
+	wasAdmin := u.ActiveAdmin()
+	if err := upd.Apply(u); err != nil {
+		return nil, err
+	}
+	if wasAdmin && !u.ActiveAdmin() {
+		if err := checkOtherAdmin(ctx, tx, id); err != nil {
+			return nil, err
+		}
+	}
+	_, err = tx.ExecContext(ctx,
+		`UPDATE users SET name = ?, role = ?, disabled = ?, password_hash = ?, updated_at = ?, email = ?, email_verified = ? WHERE id = ?`,
+		u.Name, string(u.Role), u.Disabled, u.PasswordHash, nanos(now), u.Email, u.EmailVerified, id)
+	if isUnique(err) {
+		return nil, &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("email %s is already registered", u.Email), Err: err}
+	} else if err != nil {
+		return nil, fmt.Errorf("update user: %w", err)
+	}
+	if upd.EndSessions {
+		if _, err := endSessions(ctx, tx, now, `user_id = ? AND id <> ?`, id, upd.EndSessionsExcept); err != nil {
+			return nil, err
+		}
+	}
+	if upd.EndsResetTokens(&before, u) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, id, jot.PurposeReset); err != nil {
+			return nil, fmt.Errorf("end reset tokens: %w", err)
+		}
+	}
+	return userByID(ctx, tx, id)
 }
 
 // DeleteUser removes the user with their sessions (revoked first), tasks and

@@ -94,6 +94,17 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"KeyServers", testKeyServers},
 		{"Secret", testSecret},
 		{"SecretConcurrent", testSecretConcurrent},
+
+		{"EmailVerifiedField", testEmailVerifiedField},
+		{"MailTokenConsume", testMailTokenConsume},
+		{"MailTokenConsumeConcurrent", testMailTokenConsumeConcurrent},
+		{"MailTokenNewestReset", testMailTokenNewestReset},
+		{"MailTokenEndedByUpdate", testMailTokenEndedByUpdate},
+		{"MailTokenEmailChange", testMailTokenEmailChange},
+		{"CreateUserWithMail", testCreateUserWithMail},
+		{"ClaimMail", testClaimMail},
+		{"ClaimMailConcurrent", testClaimMailConcurrent},
+		{"PruneMail", testPruneMail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

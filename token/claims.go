@@ -17,6 +17,9 @@ type Claims struct {
 	SessionID string `json:"sid"`
 	Role      string `json:"role"`
 	Email     string `json:"email"`
+
+	// EmailVerified is the `email_verified` claim (as in OpenID Connect).
+	EmailVerified bool `json:"email_verified"`
 }
 
 // Reason says why a token was refused; it is the `reason` of a 401 answer.
@@ -92,5 +95,8 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 		SessionID string           `json:"sid"`
 		Role      string           `json:"role"`
 		Email     string           `json:"email"`
-	}{c.Issuer, c.Subject, aud, c.ExpiresAt, c.NotBefore, c.IssuedAt, c.ID, c.SessionID, c.Role, c.Email})
+
+		EmailVerified bool `json:"email_verified"`
+	}{c.Issuer, c.Subject, aud, c.ExpiresAt, c.NotBefore, c.IssuedAt, c.ID, c.SessionID, c.Role, c.Email,
+		c.EmailVerified})
 }

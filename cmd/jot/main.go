@@ -4,6 +4,7 @@
 //	jot migrate               apply schema migrations and exit
 //	jot users create ...      create a user
 //	jot users import FILE     import users with existing bcrypt hashes
+//	jot users reset-link ...  print a password-reset link
 //	jot keys list | rotate    manage signing keys
 //	jot version               print the version
 package main
@@ -29,6 +30,7 @@ Usage:
   jot migrate [settings]
   jot users create --email E --password-stdin [--name N] [--role admin] [settings]
   jot users import [--skip-existing] FILE [settings]
+  jot users reset-link --email E [settings]
   jot keys list [--json] [settings]
   jot keys rotate [--now] [settings]
   jot version

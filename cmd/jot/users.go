@@ -24,7 +24,7 @@ Run "jot users COMMAND -h" for a command's flags.
 
 func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: jot users create|import", errUsage)
+		return fmt.Errorf("%w: jot users create|import|reset-link", errUsage)
 	}
 	switch args[0] {
 	case "help", "-h", "--help", "-help":
@@ -34,6 +34,8 @@ func cmdUsers(ctx context.Context, args []string, stdin io.Reader, stdout io.Wri
 		return cmdUsersCreate(ctx, args[1:], stdin, stdout)
 	case "import":
 		return cmdUsersImport(ctx, args[1:], stdout)
+	case "reset-link":
+		return cmdUsersResetLink(ctx, args[1:], stdout)
 	default:
 		return fmt.Errorf("%w: unknown command \"users %s\"", errUsage, args[0])
 	}

@@ -1,0 +1,218 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jotauth/jot"
+)
+
+const mailColumns = `id, kind, to_addr, data, token_hash, created_at, next_at, expires_at, attempts`
+
+func scanMail(s scanner) (*jot.Mail, error) {
+	var m jot.Mail
+	if err := s.Scan(&m.ID, &m.Kind, &m.To, &m.Data, &m.TokenHash, &m.CreatedAt, &m.NextAt, &m.ExpiresAt, &m.Attempts); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func insertMail(ctx context.Context, tx pgx.Tx, m *jot.Mail) error {
+	data := m.Data
+	if data == nil {
+		data = map[string]string{}
+	}
+	var token any
+	if len(m.TokenHash) > 0 {
+		token = m.TokenHash
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO outbox (`+mailColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		m.ID, m.Kind, m.To, data, token, m.CreatedAt, m.NextAt, m.ExpiresAt, m.Attempts)
+	if err != nil {
+		return fmt.Errorf("queue mail: %w", err)
+	}
+	return nil
+}
+
+func insertMailToken(ctx context.Context, tx pgx.Tx, t *jot.MailToken) error {
+	if t.Purpose == jot.PurposeReset {
+		// Only the newest reset token works; the mails of the others go
+		// with them (ON DELETE CASCADE).
+		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, t.UserID, jot.PurposeReset); err != nil {
+			return fmt.Errorf("end reset tokens: %w", err)
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO mail_tokens (hash, purpose, user_id, email, session_id, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.Hash, t.Purpose, t.UserID, t.Email, t.SessionID, t.CreatedAt, t.ExpiresAt)
+	if isForeignKey(err) {
+		return notFound("user")
+	} else if err != nil {
+		return fmt.Errorf("insert mail token: %w", err)
+	}
+	return nil
+}
+
+// CreateUserWithMail inserts u, then t and m, in one transaction.
+func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailToken, m *jot.Mail) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if t != nil {
+			if err := insertMailToken(ctx, tx, t); err != nil {
+				return err
+			}
+		}
+		if m != nil {
+			return insertMail(ctx, tx, m)
+		}
+		return nil
+	})
+}
+
+// IssueMailToken stores t and queues mails; see jot.MailStore.
+func (db *DB) IssueMailToken(ctx context.Context, t *jot.MailToken, mails ...*jot.Mail) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if t.Purpose == jot.PurposeReset {
+			// Two resets of one user at once take turns, so exactly one
+			// token (the later) is left.
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, t.UserID); err != nil {
+				return fmt.Errorf("lock user: %w", err)
+			}
+		}
+		if err := insertMailToken(ctx, tx, t); err != nil {
+			return err
+		}
+		for _, m := range mails {
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// QueueMail queues mails without a token.
+func (db *DB) QueueMail(ctx context.Context, mails ...*jot.Mail) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		for _, m := range mails {
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ConsumeMailToken uses a token; see jot.MailStore. The user is locked
+// before the token, the order every change of a user takes, and the token
+// is deleted under that lock: of two requests with one token only one
+// finds it.
+func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string, now time.Time,
+	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error)) (*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var out *jot.User
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		var userID string
+		err := tx.QueryRow(ctx, `SELECT user_id FROM mail_tokens WHERE hash = $1 AND purpose = $2`, hash, purpose).Scan(&userID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("token")
+		} else if err != nil {
+			return fmt.Errorf("mail token: %w", err)
+		}
+		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID)
+		if err != nil {
+			return err
+		}
+		var t jot.MailToken
+		err = tx.QueryRow(ctx, `DELETE FROM mail_tokens WHERE hash = $1 AND purpose = $2
+			RETURNING hash, purpose, user_id, email, session_id, created_at, expires_at`, hash, purpose).
+			Scan(&t.Hash, &t.Purpose, &t.UserID, &t.Email, &t.SessionID, &t.CreatedAt, &t.ExpiresAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("token")
+		} else if err != nil {
+			return fmt.Errorf("use mail token: %w", err)
+		}
+		if !now.Before(t.ExpiresAt) {
+			return notFound("token")
+		}
+		upd, err := decide(u, &t)
+		if err != nil {
+			return err
+		}
+		out, err = updateUser(ctx, tx, t.UserID, upd, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ClaimMail hands out due mails; see jot.MailStore. FOR UPDATE SKIP
+// LOCKED lets instances claim at once without waiting on each other or
+// ever taking the same row.
+func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, n int) ([]*jot.Mail, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	rows, err := db.pool.Query(ctx, `UPDATE outbox o SET next_at = $1, attempts = o.attempts + 1
+		FROM (SELECT id FROM outbox WHERE next_at <= $2 AND expires_at > $2
+			ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+		WHERE o.id = due.id
+		RETURNING o.id, o.kind, o.to_addr, o.data, o.token_hash, o.created_at, o.next_at, o.expires_at, o.attempts`,
+		now.Add(lease), now, n)
+	if err != nil {
+		return nil, fmt.Errorf("claim mail: %w", err)
+	}
+	mails, err := collect(rows, scanMail)
+	if err != nil {
+		return nil, fmt.Errorf("claim mail: %w", err)
+	}
+	return mails, nil
+}
+
+// MailSent removes a sent mail.
+func (db *DB) MailSent(ctx context.Context, id string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if _, err := db.pool.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("mail sent: %w", err)
+	}
+	return nil
+}
+
+// RetryMail makes a mail due again at next.
+func (db *DB) RetryMail(ctx context.Context, id string, next time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if _, err := db.pool.Exec(ctx, `UPDATE outbox SET next_at = $1 WHERE id = $2`, next, id); err != nil {
+		return fmt.Errorf("retry mail: %w", err)
+	}
+	return nil
+}
+
+// PruneMail deletes expired tokens (their mails with them) and mails.
+func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE expires_at <= $1`, now); err != nil {
+			return fmt.Errorf("prune mail tokens: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE expires_at <= $1`, now); err != nil {
+			return fmt.Errorf("prune outbox: %w", err)
+		}
+		return nil
+	})
+}

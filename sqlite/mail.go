@@ -1,0 +1,212 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jotauth/jot"
+)
+
+const mailColumns = `id, kind, to_addr, data, token_hash, created_at, next_at, expires_at, attempts`
+
+func scanMail(s scanner) (*jot.Mail, error) {
+	var m jot.Mail
+	var data string
+	var created, next, expires int64
+	if err := s.Scan(&m.ID, &m.Kind, &m.To, &data, &m.TokenHash, &created, &next, &expires, &m.Attempts); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(data), &m.Data); err != nil {
+		return nil, fmt.Errorf("mail %s data: %w", m.ID, err)
+	}
+	m.CreatedAt, m.NextAt, m.ExpiresAt = fromNanos(created), fromNanos(next), fromNanos(expires)
+	return &m, nil
+}
+
+func insertMail(ctx context.Context, tx *sql.Tx, m *jot.Mail) error {
+	data, err := json.Marshal(m.Data)
+	if err != nil {
+		return fmt.Errorf("mail data: %w", err)
+	}
+	if m.Data == nil {
+		data = []byte("{}")
+	}
+	var token any
+	if len(m.TokenHash) > 0 {
+		token = m.TokenHash
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (`+mailColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Kind, m.To, string(data), token, nanos(m.CreatedAt), nanos(m.NextAt), nanos(m.ExpiresAt), m.Attempts)
+	if err != nil {
+		return fmt.Errorf("queue mail: %w", err)
+	}
+	return nil
+}
+
+func insertMailToken(ctx context.Context, tx *sql.Tx, t *jot.MailToken) error {
+	if t.Purpose == jot.PurposeReset {
+		// Only the newest reset token works; the mails of the others go
+		// with them (ON DELETE CASCADE).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, t.UserID, jot.PurposeReset); err != nil {
+			return fmt.Errorf("end reset tokens: %w", err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO mail_tokens (hash, purpose, user_id, email, session_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.Purpose, t.UserID, t.Email, t.SessionID, nanos(t.CreatedAt), nanos(t.ExpiresAt))
+	if isForeignKey(err) {
+		return notFound("user")
+	} else if err != nil {
+		return fmt.Errorf("insert mail token: %w", err)
+	}
+	return nil
+}
+
+// CreateUserWithMail inserts u, then t and m, in one transaction.
+func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailToken, m *jot.Mail) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if t != nil {
+			if err := insertMailToken(ctx, tx, t); err != nil {
+				return err
+			}
+		}
+		if m != nil {
+			return insertMail(ctx, tx, m)
+		}
+		return nil
+	})
+}
+
+// IssueMailToken stores t and queues mails; see jot.MailStore.
+func (db *DB) IssueMailToken(ctx context.Context, t *jot.MailToken, mails ...*jot.Mail) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := insertMailToken(ctx, tx, t); err != nil {
+			return err
+		}
+		for _, m := range mails {
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// QueueMail queues mails without a token.
+func (db *DB) QueueMail(ctx context.Context, mails ...*jot.Mail) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		for _, m := range mails {
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ConsumeMailToken uses a token; see jot.MailStore.
+func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string, now time.Time,
+	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error)) (*jot.User, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var out *jot.User
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var t jot.MailToken
+		var created, expires int64
+		err := tx.QueryRowContext(ctx, `SELECT hash, purpose, user_id, email, session_id, created_at, expires_at
+			FROM mail_tokens WHERE hash = ? AND purpose = ?`, hash, purpose).
+			Scan(&t.Hash, &t.Purpose, &t.UserID, &t.Email, &t.SessionID, &created, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("token")
+		} else if err != nil {
+			return fmt.Errorf("mail token: %w", err)
+		}
+		t.CreatedAt, t.ExpiresAt = fromNanos(created), fromNanos(expires)
+		if !now.Before(t.ExpiresAt) {
+			return notFound("token")
+		}
+		u, err := userByID(ctx, tx, t.UserID)
+		if err != nil {
+			return err
+		}
+		upd, err := decide(u, &t)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE hash = ?`, hash); err != nil {
+			return fmt.Errorf("use mail token: %w", err)
+		}
+		out, err = updateUser(ctx, tx, t.UserID, upd, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ClaimMail hands out due mails; see jot.MailStore. The single writer
+// connection makes the claim atomic: no two callers get one mail.
+func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, n int) ([]*jot.Mail, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var out []*jot.Mail
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, "claim mail", scanMail,
+			`UPDATE outbox SET next_at = ?, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM outbox WHERE next_at <= ? AND expires_at > ? ORDER BY next_at, id LIMIT ?)
+			RETURNING `+mailColumns,
+			nanos(now.Add(lease)), nanos(now), nanos(now), n)
+		return err
+	})
+	return out, err
+}
+
+// MailSent removes a sent mail.
+func (db *DB) MailSent(ctx context.Context, id string) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("mail sent: %w", err)
+	}
+	return nil
+}
+
+// RetryMail makes a mail due again at next.
+func (db *DB) RetryMail(ctx context.Context, id string, next time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	if _, err := db.write.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE id = ?`, nanos(next), id); err != nil {
+		return fmt.Errorf("retry mail: %w", err)
+	}
+	return nil
+}
+
+// PruneMail deletes expired tokens (their mails with them) and mails.
+func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE expires_at <= ?`, nanos(now)); err != nil {
+			return fmt.Errorf("prune mail tokens: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE expires_at <= ?`, nanos(now)); err != nil {
+			return fmt.Errorf("prune outbox: %w", err)
+		}
+		return nil
+	})
+}
