@@ -1,10 +1,16 @@
 package api_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/jotauth/jot/config"
 )
 
 // Look-alike and invisible characters in emails either fold into the one
@@ -98,4 +104,204 @@ func TestNameCharacters(t *testing.T) {
 	}
 }
 
-var _ = url.Values{}
+// A repeated key is refused on every JSON endpoint, login and the token
+// endpoint included, rather than letting the last one win.
+func TestRepeatedJSONKeysAreRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	tk := e.signup("ada@example.com", "correct horse battery")
+	e.signup("bob@example.com", "correct horse battery")
+	for _, tc := range []struct{ method, path, bearer, body string }{
+		{"POST", "/v1/auth/login", "", `{"email":"bob@example.com","email":"ada@example.com","password":"correct horse battery"}`},
+		{"POST", "/v1/auth/login", "", `{"username":"ada@example.com","password":"x","password":"correct horse battery"}`},
+		{"POST", "/v1/auth/token", "", `{"grant_type":"password","username":"bob@example.com","username":"ada@example.com","password":"correct horse battery"}`},
+		{"POST", "/v1/auth/token", "", `{"grant_type":"password","client_id":"a","client_id":"b","username":"ada@example.com","password":"correct horse battery"}`},
+		{"POST", "/v1/auth/signup", "", `{"email":"cy@example.com","email":"cz@example.com","password":"correct horse battery"}`},
+		{"PATCH", "/v1/users/me", tk.Access, `{"name":"A","name":"B"}`},
+		{"POST", "/v1/tasks", tk.Access, `{"title":"a","title":"b"}`},
+		{"POST", "/v1/auth/logout", tk.Access, `{"scope":"session","scope":"all"}`},
+	} {
+		r := e.do(tc.method, tc.path, tc.bearer, tc.body)
+		m := wantError(t, r, http.StatusBadRequest, "invalid_request")
+		if d := m["error_description"].(string); !strings.Contains(d, "repeated") {
+			t.Errorf("%s %s: description %q", tc.method, tc.path, d)
+		}
+	}
+	// A repeated form parameter of the token endpoint (RFC 6749 §3.2);
+	// unknown parameters it ignores, once or repeated.
+	form := "grant_type=password&username=ada%40example.com&password=correct+horse+battery"
+	wantError(t, e.do("POST", "/v1/auth/token", "", nil, "Content-Type", "application/x-www-form-urlencoded"), http.StatusBadRequest, "invalid_request")
+	for body, want := range map[string]int{
+		form + "&username=bob%40example.com": http.StatusBadRequest,
+		form + "&grant_type=password":        http.StatusBadRequest,
+		form + "&scope=a&scope=b":            http.StatusOK,
+	} {
+		r := e.do("POST", "/v1/auth/token", "", body, "Content-Type", "application/x-www-form-urlencoded")
+		if r.StatusCode != want {
+			t.Errorf("%s: %d, want %d: %s", body, r.StatusCode, want, r.body)
+		}
+	}
+}
+
+// A body sent to a JSON endpoint without Content-Type: application/json is
+// 400: browsers send such a body cross-origin without a CORS preflight.
+func TestJSONNeedsContentType(t *testing.T) {
+	e := newEnv(t, nil)
+	tk := e.signup("ada@example.com", "correct horse battery")
+	for _, tc := range []struct{ method, path, bearer, body, ct string }{
+		{"POST", "/v1/auth/signup", "", `{"email":"b@example.com","password":"correct horse battery"}`, ""},
+		{"POST", "/v1/auth/signup", "", `{"email":"b@example.com","password":"correct horse battery"}`, "text/plain"},
+		{"POST", "/v1/auth/login", "", `{"email":"ada@example.com","password":"correct horse battery"}`, ""},
+		{"POST", "/v1/auth/login", "", `{"email":"ada@example.com","password":"correct horse battery"}`, "text/plain"},
+		{"POST", "/v1/auth/token", "", `{"grant_type":"password","username":"ada@example.com","password":"correct horse battery"}`, ""},
+		{"PATCH", "/v1/users/me", tk.Access, `{"name":"A"}`, ""},
+		{"POST", "/v1/tasks", tk.Access, `{"title":"a"}`, ""},
+		{"POST", "/v1/auth/logout", tk.Access, `{"scope":"all"}`, ""},
+	} {
+		req, _ := http.NewRequest(tc.method, e.srv.URL+tc.path, strings.NewReader(tc.body))
+		if tc.ct != "" {
+			req.Header.Set("Content-Type", tc.ct)
+		}
+		if tc.bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.bearer)
+		}
+		r := send(t, e.srv.Client(), req)
+		m := wantError(t, r, http.StatusBadRequest, "invalid_request")
+		if d := m["error_description"].(string); !strings.Contains(d, "Content-Type") {
+			t.Errorf("%s %s: description %q", tc.method, tc.path, d)
+		}
+	}
+	// Logout without a body needs no Content-Type.
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/auth/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+tk.Access)
+	if r := send(t, e.srv.Client(), req); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout without body: %d %s", r.StatusCode, r.body)
+	}
+}
+
+// A token cookie or query parameter sent twice is 400 invalid_request
+// (RFC 6750 §3.1), not the first copy.
+func TestDuplicateTokenSources(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.TokenCookie = "__Host-jot"
+		c.TokenQuery = "access_token"
+	})
+	tk := e.signup("ada@example.com", "correct horse battery")
+	other := e.signup("bob@example.com", "correct horse battery")
+
+	r := e.do("GET", "/v1/users/me?access_token="+tk.Access+"&access_token="+other.Access, "", nil)
+	wantError(t, r, http.StatusBadRequest, "invalid_request")
+	r = e.do("GET", "/v1/users/me?access_token="+tk.Access+"&access_token="+tk.Access, "", nil)
+	wantError(t, r, http.StatusBadRequest, "invalid_request")
+	r = e.do("GET", "/v1/users/me", "", nil, "Cookie", "__Host-jot="+tk.Access+"; __Host-jot="+other.Access)
+	wantError(t, r, http.StatusBadRequest, "invalid_request")
+
+	// One of each still works, and a Bearer header comes first.
+	if r := e.do("GET", "/v1/users/me?access_token="+tk.Access, "", nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("one query token: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do("GET", "/v1/users/me", "", nil, "Cookie", "other=1; __Host-jot="+tk.Access); r.StatusCode != http.StatusOK {
+		t.Fatalf("one cookie: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do("GET", "/v1/users/me", tk.Access, nil, "Cookie", "__Host-jot=a; __Host-jot=b"); r.StatusCode != http.StatusOK {
+		t.Fatalf("bearer with duplicate cookies: %d %s", r.StatusCode, r.body)
+	}
+}
+
+// exp, iat and nbf written as strings make a token invalid, even with a
+// good signature (RFC 7519 NumericDate is a JSON number).
+func TestNumericDateStringsAreInvalid(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	e := newEnv(t, func(c *config.Config) {
+		c.JWTAlg = "HS256"
+		c.JWTSecret = []byte(secret)
+	})
+	tk := e.signup("ada@example.com", "correct horse battery")
+	parts := strings.Split(tk.Access, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	resign := func(c map[string]any) string {
+		b, _ := json.Marshal(c)
+		signing := parts[0] + "." + base64.RawURLEncoding.EncodeToString(b)
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(signing))
+		return signing + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	}
+	// The same claims signed again pass: the forging itself is sound.
+	if r := e.do("GET", "/v1/users/me", resign(claims), nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("re-signed token: %d %s", r.StatusCode, r.body)
+	}
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		c := map[string]any{}
+		for k, v := range claims {
+			c[k] = v
+		}
+		c[name] = jsonText(claims[name]) // "1764870000", a string
+		wantInvalidToken(t, e.do("GET", "/v1/users/me", resign(c), nil), "invalid")
+	}
+	// An expired token whose exp is a string is invalid, not expired.
+	c := map[string]any{}
+	for k, v := range claims {
+		c[k] = v
+	}
+	c["exp"], c["iat"], c["nbf"] = "1000000100", "1000000000", "1000000000"
+	wantInvalidToken(t, e.do("GET", "/v1/users/me", resign(c), nil), "invalid")
+}
+
+// jsonText writes a claim's number as the string a sloppy issuer would.
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// Every error_description keeps to RFC 6749 §5.2's characters, whatever
+// the message quotes.
+func TestErrorDescriptionCharacters(t *testing.T) {
+	e := newEnv(t, nil)
+	tk := e.signup("ada@example.com", "correct horse battery")
+	for _, r := range []*response{
+		e.do("POST", "/v1/auth/signup", "", `{"em\"ailé":"x"}`),
+		e.do("POST", "/v1/auth/login", "", `{"email":"a@b.co"}`),
+		e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"x\"\\é\n"}}),
+		e.do("POST", "/v1/tasks", tk.Access, `{"title":1}`),
+		e.do("GET", "/v1/tasks?limit=x", tk.Access, nil),
+	} {
+		m := wantError(t, r, r.StatusCode, r.json()["error"].(string))
+		d := m["error_description"].(string)
+		for _, c := range []byte(d) {
+			if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+				t.Errorf("description %q holds %q", d, c)
+				break
+			}
+		}
+	}
+}
+
+// DELETE /v1/users/me is not a route (405), not the admin delete.
+func TestUsersMeMethods(t *testing.T) {
+	e := newEnv(t, nil)
+	tk := e.signup("ada@example.com", "correct horse battery")
+	for _, method := range []string{"DELETE", "PUT", "POST"} {
+		for _, bearer := range []string{"", tk.Access} {
+			r := e.do(method, "/v1/users/me", bearer, nil)
+			wantError(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
+			if got := r.Header.Get("Allow"); got != "GET, PATCH" {
+				t.Errorf("%s: Allow %q", method, got)
+			}
+		}
+	}
+	if r := e.do("GET", "/v1/users/me", tk.Access, nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("GET me: %d", r.StatusCode)
+	}
+	// The subroutes keep their own methods.
+	r := e.do("DELETE", "/v1/users/me/password", tk.Access, nil)
+	wantError(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
+	if got := r.Header.Get("Allow"); got != "POST" {
+		t.Errorf("password Allow %q", got)
+	}
+}
