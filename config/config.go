@@ -62,6 +62,13 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// LogFormat is text or json (JOT_LOG_FORMAT).
 	LogFormat string
+	// MetricsAddr is a separate listen address for /metrics, which then
+	// leaves the main listener; "" serves it on the main one
+	// (JOT_METRICS_ADDR).
+	MetricsAddr string
+	// PprofAddr is a loopback listen address serving net/http/pprof; ""
+	// is off (JOT_PPROF_ADDR).
+	PprofAddr string
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -138,6 +145,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("login_rate", c.LoginRate.String()),
 		slog.String("trusted_proxies", strings.Join(prefixes, ",")),
 		slog.String("log_format", c.LogFormat),
+		slog.String("metrics_addr", c.MetricsAddr),
+		slog.String("pprof_addr", c.PprofAddr),
 	)
 }
 

@@ -89,6 +89,8 @@ func settings() []setting {
 			},
 		},
 		text("JOT_LOG_FORMAT", "log-format", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }),
+		text("JOT_METRICS_ADDR", "metrics-addr", "separate listen `address` for /metrics, which then leaves the main one (default: on the main listener)", func(c *Config) *string { return &c.MetricsAddr }),
+		text("JOT_PPROF_ADDR", "pprof-addr", "loopback listen `address` serving net/http/pprof (default: off)", func(c *Config) *string { return &c.PprofAddr }),
 	}
 }
 

@@ -43,6 +43,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("JOT_ADDR: %w", err)
 	}
+	side, err := sideServers(cfg, app, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := api.NewHTTPServer(app)
 	// net/http's own complaints (a superfluous WriteHeader, an accept
 	// error it retries) go to the same log, in its format.
@@ -64,6 +69,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("jot listening", "addr", "http://"+ln.Addr().String(), "database", redactURL(cfg.DatabaseURL), "alg", cfg.JWTAlg, "version", version())
 	fmt.Fprintf(stdout, "jot listening on http://%s\n", ln.Addr())
+	serveSide(side, log, stdout)
 
 	select {
 	case err := <-errc:
@@ -79,6 +85,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("shutdown timed out; closing remaining connections")
 		srv.Close()
 	}
+	shutdownSide(sctx, side)
 	cancelBG()
 	<-bgDone
 	log.Info("stopped")
