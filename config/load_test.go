@@ -60,7 +60,7 @@ func TestNames(t *testing.T) {
 		"jwks-max-age": "JOT_JWKS_MAX_AGE", "refresh-grace": "JOT_REFRESH_GRACE", "bcrypt-cost": "JOT_BCRYPT_COST",
 		"token-schemes": "JOT_TOKEN_SCHEMES", "token-query": "JOT_TOKEN_QUERY", "token-cookie": "JOT_TOKEN_COOKIE",
 		"cors-origins": "JOT_CORS_ORIGINS", "login-rate": "JOT_LOGIN_RATE", "trusted-proxies": "JOT_TRUSTED_PROXIES",
-		"log-format": "JOT_LOG_FORMAT",
+		"log-format":   "JOT_LOG_FORMAT",
 		"metrics-addr": "JOT_METRICS_ADDR", "pprof-addr": "JOT_PPROF_ADDR",
 	}
 	rows := settings()
