@@ -89,3 +89,46 @@ func TestPprofMustBeLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIEmailsNormalizeLikeTheAPI: users create and users import fold and
+// refuse emails as signup does, so a look-alike never becomes a second
+// account through the CLI either.
+func TestCLIEmailsNormalizeLikeTheAPI(t *testing.T) {
+	t.Parallel()
+	db := serveDB(t)
+	const pw = "cli-created-password"
+	// Fullwidth ＡＤＡ is stored as ada.
+	code, stdout, stderr := binRun(t, "", db, pw+"\n", "users", "create", "--email", "\uff21\uff24\uff21@example.com", "--password-stdin")
+	if code != 0 || !strings.Contains(stdout, "ada@example.com") {
+		t.Fatalf("users create: %d %q %q", code, stdout, stderr)
+	}
+	// A Cyrillic а among Latin letters, a zero-width space: refused.
+	for _, email := range []string{"\u0430da@example.com", "ada\u200b@example.com"} {
+		code, _, stderr := binRun(t, "", db, pw+"\n", "users", "create", "--email", email, "--password-stdin")
+		if code == 0 || !strings.Contains(stderr, "email") {
+			t.Errorf("users create %q: %d %q", email, code, stderr)
+		}
+	}
+	hash := importHashes(t, 4, "imported-password")[0]
+	bad := importFile(t, "bad.jsonl", `{"email": "\u0430da@example.com", "password": "`+hash+`"}
+{"email": "bob\u00ad@example.com", "password": "`+hash+`"}
+`)
+	code, _, stderr = binRun(t, "", db, "", "users", "import", "--skip-existing", bad)
+	if code == 0 || !strings.Contains(stderr, "line 1: email") || !strings.Contains(stderr, "line 2: email") {
+		t.Errorf("import of look-alikes: %d %q", code, stderr)
+	}
+	// The decomposed and fullwidth spellings of one email in one file are
+	// duplicates; against the database, ａda is the existing ada.
+	dup := importFile(t, "dup.jsonl", `{"email": "rene\u0301@example.com", "password": "`+hash+`"}
+{"email": "ren\u00e9@example.com", "password": "`+hash+`"}
+`)
+	if code, _, stderr := binRun(t, "", db, "", "users", "import", dup); code == 0 || !strings.Contains(stderr, "line 2: duplicate of line 1") {
+		t.Errorf("decomposed duplicate: %d %q", code, stderr)
+	}
+	same := importFile(t, "same.jsonl", `{"email": "\uff41da@example.com", "password": "`+hash+`"}
+`)
+	code, stdout, stderr = binRun(t, "", db, "", "users", "import", "--skip-existing", same)
+	if code != 0 || !strings.Contains(stdout, "skipped line 1: ada@example.com") || !strings.Contains(stdout, "skipped 1 existing") {
+		t.Errorf("fullwidth import: %d %q %q", code, stdout, stderr)
+	}
+}
