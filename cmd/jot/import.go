@@ -213,6 +213,10 @@ func importParse(data []byte) ([]importRecord, error) {
 		if end := importSkipSpace(data, int(dec.InputOffset())); end != len(data) {
 			return nil, fmt.Errorf("line %d: unexpected data after the array", lines.line(end))
 		}
+	} else if end := importSkipSpace(data, int(dec.InputOffset())); end != len(data) {
+		// More stops at a closing bracket, which is not a record: a file
+		// holding "]" or "{}}" must not pass as zero records.
+		return nil, fmt.Errorf("line %d: invalid JSON: unexpected %q", lines.line(end), data[end])
 	}
 	if len(problems) > 0 {
 		return nil, problems
