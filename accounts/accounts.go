@@ -288,6 +288,9 @@ func ValidateEmail(email string) string {
 	if len(email) > 254 {
 		return "must be at most 254 characters"
 	}
+	if msg := emailLookAlike(email); msg != "" {
+		return msg
+	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || a.Name != "" {
 		return "must be a valid email address"
@@ -308,10 +311,8 @@ func ValidateName(name string) string {
 	if utf8.RuneCountInString(name) > 100 {
 		return "must be at most 100 characters"
 	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
-			return "must not contain control characters"
-		}
+	if strings.IndexFunc(name, refusedInName) >= 0 {
+		return "must not contain control characters, bidi controls or zero-width spaces"
 	}
 	return ""
 }

@@ -47,8 +47,12 @@ func mediaType(r *http.Request) (string, error) {
 	return strings.ToLower(mt), nil
 }
 
+// isJSONType reports whether mt names JSON. A missing Content-Type is not
+// JSON: a cross-origin fetch without one is a CORS "simple request" that
+// skips the preflight, so reading it as JSON would let any page post to the
+// API with the browser's cookies.
 func isJSONType(mt string) bool {
-	return mt == "" || mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
 // readBody reads the whole body within the size limit.
@@ -74,12 +78,14 @@ func decodeJSON(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	if !isJSONType(mt) {
-		return jot.Errorf(jot.EINVALID, "Content-Type must be application/json")
-	}
 	b, err := readBody(r)
 	if err != nil {
 		return err
+	}
+	// A request without a body says nothing about its type; one with a
+	// body must say it is JSON.
+	if len(bytes.TrimSpace(b)) > 0 && !isJSONType(mt) {
+		return jot.Errorf(jot.EINVALID, "Content-Type must be application/json")
 	}
 	return unmarshalStrict(b, v)
 }
@@ -231,7 +237,6 @@ func params(r *http.Request, allowed []string, strictJSON bool) (map[string]stri
 		}
 		return out, nil
 	case isJSONType(mt):
-		var raw map[string]json.RawMessage
 		bt := bytes.TrimSpace(b)
 		if len(bt) == 0 {
 			return nil, jot.Errorf(jot.EINVALID, "request body is empty")
@@ -239,14 +244,27 @@ func params(r *http.Request, allowed []string, strictJSON bool) (map[string]stri
 		if bt[0] != '{' {
 			return nil, jot.Errorf(jot.EINVALID, "request body must be a JSON object")
 		}
+		// Walked key by key rather than decoded into a map, which would let
+		// the last of a repeated key win silently.
 		dec := json.NewDecoder(bytes.NewReader(bt))
-		if err := dec.Decode(&raw); err != nil {
+		if _, err := dec.Token(); err != nil {
 			return nil, jsonError(err)
 		}
-		if _, err := dec.Token(); err != io.EOF {
-			return nil, jot.Errorf(jot.EINVALID, "unexpected data after the JSON object")
-		}
-		for k, v := range raw {
+		seen := map[string]bool{}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return nil, jsonError(err)
+			}
+			k, _ := t.(string)
+			if seen[k] {
+				return nil, jot.Errorf(jot.EINVALID, "field %q is repeated", k)
+			}
+			seen[k] = true
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return nil, jsonError(err)
+			}
 			if !contains(allowed, k) {
 				if strictJSON {
 					return nil, jot.Errorf(jot.EINVALID, "unknown field %q", k)
@@ -258,6 +276,12 @@ func params(r *http.Request, allowed []string, strictJSON bool) (map[string]stri
 				return nil, jot.Errorf(jot.EINVALID, "field %q must be a string", k)
 			}
 			out[k] = s
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, jsonError(err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, jot.Errorf(jot.EINVALID, "unexpected data after the JSON object")
 		}
 		return out, nil
 	default:

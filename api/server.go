@@ -53,6 +53,9 @@ type Options struct {
 	// that per client network (default 5 an hour).
 	MailRateN   int
 	MailRatePer time.Duration
+	// MetricsElsewhere leaves /metrics off the routes: it is served on a
+	// listener of its own (JOT_METRICS_ADDR; see Server.MetricsHandler).
+	MetricsElsewhere bool
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -248,11 +251,32 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/users/me", s.protect(s.handle("me", s.me)))
 	m.Handle("PATCH /v1/users/me", s.protect(s.handle("updateMe", s.updateMe)))
 	m.Handle("POST /v1/users/me/password", s.protect(s.handle("changePassword", s.changePassword)))
+	// /v1/users/me also matches the admin routes' /v1/users/{id}, so
+	// without these a DELETE would reach the admin delete (403/404) and a
+	// PUT would be told the admin route's methods. Not routes: kept off the
+	// recorded patterns.
+	for _, method := range []string{"DELETE", "PUT", "POST"} {
+		m.ServeMux.Handle(method+" /v1/users/me", http.HandlerFunc(s.meMethodNotAllowed))
+	}
 	// Operations.
 	m.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	m.Handle("GET /readyz", http.HandlerFunc(s.readyz))
-	m.Handle("GET /metrics", s.metrics.handler())
+	if !s.opts.MetricsElsewhere {
+		m.Handle("GET /metrics", s.metrics.handler())
+	}
 	m.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	s.resourceRoutes()
 	s.emailRoutes()
+}
+
+// meMethodNotAllowed answers a method /v1/users/me does not have.
+func (s *Server) meMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET, PATCH")
+	s.writeError(w, r, jot.Errorf(codeMethodNotAllowed, "method %s not allowed", r.Method))
+}
+
+// MetricsHandler serves the Prometheus metrics, for a listener of their
+// own when Options.MetricsElsewhere is set.
+func (s *Server) MetricsHandler() http.Handler {
+	return s.metrics.handler()
 }

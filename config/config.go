@@ -102,6 +102,13 @@ type Config struct {
 	ResetURL, VerifyURL string
 	// MailRetryFor is how long a mail is retried (JOT_MAIL_RETRY_FOR).
 	MailRetryFor time.Duration
+	// MetricsAddr is a separate listen address for /metrics, which then
+	// leaves the main listener; "" serves it on the main one
+	// (JOT_METRICS_ADDR).
+	MetricsAddr string
+	// PprofAddr is a loopback listen address serving net/http/pprof; ""
+	// is off (JOT_PPROF_ADDR).
+	PprofAddr string
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -205,6 +212,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("reset_url", c.ResetURL),
 		slog.String("verify_url", c.VerifyURL),
 		slog.String("mail_retry_for", fmtDuration(c.MailRetryFor)),
+		slog.String("metrics_addr", c.MetricsAddr),
+		slog.String("pprof_addr", c.PprofAddr),
 	)
 }
 

@@ -111,6 +111,8 @@ func settings() []setting {
 			},
 		},
 		duration("JOT_DB_TIMEOUT", "db-timeout", "bound on every database call, connecting included; past it a request gets 503 (a `duration`)", func(c *Config) *time.Duration { return &c.DBTimeout }),
+		text("JOT_METRICS_ADDR", "metrics-addr", "separate listen `address` for /metrics, which then leaves the main one (default: on the main listener)", func(c *Config) *string { return &c.MetricsAddr }),
+		text("JOT_PPROF_ADDR", "pprof-addr", "loopback listen `address` serving net/http/pprof (default: off)", func(c *Config) *string { return &c.PprofAddr }),
 		text("JOT_PUBLIC_URL", "public-url", "`URL` links in mails point to (default: http:// + JOT_ADDR)", func(c *Config) *string { return &c.PublicURL }),
 		{
 			env: "JOT_SMTP_URL", flag: "smtp-url", usage: "mail server `URL`: smtp://[user:pass@]host:port[?starttls=off] or smtps://... (default: mails go to the log)",

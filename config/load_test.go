@@ -76,6 +76,7 @@ func TestNames(t *testing.T) {
 	}
 	for f, e := range mailNames {
 		names[f] = e
+		"metrics-addr": "JOT_METRICS_ADDR", "pprof-addr": "JOT_PPROF_ADDR",
 	}
 	rows := settings()
 	if len(rows) != len(names) {

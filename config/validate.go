@@ -57,6 +57,7 @@ func (c *Config) Validate() error {
 		c.checkDBTimeout,
 		c.checkSignupRate,
 		c.checkMail,
+		c.checkMetricsAddr, c.checkPprofAddr,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -330,6 +331,27 @@ func (c *Config) checkSessionBounds() *SettingError {
 	}
 	if c.SessionMaxAge <= c.AccessTTL {
 		return bad("JOT_SESSION_MAX_AGE", "must be longer than JOT_ACCESS_TTL (%s), got %s", fmtDuration(c.AccessTTL), fmtDuration(c.SessionMaxAge))
+// listenAddrProblem says what is wrong with a listen address, "" if nothing.
+func listenAddrProblem(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("must be HOST:PORT, got %q", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("port must be a number from 0 to 65535, got %q", port)
+	}
+	return ""
+}
+
+func (c *Config) checkMetricsAddr() *SettingError {
+	if c.MetricsAddr == "" {
+		return nil
+	}
+	if p := listenAddrProblem(c.MetricsAddr); p != "" {
+		return bad("JOT_METRICS_ADDR", "%s", p)
+	}
+	if c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		return bad("JOT_METRICS_ADDR", "must differ from JOT_ADDR (%s)", c.Addr)
 	}
 	return nil
 }
@@ -347,6 +369,22 @@ func (c *Config) checkResourceBounds() *SettingError {
 func (c *Config) checkDBTimeout() *SettingError {
 	if c.DBTimeout <= 0 {
 		return bad("JOT_DB_TIMEOUT", "must be positive, got %s", fmtDuration(c.DBTimeout))
+// checkPprofAddr allows loopback only: pprof shows the program's memory
+// and can be made to run profiles that slow it down, so it must never be
+// reachable from the network.
+func (c *Config) checkPprofAddr() *SettingError {
+	if c.PprofAddr == "" {
+		return nil
+	}
+	if p := listenAddrProblem(c.PprofAddr); p != "" {
+		return bad("JOT_PPROF_ADDR", "%s", p)
+	}
+	host, _, _ := net.SplitHostPort(c.PprofAddr)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return bad("JOT_PPROF_ADDR", "must be a loopback address such as 127.0.0.1:6060 (pprof exposes the process's memory), got %q", c.PprofAddr)
+	}
+	if !strings.HasSuffix(c.PprofAddr, ":0") && (c.PprofAddr == c.Addr || c.PprofAddr == c.MetricsAddr) {
+		return bad("JOT_PPROF_ADDR", "must differ from JOT_ADDR and JOT_METRICS_ADDR")
 	}
 	return nil
 }

@@ -9,7 +9,18 @@ import (
 // Extractor finds a raw token in a request; it returns "" when there is
 // none. Extractors never judge the token: an empty or garbled value is the
 // verifier's business, so the answer stays "malformed" rather than "missing".
+//
+// A source that holds the token more than once (two cookies of the name,
+// a repeated query parameter) makes the extractor return Ambiguous: RFC
+// 6750 §3.1 calls that an invalid_request, and taking either copy would
+// let whoever can plant the other one (a cookie set by a sibling
+// subdomain) choose the identity the request runs as.
 type Extractor func(r *http.Request) string
+
+// Ambiguous is what an Extractor returns for a token it found more than
+// once. The JWT strategy answers it with 400 invalid_request. It holds a
+// NUL byte, so no header can carry it and no token is ever mistaken for it.
+const Ambiguous = "\x00guard: token sent more than once\x00"
 
 // FromAuthHeader reads "Authorization: <scheme> <token>" for any of the
 // given schemes, matched case-insensitively as RFC 9110 §11.1 requires.
@@ -49,7 +60,14 @@ func FromQuery(name string) Extractor {
 		return none
 	}
 	return func(r *http.Request) string {
-		return r.URL.Query().Get(name)
+		vs := r.URL.Query()[name]
+		switch {
+		case len(vs) == 0:
+			return ""
+		case len(vs) > 1:
+			return Ambiguous
+		}
+		return vs[0]
 	}
 }
 
@@ -60,11 +78,14 @@ func FromCookie(name string) Extractor {
 		return none
 	}
 	return func(r *http.Request) string {
-		c, err := r.Cookie(name)
-		if err != nil {
+		cs := r.CookiesNamed(name)
+		switch {
+		case len(cs) == 0:
 			return ""
+		case len(cs) > 1:
+			return Ambiguous
 		}
-		return c.Value
+		return cs[0].Value
 	}
 }
 

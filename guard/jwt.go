@@ -46,6 +46,9 @@ func JWT(v TokenVerifier, opts JWTOptions) Strategy {
 		if raw == "" {
 			return nil, ErrNoCredentials
 		}
+		if raw == Ambiguous {
+			return nil, badRequest("the access token was sent more than once", nil)
+		}
 		// Checked here as well as in the verifier, so that no verifier ever
 		// spends effort on an oversized token.
 		if len(raw) > token.MaxTokenSize {

@@ -92,6 +92,7 @@ func challenge(realm, errCode string) string {
 }
 
 func writeProblem(w http.ResponseWriter, p problem) {
+	p.Description = descriptionText(p.Description)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -99,4 +100,23 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	// Encoding a struct of strings and an int cannot fail, and once the
 	// status is written there is no better answer to give anyway.
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// descriptionText holds an error_description to the characters RFC 6749
+// §5.2 allows (%x20-21 / %x23-5B / %x5D-7E), so that a description passed
+// to WriteUnauthorized or WriteForbidden cannot break a client's parser: a
+// double quote becomes a single one, a backslash a slash, anything else
+// outside printable ASCII a question mark.
+func descriptionText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return '\''
+		case r == '\\':
+			return '/'
+		case r < 0x20 || r > 0x7e:
+			return '?'
+		}
+		return r
+	}, s)
 }

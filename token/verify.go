@@ -56,6 +56,7 @@ var (
 	errNoKeys        = errors.New("no keys loaded")
 	errNotConfigured = errors.New("verifier has no issuer or audience configured")
 	errNoSubject     = errors.New("sub and sid claims are required")
+	errDateType      = errors.New("exp, iat and nbf must be JSON numbers")
 )
 
 func (v *Verifier) now() time.Time {
@@ -137,6 +138,9 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	if err != nil {
 		return nil, refusal(raw, c, err)
 	}
+	if !numericDates(raw) {
+		return nil, &Error{Reason: ReasonInvalid, Err: errDateType}
+	}
 	if c.Subject == "" || c.SessionID == "" {
 		return nil, &Error{Reason: ReasonInvalid, Err: errNoSubject}
 	}
@@ -151,8 +155,9 @@ func refusal(raw string, c *Claims, err error) *Error {
 		return &Error{Reason: ReasonMalformed, Err: errors.Join(errShape, err)}
 	}
 	// Claims are validated only after the signature verified, so an
-	// expired-only failure means a genuine token that simply aged out.
-	if onlyExpired(err) && c.Subject != "" && c.SessionID != "" {
+	// expired-only failure means a genuine token that simply aged out
+	// (provided its dates were numbers to begin with).
+	if onlyExpired(err) && c.Subject != "" && c.SessionID != "" && numericDates(raw) {
 		return &Error{Reason: ReasonExpired, Err: err}
 	}
 	return &Error{Reason: ReasonInvalid, Err: err}
@@ -217,4 +222,35 @@ func jsonObjectSegment(seg string) bool {
 	}
 	b = bytes.TrimLeft(b, " \t\r\n")
 	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
+// dateClaims are the NumericDate claims, kept raw to see their JSON type.
+type dateClaims struct {
+	Exp json.RawMessage `json:"exp"`
+	Iat json.RawMessage `json:"iat"`
+	Nbf json.RawMessage `json:"nbf"`
+}
+
+// numericDates reports whether the exp, iat and nbf of raw's payload, where
+// present, are JSON numbers, as RFC 7519 §2 defines NumericDate. jwt reads
+// them through json.Number, which also takes a string holding digits;
+// accepting "exp":"9999999999" would let a token pass a verifier here
+// that other libraries refuse, so the two would disagree about it.
+func numericDates(raw string) bool {
+	_, rest, _ := strings.Cut(raw, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	b, err := segmentEncoding.DecodeString(payload)
+	if err != nil {
+		return false
+	}
+	var d dateClaims
+	if err := json.Unmarshal(b, &d); err != nil {
+		return false
+	}
+	for _, v := range []json.RawMessage{d.Exp, d.Iat, d.Nbf} {
+		if len(v) > 0 && !(v[0] == '-' || '0' <= v[0] && v[0] <= '9') {
+			return false
+		}
+	}
+	return true
 }

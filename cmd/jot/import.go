@@ -62,9 +62,15 @@ func cmdUsersImport(ctx context.Context, args []string, stdout io.Writer) error 
 			return fmt.Errorf("nothing imported: %w", err)
 		}
 	}
+	// Each skipped record is listed with the account that made it skip,
+	// so an account registered ahead of the import under a migrated
+	// user's email (a squatter) is noticed rather than silently kept.
+	for _, sk := range skipped {
+		fmt.Fprintln(stdout, sk)
+	}
 	summary := fmt.Sprintf("imported %d %s", len(users), importPlural(len(users), "user", "users"))
 	if *skip {
-		summary += fmt.Sprintf(", skipped %d existing", skipped)
+		summary += fmt.Sprintf(", skipped %d existing", len(skipped))
 	}
 	fmt.Fprintln(stdout, summary)
 	return nil
@@ -104,27 +110,40 @@ func (p importProblems) Error() string {
 	return b.String()
 }
 
+// importSkip is a record skipped for an account already registered.
+type importSkip struct {
+	line     int
+	existing *jot.User
+}
+
+// String is the report line of the skip. The database records no
+// email_verified yet, and the line says so rather than leave it out.
+func (s importSkip) String() string {
+	return fmt.Sprintf("skipped line %d: %s, an existing account created %s (email_verified: not recorded in this database)",
+		s.line, s.existing.Email, jot.FormatTime(s.existing.CreatedAt))
+}
+
 // importPlan checks the records against the database and returns the
-// users to create and how many existing ones were skipped. A duplicate
-// within the file is always an error; an email already registered is one
-// unless skipExisting.
-func importPlan(ctx context.Context, st jot.UserStore, recs []importRecord, skipExisting bool, now time.Time) ([]*jot.User, int, error) {
+// users to create and the existing ones skipped. A duplicate within the
+// file is always an error; an email already registered is one unless
+// skipExisting.
+func importPlan(ctx context.Context, st jot.UserStore, recs []importRecord, skipExisting bool, now time.Time) ([]*jot.User, []importSkip, error) {
 	var (
 		problems importProblems
 		users    []*jot.User
-		skipped  int
+		skipped  []importSkip
 	)
 	for _, r := range recs {
-		_, err := st.UserByEmail(ctx, r.email)
+		existing, err := st.UserByEmail(ctx, r.email)
 		switch {
 		case err == nil && skipExisting:
-			skipped++
+			skipped = append(skipped, importSkip{line: r.line, existing: existing})
 			continue
 		case err == nil:
 			problems = append(problems, fmt.Sprintf("line %d: email %s is already registered", r.line, r.email))
 			continue
 		case jot.ErrorCode(err) != jot.ENOTFOUND:
-			return nil, 0, fmt.Errorf("look up %s: %w", r.email, err)
+			return nil, nil, fmt.Errorf("look up %s: %w", r.email, err)
 		}
 		users = append(users, &jot.User{
 			ID: jot.NewID(), Email: r.email, Name: r.name, Role: r.role,
@@ -132,7 +151,7 @@ func importPlan(ctx context.Context, st jot.UserStore, recs []importRecord, skip
 		})
 	}
 	if len(problems) > 0 {
-		return nil, 0, problems
+		return nil, nil, problems
 	}
 	return users, skipped, nil
 }
@@ -194,6 +213,10 @@ func importParse(data []byte) ([]importRecord, error) {
 		if end := importSkipSpace(data, int(dec.InputOffset())); end != len(data) {
 			return nil, fmt.Errorf("line %d: unexpected data after the array", lines.line(end))
 		}
+	} else if end := importSkipSpace(data, int(dec.InputOffset())); end != len(data) {
+		// More stops at a closing bracket, which is not a record: a file
+		// holding "]" or "{}}" must not pass as zero records.
+		return nil, fmt.Errorf("line %d: invalid JSON: unexpected %q", lines.line(end), data[end])
 	}
 	if len(problems) > 0 {
 		return nil, problems

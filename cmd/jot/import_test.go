@@ -383,8 +383,18 @@ func TestImportExistingAllOrNothing(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--skip-existing: exit %d: %s%s", code, out, errOut)
 	}
-	if strings.TrimSpace(out) != "imported 2 users, skipped 1 existing" {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || lines[1] != "imported 2 users, skipped 1 existing" {
 		t.Errorf("stdout %q", out)
+	}
+	// The skipped record is named with the account it ran into.
+	ada, err := st.UserByEmail(context.Background(), "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSkip := "skipped line 2: ada@example.com, an existing account created " + jot.FormatTime(ada.CreatedAt) + " (email_verified: not recorded in this database)"
+	if lines[0] != wantSkip {
+		t.Errorf("skip line %q, want %q", lines[0], wantSkip)
 	}
 	want := map[string]*jot.User{
 		// The skipped record left the existing account alone.
