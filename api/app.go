@@ -76,12 +76,9 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		TokenSchemes: cfg.TokenSchemes, TokenQuery: cfg.TokenQuery, TokenCookie: cfg.TokenCookie,
 		CORSOrigins: cfg.CORSOrigins, LoginRateN: cfg.LoginRate.N, LoginRatePer: cfg.LoginRate.Per,
 		TrustedProxies: cfg.TrustedProxies, JWKSMaxAge: cfg.JWKSMaxAge, Leeway: leeway, Logger: log,
-<<<<<<< HEAD
 		MaxResources: cfg.MaxResources, WriteRateN: cfg.WriteRate.N, WriteRatePer: cfg.WriteRate.Per,
 		SignupRateN: cfg.SignupRate.N, SignupRatePer: cfg.SignupRate.Per,
-=======
 		MetricsElsewhere: cfg.MetricsAddr != "",
->>>>>>> strict
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
 }

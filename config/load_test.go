@@ -71,12 +71,12 @@ func TestNames(t *testing.T) {
 		"log-format":   "JOT_LOG_FORMAT",
 		"max-sessions": "JOT_MAX_SESSIONS", "session-max-age": "JOT_SESSION_MAX_AGE",
 		"max-resources": "JOT_MAX_RESOURCES", "write-rate": "JOT_WRITE_RATE",
-		"db-timeout":  "JOT_DB_TIMEOUT",
-		"signup-rate": "JOT_SIGNUP_RATE",
+		"db-timeout":   "JOT_DB_TIMEOUT",
+		"signup-rate":  "JOT_SIGNUP_RATE",
+		"metrics-addr": "JOT_METRICS_ADDR", "pprof-addr": "JOT_PPROF_ADDR",
 	}
 	for f, e := range mailNames {
 		names[f] = e
-		"metrics-addr": "JOT_METRICS_ADDR", "pprof-addr": "JOT_PPROF_ADDR",
 	}
 	rows := settings()
 	if len(rows) != len(names) {

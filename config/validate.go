@@ -331,6 +331,10 @@ func (c *Config) checkSessionBounds() *SettingError {
 	}
 	if c.SessionMaxAge <= c.AccessTTL {
 		return bad("JOT_SESSION_MAX_AGE", "must be longer than JOT_ACCESS_TTL (%s), got %s", fmtDuration(c.AccessTTL), fmtDuration(c.SessionMaxAge))
+	}
+	return nil
+}
+
 // listenAddrProblem says what is wrong with a listen address, "" if nothing.
 func listenAddrProblem(addr string) string {
 	_, port, err := net.SplitHostPort(addr)
@@ -369,6 +373,10 @@ func (c *Config) checkResourceBounds() *SettingError {
 func (c *Config) checkDBTimeout() *SettingError {
 	if c.DBTimeout <= 0 {
 		return bad("JOT_DB_TIMEOUT", "must be positive, got %s", fmtDuration(c.DBTimeout))
+	}
+	return nil
+}
+
 // checkPprofAddr allows loopback only: pprof shows the program's memory
 // and can be made to run profiles that slow it down, so it must never be
 // reachable from the network.

@@ -116,11 +116,11 @@ type importSkip struct {
 	existing *jot.User
 }
 
-// String is the report line of the skip. The database records no
-// email_verified yet, and the line says so rather than leave it out.
+// String is the report line of the skip: enough to tell a migrated
+// user's own account from a look-alike registered before the import.
 func (s importSkip) String() string {
-	return fmt.Sprintf("skipped line %d: %s, an existing account created %s (email_verified: not recorded in this database)",
-		s.line, s.existing.Email, jot.FormatTime(s.existing.CreatedAt))
+	return fmt.Sprintf("skipped line %d: %s, an existing account created %s (email_verified: %t)",
+		s.line, s.existing.Email, jot.FormatTime(s.existing.CreatedAt), s.existing.EmailVerified)
 }
 
 // importPlan checks the records against the database and returns the

@@ -392,7 +392,7 @@ func TestImportExistingAllOrNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSkip := "skipped line 2: ada@example.com, an existing account created " + jot.FormatTime(ada.CreatedAt) + " (email_verified: not recorded in this database)"
+	wantSkip := "skipped line 2: ada@example.com, an existing account created " + jot.FormatTime(ada.CreatedAt) + " (email_verified: false)"
 	if lines[0] != wantSkip {
 		t.Errorf("skip line %q, want %q", lines[0], wantSkip)
 	}

@@ -69,16 +69,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("jot listening", "addr", "http://"+ln.Addr().String(), "database", redactURL(cfg.DatabaseURL), "alg", cfg.JWTAlg, "version", version())
 	fmt.Fprintf(stdout, "jot listening on http://%s\n", ln.Addr())
-<<<<<<< HEAD
 	if app.MailToLog {
 		// Development without a mail server: the mails, links included,
 		// are the log lines.
 		log.Warn("JOT_SMTP_URL is not set: mails are not sent but written to this log, links included")
 		fmt.Fprintln(stdout, "mail: JOT_SMTP_URL is not set, so mails (with their links) are written to the log instead of sent")
 	}
-=======
 	serveSide(side, log, stdout)
->>>>>>> strict
 
 	select {
 	case err := <-errc:
