@@ -109,7 +109,7 @@ func TestCLIEmailsNormalizeLikeTheAPI(t *testing.T) {
 			t.Errorf("users create %q: %d %q", email, code, stderr)
 		}
 	}
-	hash := importHashes(t, 4, "imported-password")[0]
+	hash := importHashes(t, 10, "imported-password")[0]
 	bad := importFile(t, "bad.jsonl", `{"email": "\u0430da@example.com", "password": "`+hash+`"}
 {"email": "bob\u00ad@example.com", "password": "`+hash+`"}
 `)
