@@ -125,16 +125,24 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	now := s.opts.Now()
-	revs, cursor, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway))
-	if err != nil {
-		return fmt.Errorf("load revocations: %w", err)
+	for {
+		revs, cursor, more, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway), syncPage)
+		if err != nil {
+			return fmt.Errorf("load revocations: %w", err)
+		}
+		for _, r := range revs {
+			s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
+		}
+		s.cursor = cursor
+		if !more {
+			return nil
+		}
 	}
-	for _, r := range revs {
-		s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
-	}
-	s.cursor = cursor
-	return nil
 }
+
+// syncPage is how many revocations SyncRevocations reads at a time, so a
+// start after a mass logout never holds them all in one result.
+const syncPage = 10000
 
 // RunSync keeps the revocation set in step with the store until ctx ends,
 // so sessions ended elsewhere are refused here within `every`.
