@@ -62,6 +62,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// LogFormat is text or json (JOT_LOG_FORMAT).
 	LogFormat string
+	// RevocationsSecret, when set, is the bearer token the revocation feed
+	// requires (JOT_REVOCATIONS_SECRET).
+	RevocationsSecret Secret
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -112,7 +115,8 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // LogValue implements slog.LogValuer: every setting, for a start-up log
 // line, with the JWT secret and any database password hidden. It has a value
-// receiver so that logging a Config and a *Config both go through it.
+// receiver so that logging a Config and a *Config both go through it. The
+// revocation feed's secret is hidden too.
 func (c Config) LogValue() slog.Value {
 	prefixes := make([]string, len(c.TrustedProxies))
 	for i, p := range c.TrustedProxies {
@@ -138,6 +142,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("login_rate", c.LoginRate.String()),
 		slog.String("trusted_proxies", strings.Join(prefixes, ",")),
 		slog.String("log_format", c.LogFormat),
+		slog.String("revocations_secret", c.RevocationsSecret.String()),
 	)
 }
 

@@ -89,6 +89,12 @@ func settings() []setting {
 			},
 		},
 		text("JOT_LOG_FORMAT", "log-format", "log `format`: text or json", func(c *Config) *string { return &c.LogFormat }),
+		{
+			env: "JOT_REVOCATIONS_SECRET", flag: "revocations-secret",
+			usage: "bearer `secret` the revocation feed requires, at least 32 characters of A-Z a-z 0-9 - . _ ~ + / (trailing = allowed), e.g. from openssl rand -base64 32 (default: the feed is open)",
+			get:   func(*Config) string { return "" },
+			set:   func(c *Config, v string) error { c.RevocationsSecret = Secret(v); return nil },
+		},
 	}
 }
 

@@ -60,7 +60,8 @@ func TestNames(t *testing.T) {
 		"jwks-max-age": "JOT_JWKS_MAX_AGE", "refresh-grace": "JOT_REFRESH_GRACE", "bcrypt-cost": "JOT_BCRYPT_COST",
 		"token-schemes": "JOT_TOKEN_SCHEMES", "token-query": "JOT_TOKEN_QUERY", "token-cookie": "JOT_TOKEN_COOKIE",
 		"cors-origins": "JOT_CORS_ORIGINS", "login-rate": "JOT_LOGIN_RATE", "trusted-proxies": "JOT_TRUSTED_PROXIES",
-		"log-format": "JOT_LOG_FORMAT",
+		"log-format":         "JOT_LOG_FORMAT",
+		"revocations-secret": "JOT_REVOCATIONS_SECRET",
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -115,27 +116,30 @@ func TestEverySetting(t *testing.T) {
 		"JOT_LOGIN_RATE":      "5/s",
 		"JOT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
 		"JOT_LOG_FORMAT":      "json",
+		// Spaces around it are dropped: a bearer token cannot carry them.
+		"JOT_REVOCATIONS_SECRET": " feed-secret-0123456789abcdef0123456789= ",
 	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
-		Addr:           ":9000",
-		DatabaseURL:    "postgres://jot:pw@db:5432/jot?sslmode=disable",
-		Issuer:         "https://auth.example.com",
-		Audience:       "api",
-		JWTAlg:         "EdDSA",
-		JWTKeyFile:     "/etc/jot/key.pem",
-		AccessTTL:      5 * time.Minute,
-		RefreshTTL:     24 * time.Hour,
-		JWKSMaxAge:     time.Minute,
-		RefreshGrace:   0,
-		BcryptCost:     11,
-		TokenSchemes:   []string{"JWT", "Token"},
-		TokenQuery:     "access_token",
-		TokenCookie:    "jot_token",
-		CORSOrigins:    []string{"https://app.example.com", "http://localhost:3000"},
-		LoginRate:      Rate{N: 5, Per: time.Second},
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")},
-		LogFormat:      "json",
+		Addr:              ":9000",
+		DatabaseURL:       "postgres://jot:pw@db:5432/jot?sslmode=disable",
+		Issuer:            "https://auth.example.com",
+		Audience:          "api",
+		JWTAlg:            "EdDSA",
+		JWTKeyFile:        "/etc/jot/key.pem",
+		AccessTTL:         5 * time.Minute,
+		RefreshTTL:        24 * time.Hour,
+		JWKSMaxAge:        time.Minute,
+		RefreshGrace:      0,
+		BcryptCost:        11,
+		TokenSchemes:      []string{"JWT", "Token"},
+		TokenQuery:        "access_token",
+		TokenCookie:       "jot_token",
+		CORSOrigins:       []string{"https://app.example.com", "http://localhost:3000"},
+		LoginRate:         Rate{N: 5, Per: time.Second},
+		TrustedProxies:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")},
+		LogFormat:         "json",
+		RevocationsSecret: Secret("feed-secret-0123456789abcdef0123456789="),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/url"
@@ -53,6 +54,7 @@ func (c *Config) Validate() error {
 		c.checkAddr, c.checkDatabaseURL, c.checkClaims, c.checkAlg,
 		c.checkDurations, c.checkBcryptCost, c.checkTokenSources,
 		c.checkCORS, c.checkLoginRate, c.checkTrustedProxies, c.checkLogFormat,
+		c.checkRevocationsSecret,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -302,6 +304,27 @@ func (c *Config) checkTrustedProxies() *SettingError {
 func (c *Config) checkLogFormat() *SettingError {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return bad("JOT_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
+	}
+	return nil
+}
+
+// checkRevocationsSecret holds the feed's secret to what a bearer token can
+// carry (RFC 6750 §2.1 b64token), so every HTTP client sends it unchanged,
+// and to the length of an HS256 key, so it cannot be guessed.
+func (c *Config) checkRevocationsSecret() *SettingError {
+	const name = "JOT_REVOCATIONS_SECRET"
+	s := c.RevocationsSecret
+	if len(s) == 0 {
+		return nil
+	}
+	body := bytes.TrimRight(s, "=")
+	for _, b := range body {
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("-._~+/", b) >= 0) {
+			return bad(name, "may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =, as a bearer token does (e.g. openssl rand -base64 32)")
+		}
+	}
+	if len(body) < minSecret {
+		return bad(name, "must be at least %d characters (trailing = not counted), got %d", minSecret, len(body))
 	}
 	return nil
 }

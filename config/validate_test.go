@@ -110,6 +110,12 @@ func TestValidate(t *testing.T) {
 		{"log format xml", func(c *Config) { c.LogFormat = "xml" }, `JOT_LOG_FORMAT: must be text or json, got "xml"`},
 		{"log format JSON", func(c *Config) { c.LogFormat = "JSON" }, `JOT_LOG_FORMAT: must be text or json, got "JSON"`},
 		{"log format json", func(c *Config) { c.LogFormat = "json" }, ""},
+
+		{"revocations secret short", func(c *Config) { c.RevocationsSecret = Secret("0123456789abcdef0123456789abcde") }, "JOT_REVOCATIONS_SECRET: must be at least 32 characters (trailing = not counted), got 31"},
+		{"revocations secret padding only", func(c *Config) { c.RevocationsSecret = Secret("0123456789abcdef0123456789abcd==") }, "JOT_REVOCATIONS_SECRET: must be at least 32 characters (trailing = not counted), got 30"},
+		{"revocations secret space", func(c *Config) { c.RevocationsSecret = Secret("0123456789abcdef 0123456789abcdef") }, "JOT_REVOCATIONS_SECRET: may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =, as a bearer token does (e.g. openssl rand -base64 32)"},
+		{"revocations secret inner =", func(c *Config) { c.RevocationsSecret = Secret("0123456789abcdef=0123456789abcdef") }, "JOT_REVOCATIONS_SECRET: may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =, as a bearer token does (e.g. openssl rand -base64 32)"},
+		{"revocations secret base64", func(c *Config) { c.RevocationsSecret = Secret("q2Yc0S+Vv/1mJ6xk4Wq3Zt8bN0pL5rE7uH9aD2fG4sI=") }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
