@@ -36,6 +36,9 @@ type Options struct {
 	Leeway         time.Duration
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// RevocationsSecret, when set, is the bearer token the revocation feed
+	// requires (JOT_REVOCATIONS_SECRET).
+	RevocationsSecret []byte
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -57,6 +60,8 @@ type Server struct {
 	// the login rate: a person retrying a form is never stopped, a script
 	// walking a list of emails is.
 	signupConflicts *limiter
+	// feedGzip compresses the pages of the revocation feed.
+	feedGzip gzipCache
 }
 
 // New returns a Server with every route of API.md registered.
