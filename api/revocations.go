@@ -3,11 +3,13 @@ package api
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,30 +77,39 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	revs, cursor, more, err := s.opts.Store.Revocations(r.Context(), after, s.opts.Now().Add(-feedListFor), limit)
-	if err != nil {
-		return err
+	key := feedKey{after, limit}
+	notBefore := s.opts.Now().Add(-feedListFor)
+	page := s.feed.get(key)
+	if page != nil {
+		ok, err := s.stillServes(r.Context(), page, notBefore)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			page = nil
+		}
 	}
-	// A cursor past the greatest Seq was never written by this server.
-	if cursor < after {
-		return jot.Errorf(jot.EINVALID, "since must be a cursor this server returned")
+	if page == nil {
+		revs, cursor, more, err := s.opts.Store.Revocations(r.Context(), after, notBefore, limit)
+		if err != nil {
+			return err
+		}
+		// A cursor past the greatest Seq was never written by this server.
+		if cursor < after {
+			return jot.Errorf(jot.EINVALID, "since must be a cursor this server returned")
+		}
+		if page, err = newFeedEntry(key, revs, cursor, more); err != nil {
+			return err
+		}
+		s.feed.put(page)
 	}
-	page := feedPage{Sessions: make([]revocationJSON, len(revs)), Cursor: strconv.FormatInt(cursor, 10), More: more}
-	for i, x := range revs {
-		page.Sessions[i] = revocationJSON{SID: x.SessionID, Exp: x.Exp.Unix()}
-	}
-	body, err := json.Marshal(page)
-	if err != nil {
-		return err
-	}
-	body = append(body, '\n')
+	body := page.body
 
 	// The tag names the bytes: the JSON's own for the plain answer, with a
 	// suffix for the gzipped one, a different representation of the same
 	// content (RFC 9110 §8.8.3). Either tag sent back means the client
 	// already has this content, so either gets the 304.
-	sum := sha256.Sum256(body)
-	plainTag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	plainTag := page.tag
 	gzipTag := plainTag[:len(plainTag)-1] + `-gzip"`
 	gz := acceptsGzip(r.Header.Values("Accept-Encoding"))
 	h := w.Header()
@@ -113,7 +124,7 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if gz {
-		body = s.feedGzip.compress(plainTag, body)
+		body = s.feed.gzipped(page)
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
@@ -197,55 +208,122 @@ func noneMatch(values []string, tags ...string) bool {
 	return false
 }
 
-// gzipCache compresses feed pages, keeping the last few results by the
-// page's tag: clients polling the same pages (every service reading the
-// feed from the start) cost one compression between them, not one each.
-type gzipCache struct {
-	writers sync.Pool
+// feedCache keeps the last pages the feed served, so that clients reading
+// the same pages (every service that reads the feed from the start, a
+// client pulling it over and over) cost one query of a row each rather
+// than a page of rows, and one compression between them. A page is served
+// from the cache only while the store shows that a fresh read would give
+// the same bytes: see stillServes.
+type feedCache struct {
+	writers sync.Pool // *gzip.Writer
 
-	mu     sync.Mutex
-	recent []gzipEntry // newest last
+	mu      sync.Mutex
+	entries []*feedEntry // newest last, at most feedCacheSize
 }
 
-type gzipEntry struct {
-	tag  string
-	body []byte
+// feedCacheSize bounds the cache: a full page is about 600 KB of JSON and
+// 300 KB gzipped, so under 8 MB in all.
+const feedCacheSize = 8
+
+// feedKey is what a page is read with; the time is checked on use.
+type feedKey struct {
+	after int64
+	limit int
 }
 
-// gzipCacheSize bounds the cache: five full pages, about 1.5 MB.
-const gzipCacheSize = 5
+// feedEntry is one page as served. Only gz changes after it is made.
+type feedEntry struct {
+	key    feedKey
+	cursor int64
+	more   bool
+	// minExp is the earliest exp listed; zero when none is. The page stops
+	// being the answer once the feed would drop that entry.
+	minExp time.Time
+	body   []byte
+	tag    string // of body: a strong ETag
 
-func (c *gzipCache) compress(tag string, plain []byte) []byte {
-	c.mu.Lock()
-	for _, e := range c.recent {
-		if e.tag == tag {
-			c.mu.Unlock()
-			return e.body
+	gzOnce sync.Once
+	gz     []byte
+}
+
+func newFeedEntry(key feedKey, revs []jot.Revocation, cursor int64, more bool) (*feedEntry, error) {
+	page := feedPage{Sessions: make([]revocationJSON, len(revs)), Cursor: strconv.FormatInt(cursor, 10), More: more}
+	e := &feedEntry{key: key, cursor: cursor, more: more}
+	for i, x := range revs {
+		page.Sessions[i] = revocationJSON{SID: x.SessionID, Exp: x.Exp.Unix()}
+		if e.minExp.IsZero() || x.Exp.Before(e.minExp) {
+			e.minExp = x.Exp
 		}
 	}
-	c.mu.Unlock()
-
-	var buf bytes.Buffer
-	buf.Grow(len(plain) / 2)
-	zw, _ := c.writers.Get().(*gzip.Writer)
-	if zw == nil {
-		// Level 6 rather than BestSpeed: the ids are random, so most of the
-		// gain is in the repeated JSON around them, and the result is
-		// cached.
-		zw, _ = gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
-	} else {
-		zw.Reset(&buf)
+	body, err := json.Marshal(page)
+	if err != nil {
+		return nil, err
 	}
-	_, _ = zw.Write(plain)
-	_ = zw.Close()
-	c.writers.Put(zw)
-	out := buf.Bytes()
+	e.body = append(body, '\n')
+	sum := sha256.Sum256(e.body)
+	e.tag = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	return e, nil
+}
 
+// stillServes reports whether page is what the store would give now, at
+// the cost of reading at most one row. The rows a page lists (after its
+// key, up to its cursor) never change but by expiring, since a new
+// revocation always gets a greater Seq than any recorded; so the page
+// holds while none of its entries has expired and what lies past its
+// cursor is as it was: a live entry for a page that says more, nothing
+// at all (the greatest Seq still its cursor) for the last page.
+func (s *Server) stillServes(ctx context.Context, page *feedEntry, notBefore time.Time) (bool, error) {
+	if !page.minExp.IsZero() && !page.minExp.After(notBefore) {
+		return false, nil
+	}
+	next, cursor, _, err := s.opts.Store.Revocations(ctx, page.cursor, notBefore, 1)
+	if err != nil {
+		return false, err
+	}
+	if page.more {
+		return len(next) > 0, nil
+	}
+	return len(next) == 0 && cursor == page.cursor, nil
+}
+
+func (c *feedCache) get(k feedKey) *feedEntry {
 	c.mu.Lock()
-	if len(c.recent) == gzipCacheSize {
-		c.recent = append(c.recent[:0], c.recent[1:]...)
+	defer c.mu.Unlock()
+	for _, e := range c.entries {
+		if e.key == k {
+			return e
+		}
 	}
-	c.recent = append(c.recent, gzipEntry{tag, out})
-	c.mu.Unlock()
-	return out
+	return nil
+}
+
+// put stores e in place of any page of the same key, dropping the oldest
+// page when the cache is full.
+func (c *feedCache) put(e *feedEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = slices.DeleteFunc(c.entries, func(x *feedEntry) bool { return x.key == e.key })
+	if len(c.entries) == feedCacheSize {
+		c.entries = slices.Delete(c.entries, 0, 1)
+	}
+	c.entries = append(c.entries, e)
+}
+
+// gzipped returns the page compressed, compressing it on first use.
+func (c *feedCache) gzipped(e *feedEntry) []byte {
+	e.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.Grow(len(e.body) / 2)
+		zw, _ := c.writers.Get().(*gzip.Writer)
+		if zw == nil {
+			zw = gzip.NewWriter(&buf)
+		} else {
+			zw.Reset(&buf)
+		}
+		_, _ = zw.Write(e.body)
+		_ = zw.Close()
+		c.writers.Put(zw)
+		e.gz = buf.Bytes()
+	})
+	return e.gz
 }

@@ -414,3 +414,85 @@ func TestRevocationsFeedSecret(t *testing.T) {
 		t.Errorf("open feed with a bearer: %+v", f)
 	}
 }
+
+// endOne stores a session whose access tokens expire at accessExp (its
+// refresh token still live) and ends it.
+func endOne(t *testing.T, st jot.Store, accessExp time.Time) string {
+	t.Helper()
+	ctx := t.Context()
+	now := time.Now().UTC()
+	u := &jot.User{
+		ID: jot.NewID(), Email: jot.NewID() + "@example.com", Role: jot.RoleUser,
+		PasswordHash: "$2a$10$abcdefghijklmnopqrstuu0123456789012345678901234567890",
+		CreatedAt:    now, UpdatedAt: now,
+	}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	s := &jot.Session{
+		ID: jot.NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
+		ExpiresAt: now.Add(24 * time.Hour), AccessExp: accessExp.UTC(), UserAgent: "test", IP: "127.0.0.1",
+	}
+	if err := st.CreateSession(ctx, s, []byte(s.ID), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EndSession(ctx, s.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	return s.ID
+}
+
+// TestRevocationsFeedNeverStale asks for the same pages again after what
+// they would list has changed: an entry past exp + 30 s, an ending that
+// is not listed but moves the cursor, a page whose `more` no longer
+// holds. Each answer is the fresh one.
+func TestRevocationsFeedNeverStale(t *testing.T) {
+	e, st := newFeedEnv(t, nil)
+	long1 := endOne(t, st, time.Now().Add(time.Hour))
+	long2 := endOne(t, st, time.Now().Add(time.Hour))
+	// Listed until exp + 30 s: a second and a half from now.
+	short := endOne(t, st, time.Now().Add(-28500*time.Millisecond))
+
+	get := func(q string) (feedAnswer, string) {
+		t.Helper()
+		r := e.do("GET", "/v1/auth/revocations"+q, "", nil, "Accept-Encoding", "identity")
+		return decodeFeed(t, r), r.Header.Get("ETag")
+	}
+	sids := func(f feedAnswer) string {
+		var s []string
+		for _, x := range f.Sessions {
+			s = append(s, x.SID)
+		}
+		return strings.Join(s, ",")
+	}
+	all, allTag := get("")
+	page, _ := get("?limit=2")
+	if sids(all) != long1+","+long2+","+short || sids(page) != long1+","+long2 || !*page.More {
+		t.Fatalf("before: all %s, page of 2 %s more %v", sids(all), sids(page), *page.More)
+	}
+	// Asked again at once: the same answer.
+	if again, tag := get(""); sids(again) != sids(all) || tag != allTag {
+		t.Fatalf("again: %s %s", sids(again), tag)
+	}
+
+	// An ending whose tokens have long expired is not listed, but the
+	// cursor moves past it.
+	endOne(t, st, time.Now().Add(-time.Hour))
+	moved, movedTag := get("")
+	if sids(moved) != sids(all) || *moved.Cursor == *all.Cursor || movedTag == allTag {
+		t.Errorf("after an unlisted ending: %s cursor %s (was %s), tag changed %v", sids(moved), *moved.Cursor, *all.Cursor, movedTag != allTag)
+	}
+
+	time.Sleep(2 * time.Second)
+	later, _ := get("")
+	if sids(later) != long1+","+long2 || *later.Cursor != *moved.Cursor {
+		t.Errorf("after the short one's exp + 30 s: %s cursor %s", sids(later), *later.Cursor)
+	}
+	if r := e.do("GET", "/v1/auth/revocations", "", nil, "Accept-Encoding", "identity", "If-None-Match", movedTag); r.StatusCode != http.StatusOK {
+		t.Errorf("old tag after an entry expired: %d, want 200", r.StatusCode)
+	}
+	// The page of two no longer has more after it.
+	if p, _ := get("?limit=2"); sids(p) != long1+","+long2 || *p.More || *p.Cursor != *moved.Cursor {
+		t.Errorf("page of 2 once nothing live follows: %s more %v cursor %s", sids(p), *p.More, *p.Cursor)
+	}
+}

@@ -60,8 +60,8 @@ type Server struct {
 	// the login rate: a person retrying a form is never stopped, a script
 	// walking a list of emails is.
 	signupConflicts *limiter
-	// feedGzip compresses the pages of the revocation feed.
-	feedGzip gzipCache
+	// feed keeps the pages the revocation feed served last.
+	feed feedCache
 }
 
 // New returns a Server with every route of API.md registered.
