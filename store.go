@@ -78,10 +78,13 @@ type SessionStore interface {
 	// EndUserSessions ends every live session of the user except `except`
 	// (may be empty) and records their revocations.
 	EndUserSessions(ctx context.Context, userID, except string, now time.Time) error
-	// Revocations lists the revocations with Seq > after whose Exp is after
-	// `notBefore`, in Seq order, and the greatest Seq recorded so far (the
-	// cursor to pass next time, even when the list is empty).
-	Revocations(ctx context.Context, after int64, notBefore time.Time) ([]Revocation, int64, error)
+	// Revocations lists, in Seq order, at most limit (no bound when limit
+	// <= 0) of the revocations with Seq > after whose Exp is after
+	// `notBefore`, the cursor to pass next time and whether more follow.
+	// With more, the cursor is the Seq of the last one listed; without, it
+	// is the greatest Seq recorded so far (even when the list is empty), so
+	// nothing recorded later is ever behind it.
+	Revocations(ctx context.Context, after int64, notBefore time.Time, limit int) (revs []Revocation, cursor int64, more bool, err error)
 	// Prune deletes what no request can need any more: revocations whose
 	// Exp is before `before` (all but the newest, which keeps the cursor),
 	// and sessions ended or expired before `before`, with their refresh

@@ -177,17 +177,22 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 	defer s.syncMu.Unlock()
 	began := s.fresh.Load()
 	now := s.opts.Now()
-	revs, cursor, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway))
-	if err != nil {
-		if ctx.Err() == nil && s.miss() {
-			s.opts.Logger.Warn("revocation sync failed; protected routes answer 503 until it succeeds", "err", err)
+	for {
+		revs, cursor, more, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway), syncPage)
+		if err != nil {
+			if ctx.Err() == nil && s.miss() {
+				s.opts.Logger.Warn("revocation sync failed; protected routes answer 503 until it succeeds", "err", err)
+			}
+			return fmt.Errorf("load revocations: %w", err)
 		}
-		return fmt.Errorf("load revocations: %w", err)
+		for _, r := range revs {
+			s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
+		}
+		s.cursor = cursor
+		if !more {
+			break
+		}
 	}
-	for _, r := range revs {
-		s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
-	}
-	s.cursor = cursor
 	// Only if nothing was missed since this sync began: a miss during it
 	// may hide a session ended after its read.
 	if began&1 == 1 && s.fresh.CompareAndSwap(began, began&^1) {
@@ -195,6 +200,10 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 	}
 	return nil
 }
+
+// syncPage is how many revocations SyncRevocations reads at a time, so a
+// start after a mass logout never holds them all in one result.
+const syncPage = 10000
 
 // miss marks the revocation set stale in a new epoch, and reports whether
 // it was current until then.

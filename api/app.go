@@ -78,7 +78,8 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		TrustedProxies: cfg.TrustedProxies, JWKSMaxAge: cfg.JWKSMaxAge, Leeway: leeway, Logger: log,
 		MaxResources: cfg.MaxResources, WriteRateN: cfg.WriteRate.N, WriteRatePer: cfg.WriteRate.Per,
 		SignupRateN: cfg.SignupRate.N, SignupRatePer: cfg.SignupRate.Per,
-		MetricsElsewhere: cfg.MetricsAddr != "",
+		MetricsElsewhere:  cfg.MetricsAddr != "",
+		RevocationsSecret: cfg.RevocationsSecret,
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
 }

@@ -285,39 +285,6 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type revocationJSON struct {
-	SID string `json:"sid"`
-	Exp int64  `json:"exp"`
-}
-
-// revocations is the feed of ended sessions for verifiers elsewhere.
-func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
-	var after int64
-	if v, ok := r.URL.Query()["since"]; ok {
-		n, err := strconv.ParseInt(v[0], 10, 64)
-		// Only the exact form the server writes is a cursor it issued.
-		if err != nil || n < 0 || len(v) > 1 || strconv.FormatInt(n, 10) != v[0] {
-			return jot.Errorf(jot.EINVALID, "since must be a cursor this server returned")
-		}
-		after = n
-	}
-	// The feed lists an entry until its exp plus 30 s (API.md §3).
-	revs, cursor, err := s.opts.Store.Revocations(r.Context(), after, s.opts.Now().Add(-30*time.Second))
-	if err != nil {
-		return err
-	}
-	if cursor < after {
-		return jot.Errorf(jot.EINVALID, "since must be a cursor this server returned")
-	}
-	out := make([]revocationJSON, 0, len(revs))
-	for _, x := range revs {
-		out = append(out, revocationJSON{SID: x.SessionID, Exp: x.Exp.Unix()})
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out, "cursor": strconv.FormatInt(cursor, 10)})
-	return nil
-}
-
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	body := s.opts.Keys.KeySet().JWKS()
 	h := w.Header()

@@ -56,6 +56,9 @@ type Options struct {
 	// MetricsElsewhere leaves /metrics off the routes: it is served on a
 	// listener of its own (JOT_METRICS_ADDR; see Server.MetricsHandler).
 	MetricsElsewhere bool
+	// RevocationsSecret, when set, is the bearer token the revocation feed
+	// requires (JOT_REVOCATIONS_SECRET).
+	RevocationsSecret []byte
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -91,6 +94,8 @@ type Server struct {
 
 	// mail limits the endpoints that send mail.
 	mail *mailLimits
+	// feed keeps the pages the revocation feed served last.
+	feed feedCache
 }
 
 // New returns a Server with every route of API.md registered.

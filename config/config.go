@@ -109,6 +109,9 @@ type Config struct {
 	// PprofAddr is a loopback listen address serving net/http/pprof; ""
 	// is off (JOT_PPROF_ADDR).
 	PprofAddr string
+	// RevocationsSecret, when set, is the bearer token the revocation feed
+	// requires (JOT_REVOCATIONS_SECRET).
+	RevocationsSecret Secret
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -214,6 +217,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("mail_retry_for", fmtDuration(c.MailRetryFor)),
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("pprof_addr", c.PprofAddr),
+		slog.String("revocations_secret", c.RevocationsSecret.String()),
 	)
 }
 

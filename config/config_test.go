@@ -15,6 +15,8 @@ func TestSecretNeverPrinted(t *testing.T) {
 	c.JWTAlg = "HS256"
 	c.JWTSecret = Secret(secret)
 	c.DatabaseURL = "postgres://jot:hunter2@db:5432/jot?sslmode=disable"
+	const feedSecret = "feed-secret-0123456789abcdef0123456789"
+	c.RevocationsSecret = Secret(feedSecret)
 	hexSecret := fmt.Sprintf("%x", secret)
 
 	var out bytes.Buffer
@@ -32,12 +34,12 @@ func TestSecretNeverPrinted(t *testing.T) {
 	}
 
 	s := out.String()
-	for _, leak := range []string{secret, hexSecret, "hunter2", "MDEyMzQ1"} {
+	for _, leak := range []string{secret, hexSecret, "hunter2", "MDEyMzQ1", feedSecret} {
 		if strings.Contains(s, leak) {
 			t.Errorf("output contains %q:\n%s", leak, s)
 		}
 	}
-	for _, want := range []string{"jwt_secret=[redacted]", `"jwt_secret":"[redacted]"`, "jwt_alg=HS256", `database_url="postgres://jot:xxxxx@db:5432/jot`, "access_ttl=15m ", "refresh_ttl=720h ", "login_rate=10/m"} {
+	for _, want := range []string{"jwt_secret=[redacted]", `"jwt_secret":"[redacted]"`, "jwt_alg=HS256", `database_url="postgres://jot:xxxxx@db:5432/jot`, "access_ttl=15m ", "refresh_ttl=720h ", "login_rate=10/m", "revocations_secret=[redacted]"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
@@ -47,7 +49,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"JWTSecret":"[redacted]"`) || strings.Contains(string(b), secret) {
+	if !strings.Contains(string(b), `"JWTSecret":"[redacted]"`) || strings.Contains(string(b), secret) || strings.Contains(string(b), feedSecret) {
 		t.Errorf("json.Marshal = %s", b)
 	}
 	if Secret(nil).String() != "" {

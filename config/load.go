@@ -127,6 +127,12 @@ func settings() []setting {
 		text("JOT_RESET_URL", "reset-url", "`template` with {token} for reset links to an app's own page", func(c *Config) *string { return &c.ResetURL }),
 		text("JOT_VERIFY_URL", "verify-url", "`template` with {token} for verification links to an app's own page", func(c *Config) *string { return &c.VerifyURL }),
 		duration("JOT_MAIL_RETRY_FOR", "mail-retry-for", "how long (a `duration`) a mail is retried", func(c *Config) *time.Duration { return &c.MailRetryFor }),
+		{
+			env: "JOT_REVOCATIONS_SECRET", flag: "revocations-secret",
+			usage: "bearer `secret` the revocation feed requires, at least 32 characters of A-Z a-z 0-9 - . _ ~ + / (trailing = allowed), e.g. from openssl rand -base64 32 (default: the feed is open)",
+			get:   func(*Config) string { return "" },
+			set:   func(c *Config, v string) error { c.RevocationsSecret = Secret(v); return nil },
+		},
 	}
 }
 

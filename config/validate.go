@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/url"
@@ -58,6 +59,7 @@ func (c *Config) Validate() error {
 		c.checkSignupRate,
 		c.checkMail,
 		c.checkMetricsAddr, c.checkPprofAddr,
+		c.checkRevocationsSecret,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -393,6 +395,27 @@ func (c *Config) checkPprofAddr() *SettingError {
 	}
 	if !strings.HasSuffix(c.PprofAddr, ":0") && (c.PprofAddr == c.Addr || c.PprofAddr == c.MetricsAddr) {
 		return bad("JOT_PPROF_ADDR", "must differ from JOT_ADDR and JOT_METRICS_ADDR")
+	}
+	return nil
+}
+
+// checkRevocationsSecret holds the feed's secret to what a bearer token can
+// carry (RFC 6750 §2.1 b64token), so every HTTP client sends it unchanged,
+// and to the length of an HS256 key, so it cannot be guessed.
+func (c *Config) checkRevocationsSecret() *SettingError {
+	const name = "JOT_REVOCATIONS_SECRET"
+	s := c.RevocationsSecret
+	if len(s) == 0 {
+		return nil
+	}
+	body := bytes.TrimRight(s, "=")
+	for _, b := range body {
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("-._~+/", b) >= 0) {
+			return bad(name, "may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =, as a bearer token does (e.g. openssl rand -base64 32)")
+		}
+	}
+	if len(body) < minSecret {
+		return bad(name, "must be at least %d characters (trailing = not counted), got %d", minSecret, len(body))
 	}
 	return nil
 }

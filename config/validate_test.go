@@ -133,6 +133,11 @@ func TestValidate(t *testing.T) {
 		{"max resources negative", func(c *Config) { c.MaxResources = -5 }, "JOT_MAX_RESOURCES: must be 1 to 1000000, got -5"},
 		{"write rate zero", func(c *Config) { c.WriteRate = Rate{N: 0, Per: time.Minute} }, "JOT_WRITE_RATE: must allow at least 1 write per positive period, got 0/m"},
 		{"write rate", func(c *Config) { c.WriteRate = Rate{N: 5, Per: time.Second} }, ""},
+		{"revocations secret short", func(c *Config) { c.RevocationsSecret = Secret("0123456789abcdef0123456789abcde") }, "JOT_REVOCATIONS_SECRET: must be at least 32 characters (trailing = not counted), got 31"},
+		{"revocations secret padding only", func(c *Config) { c.RevocationsSecret = Secret("0123456789abcdef0123456789abcd==") }, "JOT_REVOCATIONS_SECRET: must be at least 32 characters (trailing = not counted), got 30"},
+		{"revocations secret space", func(c *Config) { c.RevocationsSecret = Secret("0123456789abcdef 0123456789abcdef") }, "JOT_REVOCATIONS_SECRET: may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =, as a bearer token does (e.g. openssl rand -base64 32)"},
+		{"revocations secret inner =", func(c *Config) { c.RevocationsSecret = Secret("0123456789abcdef=0123456789abcdef") }, "JOT_REVOCATIONS_SECRET: may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =, as a bearer token does (e.g. openssl rand -base64 32)"},
+		{"revocations secret base64", func(c *Config) { c.RevocationsSecret = Secret("q2Yc0S+Vv/1mJ6xk4Wq3Zt8bN0pL5rE7uH9aD2fG4sI=") }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,6 +51,10 @@ type RemoteOptions struct {
 	// Logger reports failed fetches; default slog.Default(). Tokens are
 	// never logged.
 	Logger *slog.Logger
+	// RevocationsSecret is sent to the revocation feed as
+	// "Authorization: Bearer <secret>", for an issuer that requires one
+	// (JOT_REVOCATIONS_SECRET). Only the feed gets it; it is never logged.
+	RevocationsSecret string
 }
 
 // Remote verifies tokens issued by a jot server, for other services that
@@ -78,24 +82,28 @@ type Remote struct {
 	// Only the follower goroutine touches these after NewRemote.
 	cursor      string
 	feedFailing bool
+	// etag is the ETag of the last feed answer, read with since=etagSince:
+	// sent back when polling from the same cursor, so that a poll that
+	// finds nothing new is a 304 without a body.
+	etag, etagSince string
 }
 
 // The limits of what Remote reads from the issuer, against a
 // misconfigured URL that serves something huge.
 const (
 	maxRemoteBody = 1 << 20
-	// The revocation feed is one answer by contract and grows with the
-	// sessions ended within an access-token lifetime (about 50 bytes
-	// each): room for a million of them.
-	maxFeedBody       = 64 << 20
+	// A page of the revocation feed lists at most 10,000 sessions, about
+	// 60 bytes each as jot writes them; the feed as a whole has no bound,
+	// since it is read a page at a time.
+	maxFeedPage       = 8 << 20
 	defaultJWKSEvery  = 5 * time.Minute
 	maxJWKSEvery      = time.Hour
 	defaultRemoteWait = 10 * time.Second
 )
 
-// NewRemote fetches the JWKS (an error if it cannot) and the revocation
-// feed once, so that the first request is checked as well as any later
-// one, then follows both in a goroutine until ctx ends: the feed every
+// NewRemote fetches the JWKS (an error if it cannot) and the whole
+// revocation feed, every page of it, so that the first request is checked
+// as well as any later one, then follows both in a goroutine until ctx ends: the feed every
 // PollInterval, the JWKS as its Cache-Control max-age says (default 5
 // minutes) so that keys the issuer drops stop verifying here too.
 func NewRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
@@ -252,7 +260,7 @@ func (r *Remote) fetchedRecently() bool {
 // briefly down must not take every service that trusts it down too.
 func (r *Remote) fetchJWKS(ctx context.Context) (int, error) {
 	r.lastFetch.Store(time.Now().UnixNano())
-	body, header, err := r.get(ctx, r.opts.JWKSURL, maxRemoteBody)
+	body, header, err := r.get(ctx, r.opts.JWKSURL, maxRemoteBody, nil)
 	if err != nil {
 		return 0, fmt.Errorf("guard: remote: fetch JWKS: %w", err)
 	}
@@ -294,42 +302,77 @@ type revocationFeed struct {
 		Exp float64 `json:"exp"` // NumericDate: seconds, possibly fractional
 	} `json:"sessions"`
 	Cursor string `json:"cursor"`
+	// More says another page follows at once.
+	More bool `json:"more"`
 }
 
-// pollRevocations reads the feed since the last cursor.
+// pollRevocations reads the feed since the last cursor, page after page
+// until the issuer says no more follow. What the pages read before a
+// failure brought stays, and the next poll goes on from there.
 func (r *Remote) pollRevocations(ctx context.Context) error {
+	defer r.revoked.Prune(time.Now())
+	for {
+		more, err := r.pollPage(ctx)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// pollPage reads one page of the feed from the cursor and reports whether
+// another follows.
+func (r *Remote) pollPage(ctx context.Context) (bool, error) {
 	u, err := url.Parse(r.opts.RevocationsURL)
 	if err != nil {
-		return fmt.Errorf("guard: remote: RevocationsURL: %w", err)
+		return false, fmt.Errorf("guard: remote: RevocationsURL: %w", err)
 	}
 	if r.cursor != "" {
 		q := u.Query()
 		q.Set("since", r.cursor)
 		u.RawQuery = q.Encode()
 	}
-	body, _, err := r.get(ctx, u.String(), maxFeedBody)
+	// Go's transport asks for gzip and decompresses on its own; the
+	// page's limit applies to what it decompresses.
+	body, header, err := r.get(ctx, u.String(), maxFeedPage, func(req *http.Request) {
+		if r.opts.RevocationsSecret != "" {
+			req.Header.Set("Authorization", "Bearer "+r.opts.RevocationsSecret)
+		}
+		if r.etag != "" && r.etagSince == r.cursor {
+			req.Header.Set("If-None-Match", r.etag)
+		}
+	})
 	if err != nil {
 		var se *statusError
-		if errors.As(err, &se) && se.status == http.StatusBadRequest && r.cursor != "" {
+		switch {
+		case errors.As(err, &se) && se.status == http.StatusNotModified:
+			// Nothing new since the last answer from this cursor.
+			return false, nil
+		case errors.As(err, &se) && se.status == http.StatusBadRequest && r.cursor != "":
 			// The issuer no longer knows the cursor (a restart, a new
 			// database): read the whole feed again on the next poll
 			// rather than stay stuck.
-			r.cursor = ""
+			r.cursor, r.etag = "", ""
+		case errors.As(err, &se) && se.status == http.StatusUnauthorized:
+			return false, fmt.Errorf("guard: remote: poll revocations: the issuer refused its credentials (RevocationsSecret must be its JOT_REVOCATIONS_SECRET): %w", err)
 		}
-		return fmt.Errorf("guard: remote: poll revocations: %w", err)
+		return false, fmt.Errorf("guard: remote: poll revocations: %w", err)
 	}
 	var feed revocationFeed
 	if err := json.Unmarshal(body, &feed); err != nil {
-		return fmt.Errorf("guard: remote: revocations: %w", err)
+		return false, fmt.Errorf("guard: remote: revocations: %w", err)
 	}
 	for _, s := range feed.Sessions {
 		sec := int64(s.Exp)
 		exp := time.Unix(sec, int64((s.Exp-float64(sec))*1e9))
 		r.revoked.Add(s.SID, exp.Add(max(r.opts.Leeway, 0)))
 	}
+	if feed.More && (feed.Cursor == r.cursor || len(feed.Sessions) == 0) {
+		// A page that says more but moves nowhere would be read forever.
+		return false, errors.New("guard: remote: revocations: a page says more follow but does not advance the cursor")
+	}
+	r.etag, r.etagSince = header.Get("ETag"), r.cursor
 	r.cursor = feed.Cursor
-	r.revoked.Prune(time.Now())
-	return nil
+	return feed.More, nil
 }
 
 // follow polls the revocation feed and refreshes the JWKS until ctx ends.
@@ -372,13 +415,17 @@ type statusError struct{ status int }
 
 func (e *statusError) Error() string { return "unexpected status " + strconv.Itoa(e.status) }
 
-// get fetches a JSON document of at most limit bytes.
-func (r *Remote) get(ctx context.Context, u string, limit int) ([]byte, http.Header, error) {
+// get fetches a JSON document of at most limit bytes; edit, when not nil,
+// adds headers to the request. Any status but 200 is a *statusError.
+func (r *Remote) get(ctx context.Context, u string, limit int, edit func(*http.Request)) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if edit != nil {
+		edit(req)
+	}
 	resp, err := r.client.Do(req)
 	if err != nil {
 		return nil, nil, err

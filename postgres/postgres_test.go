@@ -260,7 +260,7 @@ func TestRevocationCursor(t *testing.T) {
 		t.Fatalf("EndSession finished (%v) while another transaction recording a revocation was open", err)
 	case <-time.After(300 * time.Millisecond):
 	}
-	revs, cursor, err := db.Revocations(ctx, 0, time.Time{})
+	revs, cursor, _, err := db.Revocations(ctx, 0, time.Time{}, 0)
 	if err != nil || len(revs) != 0 || cursor != 0 {
 		t.Fatalf("Revocations before the commit = %v, %d, %v; want none, 0", revs, cursor, err)
 	}
@@ -271,7 +271,7 @@ func TestRevocationCursor(t *testing.T) {
 	if err := <-second; err != nil {
 		t.Fatalf("EndSession: %v", err)
 	}
-	revs, next, err := db.Revocations(ctx, cursor, time.Time{})
+	revs, next, _, err := db.Revocations(ctx, cursor, time.Time{}, 0)
 	if err != nil || len(revs) != 2 {
 		t.Fatalf("Revocations after the commit = %v, %v; want 2", revs, err)
 	}

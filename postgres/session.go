@@ -391,22 +391,32 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 	})
 }
 
-// Revocations lists the revocations after the cursor whose Exp is after
-// notBefore, and the greatest Seq visible. One statement reads both in one
-// snapshot, and endSessions makes seq values visible in increasing order,
-// so a revocation that commits later always has a greater Seq than the
-// cursor returned now.
-func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time) ([]jot.Revocation, int64, error) {
+// Revocations lists at most limit revocations after the cursor whose Exp
+// is after notBefore, the cursor of what follows and whether more do; see
+// jot.SessionStore. One statement reads the list and the greatest Seq
+// visible in one snapshot, and endSessions makes seq values visible in
+// increasing order, so a revocation that commits later always has a
+// greater Seq than the cursor returned now. The page is read along the
+// primary key from `after`, so it costs its own size, not the table's.
+func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time, limit int) ([]jot.Revocation, int64, bool, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
+	// One row past the limit tells whether another page follows; LIMIT
+	// NULL is no limit.
+	var fetch *int
+	if limit > 0 {
+		fetch = new(limit + 1)
+	}
 	// The LEFT JOIN yields one row, of NULLs but the cursor, when nothing
 	// matches.
 	rows, err := db.pool.Query(ctx, `SELECT c.cursor, r.seq, r.session_id, r.exp, r.ended_at
 		FROM (SELECT COALESCE(max(seq), 0) AS cursor FROM revocations) c
-		LEFT JOIN revocations r ON r.seq > $1 AND r.seq <= c.cursor AND r.exp > $2
-		ORDER BY r.seq`, after, notBefore)
+		LEFT JOIN LATERAL (SELECT seq, session_id, exp, ended_at FROM revocations
+			WHERE seq > $1 AND seq <= c.cursor AND exp > $2
+			ORDER BY seq LIMIT $3) r ON true
+		ORDER BY r.seq`, after, notBefore, fetch)
 	if err != nil {
-		return nil, 0, fmt.Errorf("revocations: %w", err)
+		return nil, 0, false, fmt.Errorf("revocations: %w", err)
 	}
 	defer rows.Close()
 	revs := []jot.Revocation{}
@@ -416,7 +426,7 @@ func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time)
 		var sessionID pgtype.Text
 		var exp, ended pgtype.Timestamptz
 		if err := rows.Scan(&cursor, &seq, &sessionID, &exp, &ended); err != nil {
-			return nil, 0, fmt.Errorf("revocations: %w", err)
+			return nil, 0, false, fmt.Errorf("revocations: %w", err)
 		}
 		if !seq.Valid {
 			continue
@@ -424,9 +434,14 @@ func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time)
 		revs = append(revs, jot.Revocation{Seq: seq.Int64, SessionID: sessionID.String, Exp: fromNull(exp), EndedAt: fromNull(ended)})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("revocations: %w", err)
+		return nil, 0, false, fmt.Errorf("revocations: %w", err)
 	}
-	return revs, cursor, nil
+	more := false
+	if limit > 0 && len(revs) > limit {
+		revs, more = revs[:limit], true
+		cursor = revs[limit-1].Seq
+	}
+	return revs, cursor, more, nil
 }
 
 // affectedOne turns the outcome of an UPDATE or DELETE of one row by id

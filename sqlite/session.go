@@ -319,14 +319,23 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 	})
 }
 
-// Revocations lists the revocations after the cursor whose Exp is after
-// notBefore, and the greatest Seq recorded; both come from one snapshot, so
-// the cursor never skips a revocation that the list did not show.
-func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time) ([]jot.Revocation, int64, error) {
+// Revocations lists at most limit revocations after the cursor whose Exp
+// is after notBefore, the cursor of what follows and whether more do; see
+// jot.SessionStore. The list and the greatest Seq come from one snapshot,
+// so the cursor never skips a revocation that the list did not show. The
+// rows are read along the primary key (seq is the rowid) from `after`, so
+// a page costs its own size, not the table's.
+func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time, limit int) ([]jot.Revocation, int64, bool, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	revs := []jot.Revocation{}
 	var cursor int64
+	more := false
+	// One row past the limit tells whether another page follows.
+	fetch := -1
+	if limit > 0 {
+		fetch = limit + 1
+	}
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		// sqlite_sequence keeps the greatest seq even if old rows are pruned.
 		err := tx.QueryRowContext(ctx, `SELECT COALESCE(
@@ -335,7 +344,7 @@ func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time)
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT seq, session_id, exp, ended_at FROM revocations
-			WHERE seq > ? AND seq <= ? AND exp > ? ORDER BY seq`, after, cursor, nanos(notBefore))
+			WHERE seq > ? AND seq <= ? AND exp > ? ORDER BY seq LIMIT ?`, after, cursor, nanos(notBefore), fetch)
 		if err != nil {
 			return err
 		}
@@ -353,9 +362,13 @@ func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time)
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("revocations: %w", err)
+		return nil, 0, false, fmt.Errorf("revocations: %w", err)
 	}
-	return revs, cursor, nil
+	if limit > 0 && len(revs) > limit {
+		revs, more = revs[:limit], true
+		cursor = revs[limit-1].Seq
+	}
+	return revs, cursor, more, nil
 }
 
 // Prune deletes expired revocations and dead sessions; see jot.SessionStore.

@@ -89,7 +89,7 @@ func TestReopen(t *testing.T) {
 	if got.ID != u.ID || !got.CreatedAt.Equal(now) {
 		t.Errorf("user after reopen = %+v, want %+v", got, u)
 	}
-	revs, cursor, err := db.Revocations(ctx, 0, time.Time{})
+	revs, cursor, _, err := db.Revocations(ctx, 0, time.Time{}, 0)
 	if err != nil || len(revs) != 1 || revs[0].SessionID != sess.ID || cursor != revs[0].Seq {
 		t.Errorf("revocations after reopen = %+v, %d, %v", revs, cursor, err)
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -324,7 +325,7 @@ func testEndUserSessions(t *testing.T, s jot.Store) {
 
 func testRevocations(t *testing.T, s jot.Store) {
 	ctx := t.Context()
-	revs, cursor, err := s.Revocations(ctx, 0, time.Time{})
+	revs, cursor, _, err := s.Revocations(ctx, 0, time.Time{}, 0)
 	if err != nil || len(revs) != 0 || cursor != 0 {
 		t.Fatalf("Revocations on an empty store = %v, %d, %v; want none, 0, nil", revs, cursor, err)
 	}
@@ -352,7 +353,7 @@ func testRevocations(t *testing.T, s jot.Store) {
 		}
 	}
 
-	all, cursor, err := s.Revocations(ctx, 0, time.Time{})
+	all, cursor, _, err := s.Revocations(ctx, 0, time.Time{}, 0)
 	if err != nil {
 		t.Fatalf("Revocations: %v", err)
 	}
@@ -376,7 +377,7 @@ func testRevocations(t *testing.T, s jot.Store) {
 
 	check := func(what string, after int64, notBefore time.Time, want ...string) {
 		t.Helper()
-		got, cur, err := s.Revocations(ctx, after, notBefore)
+		got, cur, _, err := s.Revocations(ctx, after, notBefore, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
@@ -403,12 +404,88 @@ func testRevocations(t *testing.T, s jot.Store) {
 	if err := s.EndSession(ctx, d.ID, base().Add(8*time.Minute)); err != nil {
 		t.Fatalf("EndSession: %v", err)
 	}
-	got, next, err := s.Revocations(ctx, cursor, time.Time{})
+	got, next, _, err := s.Revocations(ctx, cursor, time.Time{}, 0)
 	if err != nil {
 		t.Fatalf("Revocations: %v", err)
 	}
 	if len(got) != 1 || got[0].SessionID != d.ID || got[0].Seq <= cursor || next != got[0].Seq {
 		t.Errorf("Revocations after %d = %+v, cursor %d; want only %s with a greater Seq as the cursor", cursor, got, next, d.ID)
+	}
+}
+
+// testRevocationsLimit walks the revocations a page at a time: every live
+// one is listed exactly once, in Seq order, expired ones never, and `more`
+// is true only when another page has something to list.
+func testRevocationsLimit(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
+	notBefore := base()
+	var want []string
+	for i := range 8 {
+		created := base().Add(time.Duration(i) * time.Minute)
+		if i == 3 || i == 7 {
+			// Its access tokens expired before notBefore: never listed,
+			// even as the last one.
+			created = base().Add(-time.Hour)
+		}
+		ss, _ := mustSession(t, s, u, created)
+		if err := s.EndSession(ctx, ss.ID, base().Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatalf("EndSession: %v", err)
+		}
+		if i != 3 && i != 7 {
+			want = append(want, ss.ID)
+		}
+	}
+	all, last, more, err := s.Revocations(ctx, 0, time.Time{}, 0)
+	if err != nil || len(all) != 8 || more {
+		t.Fatalf("Revocations without a limit = %d, more %v, %v; want all 8, no more", len(all), more, err)
+	}
+	if last != all[7].Seq {
+		t.Fatalf("cursor %d, want the last Seq %d", last, all[7].Seq)
+	}
+
+	// 6 live ones: pages of 1, 2, 4, 5 and 6 (exactly one full page, then
+	// nothing more although an expired one follows) and 10 (one page).
+	for _, limit := range []int{1, 2, 4, 5, 6, 10} {
+		var got []string
+		var after int64
+		pages := 0
+		for {
+			revs, cursor, more, err := s.Revocations(ctx, after, notBefore, limit)
+			if err != nil {
+				t.Fatalf("limit %d: %v", limit, err)
+			}
+			pages++
+			if len(revs) > limit {
+				t.Fatalf("limit %d: a page of %d", limit, len(revs))
+			}
+			for _, r := range revs {
+				got = append(got, r.SessionID)
+			}
+			if !more {
+				if cursor != last {
+					t.Errorf("limit %d: last page's cursor %d, want the greatest Seq %d", limit, cursor, last)
+				}
+				break
+			}
+			if len(revs) != limit || cursor != revs[len(revs)-1].Seq {
+				t.Fatalf("limit %d: a page with more has %d entries and cursor %d; want %d and the last Seq listed", limit, len(revs), cursor, limit)
+			}
+			if pages > 10 {
+				t.Fatalf("limit %d: the walk does not end", limit)
+			}
+			after = cursor
+		}
+		checkIDs(t, fmt.Sprintf("limit %d", limit), got, want)
+		if wantPages := (len(want) + limit - 1) / limit; pages != wantPages {
+			t.Errorf("limit %d: %d pages, want %d", limit, pages, wantPages)
+		}
+	}
+
+	// After the last cursor: nothing, no more, the same cursor.
+	revs, cursor, more, err := s.Revocations(ctx, last, notBefore, 3)
+	if err != nil || len(revs) != 0 || more || cursor != last {
+		t.Errorf("after the last cursor: %d entries, cursor %d, more %v, %v; want none, %d, false", len(revs), cursor, more, err, last)
 	}
 }
 
@@ -433,7 +510,7 @@ func testPrune(t *testing.T, s jot.Store) {
 			t.Fatalf("EndSession: %v", err)
 		}
 	}
-	_, cursor, err := s.Revocations(ctx, 0, time.Time{})
+	_, cursor, _, err := s.Revocations(ctx, 0, time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +519,7 @@ func testPrune(t *testing.T, s jot.Store) {
 	if err := s.Prune(ctx, base().Add(time.Hour)); err != nil {
 		t.Fatalf("Prune: %v", err)
 	}
-	revs, cur, err := s.Revocations(ctx, 0, time.Time{})
+	revs, cur, _, err := s.Revocations(ctx, 0, time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +554,7 @@ func testPrune(t *testing.T, s jot.Store) {
 	if err := s.EndSession(ctx, live.ID, base().Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	revs, _, err = s.Revocations(ctx, cursor, time.Time{})
+	revs, _, _, err = s.Revocations(ctx, cursor, time.Time{}, 0)
 	if err != nil || len(revs) != 1 || revs[0].SessionID != live.ID {
 		t.Fatalf("revocation after Prune: %v, %v", revs, err)
 	}

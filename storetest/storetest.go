@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"EndSession", testEndSession},
 		{"EndUserSessions", testEndUserSessions},
 		{"Revocations", testRevocations},
+		{"RevocationsLimit", testRevocationsLimit},
 		{"Prune", testPrune},
 		{"CreateSessionWithin", testCreateSessionWithin},
 		{"CreateSessionWithinConcurrent", testCreateSessionWithinConcurrent},
@@ -272,7 +273,7 @@ func checkSession(t *testing.T, got, want *jot.Session) {
 // when a session has more than one.
 func revocationsOf(t *testing.T, s jot.Store) map[string]jot.Revocation {
 	t.Helper()
-	revs, _, err := s.Revocations(t.Context(), 0, time.Time{})
+	revs, _, _, err := s.Revocations(t.Context(), 0, time.Time{}, 0)
 	if err != nil {
 		t.Fatalf("Revocations: %v", err)
 	}
