@@ -132,7 +132,7 @@ func NewRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
 		log:       opts.Logger,
 		client:    opts.Client,
 		verifiers: make(map[string]*token.Verifier),
-		revoked:   NewRevocationSet(),
+		revoked:   &RevocationSet{Leeway: max(opts.Leeway, 0)},
 	}
 	if r.log == nil {
 		r.log = slog.Default()
@@ -325,7 +325,7 @@ func (r *Remote) pollRevocations(ctx context.Context) error {
 	for _, s := range feed.Sessions {
 		sec := int64(s.Exp)
 		exp := time.Unix(sec, int64((s.Exp-float64(sec))*1e9))
-		r.revoked.Add(s.SID, exp.Add(max(r.opts.Leeway, 0)))
+		r.revoked.Add(s.SID, exp)
 	}
 	r.cursor = feed.Cursor
 	r.revoked.Prune(time.Now())
