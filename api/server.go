@@ -96,6 +96,8 @@ type Server struct {
 	mail *mailLimits
 	// feed keeps the pages the revocation feed served last.
 	feed feedCache
+	// tokens remembers verified access tokens.
+	tokens *guard.TokenCache
 }
 
 // New returns a Server with every route of API.md registered.
@@ -157,10 +159,16 @@ func New(opts Options) *Server {
 	if opts.TokenCookie != "" {
 		extract = append(extract, guard.FromCookie(opts.TokenCookie))
 	}
+	// Verified tokens are remembered, so a client's repeated requests pay
+	// for one signature check; every hit is still checked against the
+	// ended sessions and the keyring's trusted keys.
+	s.tokens = guard.NewTokenCache(guard.TokenCacheOptions{Now: opts.Now})
+	s.metrics.watchTokenCache(s.tokens)
 	s.guard = &guard.Guard{
 		Strategies: []guard.Strategy{guard.JWT(opts.Verifier, guard.JWTOptions{
 			Extractor:   guard.FirstOf(extract...),
 			Revocations: opts.Revoked,
+			Cache:       s.tokens,
 		})},
 		Realm: "jot",
 		OnRefuse: func(r *http.Request, status int, reason token.Reason) {

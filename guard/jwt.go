@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"crypto/sha256"
 	"errors"
 	"net/http"
 
@@ -27,6 +28,12 @@ type JWTOptions struct {
 	// Revocations, if set, refuses tokens of ended sessions. With it set, a
 	// token without a sid is refused too: it could never be revoked.
 	Revocations RevocationChecker
+	// Cache, if set, remembers the tokens that verified (see TokenCache),
+	// so a token presented again skips the signature check. It is used
+	// only with a verifier that is a KeyTruster (token.Verifier and Remote
+	// are): every hit asks it whether the token's key is still trusted,
+	// and checks Revocations, as a fresh verification would.
+	Cache *TokenCache
 }
 
 // JWT returns the bearer token strategy: it extracts a token, has v verify
@@ -41,6 +48,15 @@ func JWT(v TokenVerifier, opts JWTOptions) Strategy {
 		extract = FromAuthHeader()
 	}
 	revocations := opts.Revocations
+	cache := opts.Cache
+	var trusted func(kid string) bool
+	if kt, ok := v.(KeyTruster); ok {
+		trusted = kt.Trusted
+	} else {
+		// Without a way to learn that a key was dropped, a remembered
+		// token could outlive its key: verify every time.
+		cache = nil
+	}
 	return StrategyFunc(func(r *http.Request) (*Principal, error) {
 		raw := extract(r)
 		if raw == "" {
@@ -54,20 +70,36 @@ func JWT(v TokenVerifier, opts JWTOptions) Strategy {
 		if len(raw) > token.MaxTokenSize {
 			return nil, &token.Error{Reason: token.ReasonMalformed, Err: errors.New("token longer than MaxTokenSize")}
 		}
-		claims, err := v.Verify(raw)
-		if err != nil {
-			return nil, refusal(err)
+		var key [sha256.Size]byte
+		var claims *token.Claims
+		if cache != nil {
+			key = cacheKey(raw)
+			claims = cache.get(&key, trusted)
 		}
-		// Fail closed on a verifier that says yes without saying who.
-		if claims == nil || claims.Subject == "" {
-			return nil, &token.Error{Reason: token.ReasonInvalid, Err: errors.New("token has no subject")}
+		fresh := claims == nil
+		if fresh {
+			var err error
+			if claims, err = v.Verify(raw); err != nil {
+				return nil, refusal(err)
+			}
+			// Fail closed on a verifier that says yes without saying who.
+			if claims == nil || claims.Subject == "" {
+				return nil, errNoSubject
+			}
 		}
 		if revocations != nil {
 			if claims.SessionID == "" {
-				return nil, &token.Error{Reason: token.ReasonInvalid, Err: errors.New("token has no sid")}
+				return nil, errNoSID
 			}
 			if revocations.Revoked(claims.SessionID) {
-				return nil, &token.Error{Reason: token.ReasonRevoked}
+				return nil, errRevoked
+			}
+		}
+		if fresh && cache != nil {
+			// The kid is read only now, from a token whose signature
+			// verified, so its header is the issuer's.
+			if _, kid, ok := peekHeader(raw); ok {
+				cache.put(&key, kid, claims)
 			}
 		}
 		return &Principal{
@@ -79,6 +111,13 @@ func JWT(v TokenVerifier, opts JWTOptions) Strategy {
 		}, nil
 	})
 }
+
+// The guard's own refusals; static, so that refusing allocates nothing.
+var (
+	errNoSubject = &token.Error{Reason: token.ReasonInvalid, Err: errors.New("token has no subject")}
+	errNoSID     = &token.Error{Reason: token.ReasonInvalid, Err: errors.New("token has no sid")}
+	errRevoked   = &token.Error{Reason: token.ReasonRevoked}
+)
 
 // refusal makes a verifier's error a *token.Error, keeping its reason. A
 // token was present, so "missing" from a verifier is a bug there; it

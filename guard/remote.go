@@ -140,7 +140,7 @@ func NewRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
 		log:       opts.Logger,
 		client:    opts.Client,
 		verifiers: make(map[string]*token.Verifier),
-		revoked:   NewRevocationSet(),
+		revoked:   &RevocationSet{Leeway: max(opts.Leeway, 0)},
 	}
 	if r.log == nil {
 		r.log = slog.Default()
@@ -364,7 +364,7 @@ func (r *Remote) pollPage(ctx context.Context) (bool, error) {
 	for _, s := range feed.Sessions {
 		sec := int64(s.Exp)
 		exp := time.Unix(sec, int64((s.Exp-float64(sec))*1e9))
-		r.revoked.Add(s.SID, exp.Add(max(r.opts.Leeway, 0)))
+		r.revoked.Add(s.SID, exp)
 	}
 	if feed.More && (feed.Cursor == r.cursor || len(feed.Sessions) == 0) {
 		// A page that says more but moves nowhere would be read forever.

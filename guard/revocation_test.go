@@ -1,6 +1,8 @@
 package guard_test
 
 import (
+	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -153,4 +155,70 @@ func BenchmarkRevokedSyncMap(b *testing.B) {
 			})
 		})
 	}
+}
+
+func TestRevocationSetLeewayAndSelfPrune(t *testing.T) {
+	s := &guard.RevocationSet{Leeway: 30 * time.Second}
+	now := time.Now()
+	s.Add(sidA, now.Add(-10*time.Second)) // expired, but within the leeway
+	s.Prune(now)
+	if !s.Revoked(sidA) {
+		t.Fatal("an entry within the leeway was pruned")
+	}
+	s.Prune(now.Add(22 * time.Second)) // expiries are kept in whole seconds, rounded up
+	if s.Revoked(sidA) {
+		t.Fatal("an entry past exp + leeway was kept")
+	}
+
+	// Ids in any case and non-UUID ids are kept apart and found.
+	s.Add("0B9D6A62-4C8E-4B4E-9A8E-0C3A7F1D2E01", farFuture)
+	s.Add("session-7", farFuture)
+	if !s.Revoked(sidA) || !s.Revoked("session-7") || s.Revoked("session-8") || s.Revoked("0b9d6a62-4c8e-4b4e-9a8e-0c3a7f1d2e02") {
+		t.Fatal("membership wrong")
+	}
+
+	// A set only ever added to prunes itself: thousands of expired
+	// entries leave without anyone calling Prune.
+	for i := range 5000 {
+		s.Add(fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), now.Add(-time.Hour))
+	}
+	if n := s.Len(); n >= 5000 {
+		t.Errorf("Len = %d after 5000 expired additions: the set did not prune itself", n)
+	}
+	if !s.Revoked("session-7") || !s.Revoked(sidA) {
+		t.Error("self-prune dropped a live entry")
+	}
+}
+
+// The memory of an ended session: at most 64 bytes each, measured on the
+// heap with one million UUID session ids.
+func TestRevocationSetMemoryPerEntry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates a million entries")
+	}
+	const n = 1_000_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%08x-%04x-4000-8000-%012x", i*2654435761%(1<<32), i%65536, i)
+	}
+	exp := time.Now().Add(time.Hour)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := guard.NewRevocationSet()
+	for _, id := range ids {
+		s.Add(id, exp)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%d ended sessions: %.1f bytes each", s.Len(), per)
+	if s.Len() != n {
+		t.Fatalf("Len = %d", s.Len())
+	}
+	if per > 64 {
+		t.Errorf("%.1f bytes per ended session, want at most 64", per)
+	}
+	runtime.KeepAlive(ids)
+	runtime.KeepAlive(s)
 }

@@ -23,6 +23,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jotauth/jot"
@@ -46,6 +48,11 @@ type DB struct {
 	read *sql.DB
 	// timeout bounds every call; 0 is no bound.
 	timeout time.Duration
+	// The hottest read, prepared once (lazily: the table exists only
+	// after Migrate) rather than on every request; database/sql prepares
+	// it again on each read connection it meets.
+	userByIDMu   sync.Mutex
+	userByIDStmt atomic.Pointer[sql.Stmt]
 }
 
 var _ jot.Store = (*DB)(nil)
@@ -191,8 +198,11 @@ func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 // Close closes the database.
 func (db *DB) Close() error {
 	var err error
+	if st := db.userByIDStmt.Load(); st != nil {
+		err = st.Close()
+	}
 	if db.read != db.write {
-		err = db.read.Close()
+		err = errors.Join(err, db.read.Close())
 	}
 	return errors.Join(err, db.write.Close())
 }

@@ -74,7 +74,36 @@ func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
 func (db *DB) UserByID(ctx context.Context, id string) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	return userByID(ctx, db.read, id)
+	st := db.userByIDStmt.Load()
+	if st == nil {
+		st = db.prepareUserByID(ctx)
+	}
+	if st == nil {
+		return userByID(ctx, db.read, id)
+	}
+	u, err := scanUser(st.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user")
+	} else if err != nil {
+		return nil, fmt.Errorf("user by id: %w", err)
+	}
+	return u, nil
+}
+
+// prepareUserByID prepares UserByID's statement once; nil while it cannot
+// (no users table yet), and the caller queries without it.
+func (db *DB) prepareUserByID(ctx context.Context) *sql.Stmt {
+	db.userByIDMu.Lock()
+	defer db.userByIDMu.Unlock()
+	if st := db.userByIDStmt.Load(); st != nil {
+		return st
+	}
+	st, err := db.read.PrepareContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`)
+	if err != nil {
+		return nil
+	}
+	db.userByIDStmt.Store(st)
+	return st
 }
 
 // UserByEmail returns the user with the email, or ENOTFOUND.
