@@ -80,6 +80,10 @@ type Config struct {
 	// SignupRate is the signups allowed per client network, every outcome
 	// counted (JOT_SIGNUP_RATE).
 	SignupRate Rate
+	// KeyEncryptionKey is the 32-byte AES-256 key that encrypts the stored
+	// signing keys, decoded from base64; empty for none
+	// (JOT_KEY_ENCRYPTION_KEY).
+	KeyEncryptionKey Secret
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -169,6 +173,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_resources", c.MaxResources),
 		slog.String("write_rate", c.WriteRate.String()),
 		slog.String("db_timeout", fmtDuration(c.DBTimeout)),
+		slog.String("key_encryption_key", c.KeyEncryptionKey.String()),
 	)
 }
 

@@ -4,7 +4,7 @@
 //	jot migrate               apply schema migrations and exit
 //	jot users create ...      create a user
 //	jot users import FILE     import users with existing bcrypt hashes
-//	jot keys list | rotate    manage signing keys
+//	jot keys list | rotate | revoke   manage signing keys
 //	jot version               print the version
 package main
 
@@ -31,6 +31,7 @@ Usage:
   jot users import [--skip-existing] FILE [settings]
   jot keys list [--json] [settings]
   jot keys rotate [--now] [settings]
+  jot keys revoke KID [settings]
   jot version
 
 Settings are flags, JOT_* environment variables or lines of ./.env
