@@ -131,13 +131,15 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (t
 			return fmt.Errorf("revoke signing key: %w", err)
 		}
 		if prev.Valid {
-			revokedAt, already = prev.Time, true
+			revokedAt, already = fromNull(prev), true
 			return nil
 		}
+		var stored pgtype.Timestamptz
 		if err := tx.QueryRow(ctx, `UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 RETURNING revoked_at`,
-			kid, at).Scan(&revokedAt); err != nil {
+			kid, at).Scan(&stored); err != nil {
 			return fmt.Errorf("revoke signing key: %w", err)
 		}
+		revokedAt = fromNull(stored)
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
