@@ -72,6 +72,8 @@ func TestNames(t *testing.T) {
 		"max-resources": "JOT_MAX_RESOURCES", "write-rate": "JOT_WRITE_RATE",
 		"db-timeout":  "JOT_DB_TIMEOUT",
 		"signup-rate": "JOT_SIGNUP_RATE",
+
+		"key-encryption-key": "JOT_KEY_ENCRYPTION_KEY",
 	}
 	rows := settings()
 	if len(rows) != len(names) {
