@@ -3,15 +3,20 @@ package jot
 import "time"
 
 // SigningKey is a stored asymmetric signing key. A key is `next` until
-// ActivatesAt, then `current` until a newer key activates, then `retired`.
+// ActivatesAt, then `current` until a newer key activates, then `retired`;
+// a revoked key (RevokedAt set) is none of these: it neither signs nor
+// verifies, ever again.
 type SigningKey struct {
 	KID string
 	// Alg is the JWS algorithm: ES256, EdDSA or RS256.
 	Alg string
-	// Private is the private key, PKCS #8 DER.
+	// Private is the private key, PKCS #8 DER, or that DER sealed with
+	// the key encryption key (token.SealedKeys tells them apart).
 	Private     []byte
 	CreatedAt   time.Time
 	ActivatesAt time.Time
+	// RevokedAt is when the key was revoked; zero while it is not.
+	RevokedAt time.Time
 }
 
 // KeyServer is what one running server records about its keys' timeline,

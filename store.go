@@ -134,6 +134,17 @@ type KeyStore interface {
 	CreateFirstSigningKey(ctx context.Context, k *SigningKey, now time.Time) (bool, error)
 	// DeleteSigningKey removes the key kid; an unknown kid is no error.
 	DeleteSigningKey(ctx context.Context, kid string) error
+	// RevokeSigningKey marks the key kid revoked at `at`, keeping its row,
+	// and announces it to every server like a new key. It returns when the
+	// key was revoked: `at`, or the earlier time of a key already revoked
+	// (then already is true and nothing changes). An unknown kid is
+	// ENOTFOUND.
+	RevokeSigningKey(ctx context.Context, kid string, at time.Time) (revokedAt time.Time, already bool, err error)
+	// RewriteSigningKeys calls fn with every stored key, oldest first, in
+	// one transaction that locks the keys against concurrent rewrites, and
+	// stores the private key fn returns where it reports a change. An error
+	// of fn rolls everything back. It returns how many keys changed.
+	RewriteSigningKeys(ctx context.Context, fn func(k *SigningKey) (private []byte, changed bool, err error)) (int, error)
 	// RecordKeyServer stores, or refreshes, r (by r.ID) and deletes the
 	// records that expired before now.
 	RecordKeyServer(ctx context.Context, r KeyServer, now time.Time) error

@@ -112,6 +112,10 @@ type Config struct {
 	// RevocationsSecret, when set, is the bearer token the revocation feed
 	// requires (JOT_REVOCATIONS_SECRET).
 	RevocationsSecret Secret
+	// KeyEncryptionKey is the 32-byte AES-256 key that encrypts the stored
+	// signing keys, decoded from base64; empty for none
+	// (JOT_KEY_ENCRYPTION_KEY).
+	KeyEncryptionKey Secret
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -218,6 +222,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("pprof_addr", c.PprofAddr),
 		slog.String("revocations_secret", c.RevocationsSecret.String()),
+		slog.String("key_encryption_key", c.KeyEncryptionKey.String()),
 	)
 }
 

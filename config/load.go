@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -133,7 +134,37 @@ func settings() []setting {
 			get:   func(*Config) string { return "" },
 			set:   func(c *Config, v string) error { c.RevocationsSecret = Secret(v); return nil },
 		},
+		{
+			env: "JOT_KEY_ENCRYPTION_KEY", flag: "key-encryption-key",
+			usage: "32 random bytes in base64 (openssl rand -base64 32) that encrypt the stored signing keys (prefer the environment: arguments are visible to other users of the machine)",
+			get:   func(*Config) string { return "" },
+			set: func(c *Config, v string) error {
+				k, err := decodeKey(v)
+				c.KeyEncryptionKey = k
+				return err
+			},
+		},
 	}
+}
+
+// keySize is the size of JOT_KEY_ENCRYPTION_KEY: an AES-256 key.
+const keySize = 32
+
+// decodeKey reads a 32-byte key written in base64, standard or URL
+// alphabet, padded or not. Its errors never quote the value: it is a
+// secret.
+func decodeKey(v string) (Secret, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		b, err := enc.DecodeString(v)
+		if err != nil {
+			continue
+		}
+		if len(b) != keySize {
+			return nil, fmt.Errorf("must be %d bytes in base64, got %d bytes (make one with: openssl rand -base64 32)", keySize, len(b))
+		}
+		return Secret(b), nil
+	}
+	return nil, fmt.Errorf("is not base64 (make one with: openssl rand -base64 32)")
 }
 
 func integer(env, flag, usage string, field func(*Config) *int) setting {

@@ -75,6 +75,7 @@ func TestNames(t *testing.T) {
 		"signup-rate":  "JOT_SIGNUP_RATE",
 		"metrics-addr": "JOT_METRICS_ADDR", "pprof-addr": "JOT_PPROF_ADDR",
 		"revocations-secret": "JOT_REVOCATIONS_SECRET",
+		"key-encryption-key": "JOT_KEY_ENCRYPTION_KEY",
 	}
 	for f, e := range mailNames {
 		names[f] = e

@@ -15,18 +15,24 @@ import (
 func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT kid, alg, private, created_at, activates_at
-		FROM signing_keys ORDER BY created_at, kid`)
+	return signingKeys(ctx, db.pool, "")
+}
+
+// signingKeys reads every key; lock is "" or a locking clause.
+func signingKeys(ctx context.Context, q querier, lock string) ([]*jot.SigningKey, error) {
+	rows, err := q.Query(ctx, `SELECT kid, alg, private, created_at, activates_at, revoked_at
+		FROM signing_keys ORDER BY created_at, kid `+lock)
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	keys, err := collect(rows, func(s scanner) (*jot.SigningKey, error) {
 		var k jot.SigningKey
-		var activates pgtype.Timestamptz
-		if err := s.Scan(&k.KID, &k.Alg, &k.Private, &k.CreatedAt, &activates); err != nil {
+		var activates, revoked pgtype.Timestamptz
+		if err := s.Scan(&k.KID, &k.Alg, &k.Private, &k.CreatedAt, &activates, &revoked); err != nil {
 			return nil, err
 		}
 		k.ActivatesAt = fromNull(activates)
+		k.RevokedAt = fromNull(revoked)
 		return &k, nil
 	})
 	if err != nil {
@@ -35,8 +41,9 @@ func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 	return keys, nil
 }
 
-// keyChannel is the NOTIFY channel of every transaction that stores a
-// signing key, so that servers reload their keys at once (ListenKeys).
+// keyChannel is the NOTIFY channel of every transaction that stores or
+// revokes a signing key, so that servers reload their keys at once
+// (ListenKeys).
 const keyChannel = "jot_keys"
 
 // CreateSigningKey stores k; a KID already stored is ECONFLICT. The insert
@@ -71,7 +78,7 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 		}
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys
-			WHERE alg = $1 AND (activates_at IS NULL OR activates_at <= $2))`, k.Alg, now).Scan(&exists); err != nil {
+			WHERE alg = $1 AND (activates_at IS NULL OR activates_at <= $2) AND revoked_at IS NULL)`, k.Alg, now).Scan(&exists); err != nil {
 			return fmt.Errorf("signing keys: %w", err)
 		}
 		if exists {
@@ -104,6 +111,80 @@ func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 		return fmt.Errorf("delete signing key: %w", err)
 	}
 	return nil
+}
+
+// RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a
+// key revoked already keeps its first time. The update notifies keyChannel
+// in the same transaction, so every server listening reloads its keys, and
+// drops this one, the moment it is committed.
+func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (time.Time, bool, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var revokedAt time.Time
+	already := false
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		var prev pgtype.Timestamptz
+		err := tx.QueryRow(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = $1 FOR UPDATE`, kid).Scan(&prev)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &jot.Error{Code: jot.ENOTFOUND, Message: fmt.Sprintf("signing key %s not found", kid)}
+		} else if err != nil {
+			return fmt.Errorf("revoke signing key: %w", err)
+		}
+		if prev.Valid {
+			revokedAt, already = fromNull(prev), true
+			return nil
+		}
+		var stored pgtype.Timestamptz
+		if err := tx.QueryRow(ctx, `UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 RETURNING revoked_at`,
+			kid, at).Scan(&stored); err != nil {
+			return fmt.Errorf("revoke signing key: %w", err)
+		}
+		revokedAt = fromNull(stored)
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return revokedAt, already, nil
+}
+
+// RewriteSigningKeys calls fn with every stored key in one transaction
+// that holds their rows locked (FOR UPDATE), so two servers starting at
+// once rewrite one after the other, the second seeing the first's result.
+// New keys inserted meanwhile are not locked: they are written by a
+// server or command that seals them already.
+func (db *DB) RewriteSigningKeys(ctx context.Context, fn func(k *jot.SigningKey) ([]byte, bool, error)) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	n := 0
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		n = 0
+		keys, err := signingKeys(ctx, tx, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			private, changed, err := fn(k)
+			if err != nil {
+				return err
+			}
+			if !changed {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE signing_keys SET private = $2 WHERE kid = $1`, k.KID, private); err != nil {
+				return fmt.Errorf("rewrite signing key: %w", err)
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // RecordKeyServer stores or refreshes r and deletes expired records.

@@ -20,10 +20,10 @@ const (
 // checks that its connection still answers.
 const keyListenIdle = 30 * time.Second
 
-// ListenKeys calls fn whenever a signing key is stored (`jot keys rotate`,
-// another server's rotation or first key), on any instance using the
-// database, until ctx ends or the DB closes. It blocks until then: run it
-// in a goroutine.
+// ListenKeys calls fn whenever a signing key is stored or revoked (`jot
+// keys rotate` or `revoke`, another server's rotation or first key), on any
+// instance using the database, until ctx ends or the DB closes. It blocks
+// until then: run it in a goroutine.
 //
 // It listens on a connection of its own, outside the pool. Notifications
 // sent while nothing listened are lost, so fn is also called each time

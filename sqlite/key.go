@@ -14,19 +14,22 @@ import (
 func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	return queryAll(ctx, db.read, "signing keys", scanSigningKey, `SELECT kid, alg, private, created_at, activates_at
-		FROM signing_keys ORDER BY created_at, kid`)
+	return queryAll(ctx, db.read, "signing keys", scanSigningKey, signingKeysQuery)
 }
+
+const signingKeysQuery = `SELECT kid, alg, private, created_at, activates_at, revoked_at
+	FROM signing_keys ORDER BY created_at, kid`
 
 func scanSigningKey(s scanner) (*jot.SigningKey, error) {
 	var k jot.SigningKey
 	var created int64
-	var activates sql.NullInt64
-	if err := s.Scan(&k.KID, &k.Alg, &k.Private, &created, &activates); err != nil {
+	var activates, revoked sql.NullInt64
+	if err := s.Scan(&k.KID, &k.Alg, &k.Private, &created, &activates, &revoked); err != nil {
 		return nil, err
 	}
 	k.CreatedAt = fromNanos(created)
 	k.ActivatesAt = fromNullNanos(activates)
+	k.RevokedAt = fromNullNanos(revoked)
 	return &k, nil
 }
 
@@ -55,7 +58,7 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys
-			WHERE alg = ? AND (activates_at IS NULL OR activates_at <= ?))`, k.Alg, nanos(now)).Scan(&exists); err != nil {
+			WHERE alg = ? AND (activates_at IS NULL OR activates_at <= ?) AND revoked_at IS NULL)`, k.Alg, nanos(now)).Scan(&exists); err != nil {
 			return fmt.Errorf("signing keys: %w", err)
 		}
 		if exists {
@@ -85,6 +88,72 @@ func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 		return fmt.Errorf("delete signing key: %w", err)
 	}
 	return nil
+}
+
+// RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a
+// key revoked already keeps its first time. Servers on the file see it at
+// their next reload (every 2 s), there being no notifications in SQLite.
+func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (time.Time, bool, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	var revokedAt time.Time
+	already := false
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var prev sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = ?`, kid).Scan(&prev)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &jot.Error{Code: jot.ENOTFOUND, Message: fmt.Sprintf("signing key %s not found", kid)}
+		} else if err != nil {
+			return fmt.Errorf("revoke signing key: %w", err)
+		}
+		if prev.Valid {
+			revokedAt, already = fromNanos(prev.Int64), true
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET revoked_at = ? WHERE kid = ?`, nanos(at), kid); err != nil {
+			return fmt.Errorf("revoke signing key: %w", err)
+		}
+		revokedAt = fromNanos(nanos(at))
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return revokedAt, already, nil
+}
+
+// RewriteSigningKeys calls fn with every stored key in one immediate write
+// transaction, so no other process writes keys meanwhile, and stores the
+// private keys fn changes.
+func (db *DB) RewriteSigningKeys(ctx context.Context, fn func(k *jot.SigningKey) ([]byte, bool, error)) (int, error) {
+	ctx, cancel := db.bound(ctx)
+	defer cancel()
+	n := 0
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		keys, err := queryAll(ctx, tx, "signing keys", scanSigningKey, signingKeysQuery)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			private, changed, err := fn(k)
+			if err != nil {
+				return err
+			}
+			if !changed {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private = ? WHERE kid = ?`, private, k.KID); err != nil {
+				return fmt.Errorf("rewrite signing key: %w", err)
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // RecordKeyServer stores or refreshes r and deletes expired records.

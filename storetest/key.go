@@ -260,3 +260,110 @@ func testKeyServers(t *testing.T, s jot.Store) {
 	}
 	want(now, time.Minute, 5*time.Minute)
 }
+
+// testRevokeSigningKey: a revoked key keeps its row, with when; a second
+// revocation keeps the first time; its kid cannot be stored again; an
+// unknown kid is ENOTFOUND; a revoked key does not count as one that signs
+// for CreateFirstSigningKey.
+func testRevokeSigningKey(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	old := &jot.SigningKey{KID: "old", Alg: "ES256", Private: randomBytes(t, 138), CreatedAt: base(), ActivatesAt: base()}
+	cur := &jot.SigningKey{KID: "cur", Alg: "ES256", Private: randomBytes(t, 138), CreatedAt: base().Add(time.Minute), ActivatesAt: base().Add(time.Minute)}
+	for _, k := range []*jot.SigningKey{old, cur} {
+		if err := s.CreateSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := base().Add(time.Hour)
+	got, already, err := s.RevokeSigningKey(ctx, "old", at)
+	if err != nil || already {
+		t.Fatalf("RevokeSigningKey = %v, %v, %v; want %v, false, nil", got, already, err, at)
+	}
+	checkTime(t, "revoked at", got, at)
+	got, already, err = s.RevokeSigningKey(ctx, "old", at.Add(time.Hour))
+	if err != nil || !already {
+		t.Fatalf("second RevokeSigningKey = %v, %v, %v; want already", got, already, err)
+	}
+	checkTime(t, "revoked at, second time", got, at)
+	if _, _, err := s.RevokeSigningKey(ctx, "nope", at); jot.ErrorCode(err) != jot.ENOTFOUND {
+		t.Fatalf("RevokeSigningKey(unknown) = %v, want ENOTFOUND", err)
+	}
+
+	keys, err := s.SigningKeys(ctx)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("SigningKeys = %v, %v; want both keys", keys, err)
+	}
+	if keys[0].KID != "old" || !bytes.Equal(keys[0].Private, old.Private) {
+		t.Errorf("revoked key read back as %s", keys[0].KID)
+	}
+	checkTime(t, "old RevokedAt", keys[0].RevokedAt, at)
+	checkTime(t, "cur RevokedAt", keys[1].RevokedAt, time.Time{})
+
+	again := *old
+	if err := s.CreateSigningKey(ctx, &again); jot.ErrorCode(err) != jot.ECONFLICT {
+		t.Errorf("re-adding a revoked key = %v, want ECONFLICT", err)
+	}
+
+	// With every signing key revoked, a first key is stored.
+	if _, _, err := s.RevokeSigningKey(ctx, "cur", at); err != nil {
+		t.Fatal(err)
+	}
+	first := &jot.SigningKey{KID: "first", Alg: "ES256", Private: randomBytes(t, 138), CreatedAt: at, ActivatesAt: at}
+	if created, err := s.CreateFirstSigningKey(ctx, first, at); err != nil || !created {
+		t.Errorf("CreateFirstSigningKey beside revoked keys = %v, %v; want stored", created, err)
+	}
+}
+
+// testRewriteSigningKeys: the private keys fn changes are stored, the
+// others are left; an error of fn writes nothing.
+func testRewriteSigningKeys(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	for i, kid := range []string{"a", "b", "c"} {
+		k := &jot.SigningKey{KID: kid, Alg: "ES256", Private: []byte("plain-" + kid), CreatedAt: base().Add(time.Duration(i) * time.Second), ActivatesAt: base()}
+		if err := s.CreateSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.RevokeSigningKey(ctx, "c", base()); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	n, err := s.RewriteSigningKeys(ctx, func(k *jot.SigningKey) ([]byte, bool, error) {
+		if k.KID == "b" {
+			return nil, false, boom
+		}
+		return []byte("sealed-" + k.KID), true, nil
+	})
+	if !errors.Is(err, boom) || n != 0 {
+		t.Fatalf("RewriteSigningKeys with a failing fn = %d, %v; want 0, boom", n, err)
+	}
+	keys, _ := s.SigningKeys(ctx)
+	for _, k := range keys {
+		if string(k.Private) != "plain-"+k.KID {
+			t.Fatalf("after a failed rewrite key %s = %q; want it unchanged", k.KID, k.Private)
+		}
+	}
+
+	var seen []string
+	n, err = s.RewriteSigningKeys(ctx, func(k *jot.SigningKey) ([]byte, bool, error) {
+		seen = append(seen, k.KID)
+		if k.KID == "a" {
+			return nil, false, nil
+		}
+		return []byte("sealed-" + k.KID), true, nil
+	})
+	if err != nil || n != 2 || len(seen) != 3 {
+		t.Fatalf("RewriteSigningKeys = %d, %v (saw %v); want 2 of 3 changed", n, err, seen)
+	}
+	keys, err = s.SigningKeys(ctx)
+	if err != nil || len(keys) != 3 {
+		t.Fatal(keys, err)
+	}
+	want := map[string]string{"a": "plain-a", "b": "sealed-b", "c": "sealed-c"}
+	for _, k := range keys {
+		if string(k.Private) != want[k.KID] {
+			t.Errorf("key %s = %q, want %q", k.KID, k.Private, want[k.KID])
+		}
+	}
+	checkTime(t, "c RevokedAt after a rewrite", keys[2].RevokedAt, base())
+}

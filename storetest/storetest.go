@@ -92,6 +92,8 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"CreateFirstSigningKey", testCreateFirstSigningKey},
 		{"CreateFirstSigningKeyConcurrent", testCreateFirstSigningKeyConcurrent},
 		{"DeleteSigningKey", testDeleteSigningKey},
+		{"RevokeSigningKey", testRevokeSigningKey},
+		{"RewriteSigningKeys", testRewriteSigningKeys},
 		{"KeyServers", testKeyServers},
 		{"Secret", testSecret},
 		{"SecretConcurrent", testSecretConcurrent},

@@ -245,6 +245,38 @@ func (m *memStore) DeleteSigningKey(ctx context.Context, kid string) error {
 	return nil
 }
 
+func (m *memStore) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (time.Time, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range m.keys {
+		if k.KID == kid {
+			if !k.RevokedAt.IsZero() {
+				return k.RevokedAt, true, nil
+			}
+			k.RevokedAt = at
+			return at, false, nil
+		}
+	}
+	return time.Time{}, false, &jot.Error{Code: jot.ENOTFOUND, Message: "signing key not found"}
+}
+
+func (m *memStore) RewriteSigningKeys(ctx context.Context, fn func(k *jot.SigningKey) ([]byte, bool, error)) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, k := range m.keys {
+		p, changed, err := fn(k)
+		if err != nil {
+			return 0, err
+		}
+		if changed {
+			k.Private = p
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (m *memStore) RecordKeyServer(ctx context.Context, r jot.KeyServer, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

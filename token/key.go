@@ -56,6 +56,10 @@ type Key struct {
 	// signs from ActivatesAt until a newer key activates. Zero for keys
 	// that are not rotated (HMAC, PEM file, JWKS).
 	CreatedAt, ActivatesAt time.Time
+	// RevokedAt is when the key was revoked (`jot keys revoke`); a revoked
+	// key neither signs nor verifies, and needs neither Private nor Public.
+	// Zero while the key is trusted.
+	RevokedAt time.Time
 }
 
 // ValidAlg reports whether alg is one of the supported algorithms.

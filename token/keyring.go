@@ -250,8 +250,11 @@ func (k *Keyring) load(ctx context.Context) (*KeySet, error) {
 			continue
 		}
 		key := k.parsed[sk.KID]
-		if key == nil || !key.CreatedAt.Equal(sk.CreatedAt) || !key.ActivatesAt.Equal(sk.ActivatesAt) {
-			if key, err = ParseSigningKey(sk); err != nil {
+		if key == nil || !key.CreatedAt.Equal(sk.CreatedAt) || !key.ActivatesAt.Equal(sk.ActivatesAt) || !key.RevokedAt.Equal(sk.RevokedAt) {
+			if !sk.RevokedAt.IsZero() {
+				// Listed, never used: its private key is not even read.
+				key = &Key{ID: sk.KID, Alg: sk.Alg, CreatedAt: sk.CreatedAt, ActivatesAt: sk.ActivatesAt, RevokedAt: sk.RevokedAt}
+			} else if key, err = ParseSigningKey(sk); err != nil {
 				return nil, err
 			}
 			k.parsed[sk.KID] = key
@@ -348,6 +351,11 @@ func (k *Keyring) ReloadForKID(kid string) bool {
 	if kid == "" || k.isStatic.Load() {
 		return false
 	}
+	if ks := k.cur.Load(); ks != nil && ks.revoked[kid] {
+		// A revoked key stays revoked: no reload can bring it back, so
+		// tokens of a leaked key cost no database read.
+		return false
+	}
 	every := k.opts.MinKIDReload
 	if every <= 0 {
 		every = DefaultMinKIDReload
@@ -389,12 +397,35 @@ func (k *Keyring) lookup(kid string) bool {
 	return ks != nil && ks.Lookup(kid) != nil
 }
 
+// Trusted reports whether the key kid verifies now: one atomic load and a
+// map lookup, no database read and no reload. A key stops being trusted
+// when it is revoked (within 5 s of `jot keys revoke` on every server) or
+// when a retired key's tokens have all expired.
+//
+// It is the check for anything that remembers a verification: a cache of
+// verified tokens must ask it on every hit with the kid the token was
+// verified with, and treat false as a miss (verify again, which refuses
+// the token as invalid), so a revoked key's tokens are refused as soon as
+// the keyring has heard of the revocation rather than when the cache entry
+// expires. For a KeySource other than a Keyring, see the function Trusted.
+func (k *Keyring) Trusted(kid string) bool { return k.lookup(kid) }
+
+// Trusted reports whether src's current key set verifies with the key kid,
+// for any KeySource (a Keyring, a remote JWKS): see Keyring.Trusted.
+func Trusted(src KeySource, kid string) bool {
+	if src == nil {
+		return false
+	}
+	ks := src.KeySet()
+	return ks != nil && ks.Lookup(kid) != nil
+}
+
 // sameState reports whether two snapshots sign and verify with the same
 // keys, so an unchanged set keeps its snapshot (and its JWKS bytes).
 func sameState(a, b *KeySet) bool {
 	return a.alg == b.alg && a.signing == b.signing && slices.EqualFunc(a.infos, b.infos, func(x, y KeyInfo) bool {
 		return x.KID == y.KID && x.State == y.State && x.Verifies == y.Verifies &&
-			x.ActivatesAt.Equal(y.ActivatesAt) && x.DropsAt.Equal(y.DropsAt)
+			x.ActivatesAt.Equal(y.ActivatesAt) && x.DropsAt.Equal(y.DropsAt) && x.RevokedAt.Equal(y.RevokedAt)
 	})
 }
 
@@ -501,4 +532,41 @@ func Rotate(ctx context.Context, store jot.KeyStore, alg string, delay time.Dura
 		return nil, fmt.Errorf("token: store new signing key: %w", err)
 	}
 	return sk, nil
+}
+
+// ErrRevokeCurrent is Keyring.Revoke's refusal of the current signing key:
+// revoking it would leave nothing to sign with. Rotate with immediate set
+// first (`jot keys rotate --now`), then revoke it.
+var ErrRevokeCurrent = errors.New("token: the current signing key cannot be revoked: rotate it away first")
+
+// Revoke takes the key kid out of service for good, as `jot keys revoke`
+// does for a leaked key: it is unpublished and every token it signed is
+// refused. The row stays, marked revoked, so the key is never trusted
+// again (no reload, unknown-kid reload included, brings it back) and its
+// kid cannot be stored again. The current key is refused
+// (ErrRevokeCurrent); an unknown kid is jot.ENOTFOUND. Revoking a key
+// twice changes nothing and reports already, with the first time.
+//
+// This Keyring drops the key on return; other instances at once where the
+// store announces key changes (PostgreSQL), else at their next reload
+// (Run, every 2 s in jot serve).
+//
+// The check that kid is not current and the revocation are two steps: a
+// next key whose activation falls between them is revoked nonetheless,
+// and the key before it simply goes on signing.
+func (k *Keyring) Revoke(ctx context.Context, kid string) (revokedAt time.Time, already bool, err error) {
+	if k.isStatic.Load() {
+		return time.Time{}, false, errors.New("token: a configured key cannot be revoked here: change the secret or the PEM file")
+	}
+	if err := k.Reload(ctx); err != nil {
+		return time.Time{}, false, err
+	}
+	if ks := k.cur.Load(); ks != nil && ks.Signing() != nil && ks.Signing().ID == kid {
+		return time.Time{}, false, ErrRevokeCurrent
+	}
+	revokedAt, already, err = k.store.RevokeSigningKey(ctx, kid, k.now())
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return revokedAt, already, k.Reload(ctx)
 }

@@ -27,6 +27,9 @@ const (
 	// StateVerify: a verification-only key (no private key, e.g. from a
 	// JWKS), outside the rotation timeline: it verifies, never signs.
 	StateVerify = "verify"
+	// StateRevoked: a leaked key taken out of service by `jot keys
+	// revoke`: never published, signing or verifying again.
+	StateRevoked = "revoked"
 )
 
 // KeyInfo describes one key of a KeySet, for `jot keys list`.
@@ -43,6 +46,8 @@ type KeyInfo struct {
 	RetiredAt time.Time
 	// DropsAt is RetiredAt plus the access TTL and leeway; zero unless retired.
 	DropsAt time.Time
+	// RevokedAt is when the key was revoked; zero unless revoked.
+	RevokedAt time.Time
 }
 
 // KeySource yields the current KeySet snapshot. Issuer and Verifier ask it
@@ -68,6 +73,7 @@ type KeySet struct {
 	methods []string // for jwt.WithValidMethods; never modified
 	signing *Key
 	byKID   map[string]*Key
+	revoked map[string]bool // kids of revoked keys, which no reload brings back
 	jwks    []byte
 	infos   []KeyInfo
 	keyfunc jwt.Keyfunc
@@ -100,8 +106,17 @@ func NewKeySet(alg string, keys []*Key, now time.Time, accessTTL, leeway time.Du
 	}
 
 	seen := make(map[string]bool)
-	var timeline, verifyOnly []*Key
+	var timeline, verifyOnly, revoked []*Key
 	for _, k := range keys {
+		if k != nil && k.Alg == alg && k.ID != "" && !seen[k.ID] && !k.RevokedAt.IsZero() {
+			// Out of the timeline altogether: a revoked key that had not
+			// activated yet must never become current, and the key before
+			// a revoked one keeps verifying until the next trusted key
+			// took over, which is never earlier.
+			seen[k.ID] = true
+			revoked = append(revoked, k)
+			continue
+		}
 		if k == nil || k.Alg != alg || k.ID == "" || seen[k.ID] || !usable(k) {
 			continue
 		}
@@ -156,6 +171,16 @@ func NewKeySet(alg string, keys []*Key, now time.Time, accessTTL, leeway time.Du
 		s.infos = append(s.infos, info(k, StateVerify))
 		published = append(published, k)
 	}
+	// Listed last, never published nor looked up.
+	for _, k := range revoked {
+		if s.revoked == nil {
+			s.revoked = make(map[string]bool, len(revoked))
+		}
+		s.revoked[k.ID] = true
+		ki := info(k, StateRevoked)
+		ki.Verifies, ki.RevokedAt = false, k.RevokedAt
+		s.infos = append(s.infos, ki)
+	}
 	for _, k := range published {
 		s.byKID[k.ID] = k
 	}
@@ -170,7 +195,8 @@ func (s *KeySet) Alg() string { return s.alg }
 func (s *KeySet) Signing() *Key { return s.signing }
 
 // Lookup returns the verification key named kid: a next, current or still
-// retained retired key. It returns nil for any other kid.
+// retained retired key. It returns nil for any other kid, a revoked one
+// included.
 func (s *KeySet) Lookup(kid string) *Key { return s.byKID[kid] }
 
 // JWKS returns the JWK Set of the public verification keys, computed once
@@ -179,7 +205,7 @@ func (s *KeySet) Lookup(kid string) *Key { return s.byKID[kid] }
 func (s *KeySet) JWKS() []byte { return s.jwks }
 
 // Keys describes every key of the set's algorithm, including retired keys
-// that no longer verify, current first.
+// that no longer verify, current first and revoked keys last.
 func (s *KeySet) Keys() []KeyInfo { return slices.Clone(s.infos) }
 
 // Errors a key function reports; static so refusing a token allocates no

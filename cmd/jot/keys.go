@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/api"
 	"github.com/jotauth/jot/internal/storage"
 	"github.com/jotauth/jot/token"
@@ -18,13 +20,14 @@ import (
 const keysUsage = `Usage:
   jot keys list [--json] [settings]
   jot keys rotate [--now] [settings]
+  jot keys revoke KID [settings]
 
 Run "jot keys COMMAND -h" for a command's flags.
 `
 
 func cmdKeys(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: jot keys list|rotate", errUsage)
+		return fmt.Errorf("%w: jot keys list|rotate|revoke", errUsage)
 	}
 	switch args[0] {
 	case "help", "-h", "--help", "-help":
@@ -34,6 +37,8 @@ func cmdKeys(ctx context.Context, args []string, stdout io.Writer) error {
 		return cmdKeysList(ctx, args[1:], stdout)
 	case "rotate":
 		return cmdKeysRotate(ctx, args[1:], stdout)
+	case "revoke":
+		return cmdKeysRevoke(ctx, args[1:], stdout)
 	default:
 		return fmt.Errorf("%w: unknown command \"keys %s\"", errUsage, args[0])
 	}
@@ -47,6 +52,7 @@ type keyJSON struct {
 	State     string     `json:"state"`
 	Created   *time.Time `json:"created"`
 	Activates *time.Time `json:"activates,omitempty"`
+	Revoked   *time.Time `json:"revoked,omitempty"`
 }
 
 // stamp returns t in UTC, or nil for a key without a stored time (the
@@ -62,7 +68,7 @@ func stamp(t time.Time) *time.Time {
 func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("jot keys list", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_SECRET", "JOT_JWT_KEY_FILE", "JOT_LOG_FORMAT")
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_SECRET", "JOT_JWT_KEY_FILE", "JOT_LOG_FORMAT", "JOT_KEY_ENCRYPTION_KEY")
 	if err != nil {
 		return err
 	}
@@ -82,17 +88,22 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 	if *asJSON {
 		out := make([]keyJSON, 0, len(infos))
 		for _, k := range infos {
-			out = append(out, keyJSON{KID: k.KID, Algorithm: k.Alg, State: k.State, Created: stamp(k.CreatedAt), Activates: stamp(k.ActivatesAt)})
+			out = append(out, keyJSON{KID: k.KID, Algorithm: k.Alg, State: k.State, Created: stamp(k.CreatedAt), Activates: stamp(k.ActivatesAt), Revoked: stamp(k.RevokedAt)})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	// One key a line, no header, so scripts can read it with a plain loop.
+	// One key a line, no header, so scripts can read it with a plain loop;
+	// a revoked key adds a fifth field, when it was revoked.
 	for _, k := range infos {
 		created := "-"
 		if t := stamp(k.CreatedAt); t != nil {
 			created = t.Format(time.RFC3339)
+		}
+		if t := stamp(k.RevokedAt); t != nil {
+			fmt.Fprintf(stdout, "%s %s %s %s %s\n", k.KID, k.Alg, k.State, created, t.Format(time.RFC3339))
+			continue
 		}
 		fmt.Fprintf(stdout, "%s %s %s %s\n", k.KID, k.Alg, k.State, created)
 	}
@@ -102,7 +113,7 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("jot keys rotate", flag.ContinueOnError)
 	now := fs.Bool("now", false, "sign with the new key at once (a leaked key), without waiting for caches; otherwise it signs once the longest JOT_JWKS_MAX_AGE of the running servers has passed")
-	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_KEY_FILE")
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_KEY_FILE", "JOT_KEY_ENCRYPTION_KEY")
 	if err != nil {
 		return err
 	}
@@ -120,6 +131,12 @@ func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	// Sealed with JOT_KEY_ENCRYPTION_KEY like the servers' own keys; a
+	// missing or wrong key stops here, before anything is written.
+	keys, err := api.OpenKeyStore(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
+	if err != nil {
+		return err
+	}
 	// The delay is the servers' (their longest JOT_JWKS_MAX_AGE, recorded
 	// in the database as they run), not this command's own setting, which
 	// nothing makes equal to theirs. With no server running, this
@@ -130,10 +147,60 @@ func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	k, err := token.Rotate(ctx, st, cfg.JWTAlg, delay, time.Now())
+	k, err := token.Rotate(ctx, keys, cfg.JWTAlg, delay, time.Now())
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "new key %s (%s): published now, signs from %s\n", k.KID, k.Alg, k.ActivatesAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("jot keys revoke", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: jot keys revoke KID [settings]\n\n"+
+			"Revoke a leaked signing key: it is unpublished from the JWKS at once and every\n"+
+			"token it signed is refused by every running server within 5 s. The current key\n"+
+			"cannot be revoked: rotate it away first with \"jot keys rotate --now\".\n\n")
+		fs.PrintDefaults()
+	}
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_SECRET", "JOT_JWT_KEY_FILE", "JOT_LOG_FORMAT", "JOT_KEY_ENCRYPTION_KEY")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("%w: jot keys revoke KID", errUsage)
+	}
+	kid := rest[0]
+	if cfg.JWTAlg == token.AlgHS256 {
+		return fmt.Errorf("JOT_JWT_ALG: HS256 keys are the shared secret JOT_JWT_SECRET; change that secret to revoke it")
+	}
+	if cfg.JWTKeyFile != "" {
+		return fmt.Errorf("JOT_JWT_KEY_FILE: the signing key comes from a file; replace the file to revoke it")
+	}
+	st, err := storage.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ring, err := api.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
+	if err != nil {
+		return err
+	}
+	at, already, err := ring.Revoke(ctx, kid)
+	switch {
+	case errors.Is(err, token.ErrRevokeCurrent):
+		return fmt.Errorf("key %s is the current signing key: rotate it away first with \"jot keys rotate --now\", then revoke it", kid)
+	case jot.ErrorCode(err) == jot.ENOTFOUND:
+		return fmt.Errorf("unknown signing key %q (see \"jot keys list\")", kid)
+	case err != nil:
+		return err
+	}
+	when := at.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if already {
+		fmt.Fprintf(stdout, "key %s was already revoked at %s\n", kid, when)
+		return nil
+	}
+	fmt.Fprintf(stdout, "revoked key %s at %s: unpublished now, its tokens refused by every running server within 5 s\n", kid, when)
 	return nil
 }

@@ -17,8 +17,8 @@ func keysLines(t *testing.T, env []string) [][]string {
 	var rows [][]string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Fields(line)
-		if len(f) != 4 {
-			t.Fatalf("line %q: want kid, algorithm, state, created", line)
+		if len(f) != 4 && (len(f) != 5 || f[2] != "revoked") {
+			t.Fatalf("line %q: want kid, algorithm, state, created (and revoked, for a revoked key)", line)
 		}
 		rows = append(rows, f)
 	}

@@ -5,7 +5,7 @@
 //	jot users create ...      create a user
 //	jot users import FILE     import users with existing bcrypt hashes
 //	jot users reset-link ...  print a password-reset link
-//	jot keys list | rotate    manage signing keys
+//	jot keys list | rotate | revoke   manage signing keys
 //	jot version               print the version
 package main
 
@@ -33,6 +33,7 @@ Usage:
   jot users reset-link --email E [settings]
   jot keys list [--json] [settings]
   jot keys rotate [--now] [settings]
+  jot keys revoke KID [settings]
   jot version
 
 Settings are flags, JOT_* environment variables or lines of ./.env
