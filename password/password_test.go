@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jotauth/jot"
 )
 
 // testCost keeps the suite fast; the default cost gets one test of its own.
@@ -229,7 +231,10 @@ func TestHashTooLong(t *testing.T) {
 	t.Parallel()
 	h := newHasher(t, testCost, 1)
 	_, err := h.Hash(t.Context(), strings.Repeat("a", 73))
-	checkValidation(t, err, "must be at most 72 bytes")
+	var e *jot.Error
+	if !errors.As(err, &e) || e.Code != jot.EVALIDATION || e.Fields["password"] != "must be at most 72 bytes" {
+		t.Errorf("Hash of 73 bytes: %v, want a validation error \"must be at most 72 bytes\"", err)
+	}
 	h.Argon2 = true
 	if _, err := h.Hash(t.Context(), strings.Repeat("a", 73)); err != nil {
 		t.Errorf("argon2id Hash of 73 bytes: %v; argon2id has no length limit of its own", err)
@@ -487,4 +492,19 @@ func TestConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestCommonListSize checks the embedded list holds at least the 10,000
+// passwords the policy promises, each in the form Common compares.
+func TestCommonListSize(t *testing.T) {
+	t.Parallel()
+	list := commonSorted()
+	if len(list) < 10000 {
+		t.Fatalf("common list has %d passwords, want at least 10000", len(list))
+	}
+	for i, pw := range list {
+		if pw != strings.ToLower(pw) || chars(pw) < MinChars || len(pw) > MaxBytes || (i > 0 && list[i-1] >= pw) {
+			t.Fatalf("entry %d %q: want lower-case, 8 to 72 bytes, sorted and unique", i, pw)
+		}
+	}
 }
