@@ -57,6 +57,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		TokenSchemes: cfg.TokenSchemes, TokenQuery: cfg.TokenQuery, TokenCookie: cfg.TokenCookie,
 		CORSOrigins: cfg.CORSOrigins, LoginRateN: cfg.LoginRate.N, LoginRatePer: cfg.LoginRate.Per,
 		TrustedProxies: cfg.TrustedProxies, JWKSMaxAge: cfg.JWKSMaxAge, Leeway: leeway, Logger: log,
+		Hashing: hasher.Pool(),
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc}, nil
 }

@@ -38,6 +38,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	if ok, after := s.signupConflicts.take(network); !ok {
 		return tooMany(after)
 	}
+	r = hashes(r, classSignup)
 	resp, err := s.opts.Accounts.Signup(r.Context(), *req.Email, *req.Password, name, s.client(r))
 	if jot.ErrorCode(err) != jot.ECONFLICT {
 		// Only an answer that reveals a registered email counts.
@@ -62,6 +63,7 @@ func tooMany(after int) error {
 // checkPassword authenticates an email and password under the login rate
 // limits, which count failed attempts per account and per client IP.
 func (s *Server) checkPassword(r *http.Request, email, password string) (*jot.User, error) {
+	r = hashes(r, classLogin)
 	network := networkKey(s.clientIP(r))
 	account := accountKey("login:", email)
 	if ok, after := s.loginByIP.allow(network); !ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/password"
 	"github.com/jotauth/jot/token"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	Leeway         time.Duration
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Hashing is the password hashing pool, told which requests are not
+	// hashing ones so that a flood of logins leaves them most of the CPU.
+	Hashing *password.Pool
 }
 
 // Server is the HTTP API. It is an http.Handler.

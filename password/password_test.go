@@ -23,7 +23,7 @@ func newHasher(t testing.TB, cost, workers int) *Hasher {
 	if err := checkCost(cost); err != nil {
 		t.Fatal(err)
 	}
-	return &Hasher{Cost: cost, pool: newPool(workers), dummies: make(map[dummyKey]string)}
+	return &Hasher{Cost: cost, pool: NewPool(workers), dummies: make(map[dummyKey]string)}
 }
 
 func mustVerify(t *testing.T, h *Hasher, hash, password string) bool {
@@ -49,7 +49,7 @@ func TestNew(t *testing.T) {
 	if len(h.dummies) != 2 {
 		t.Errorf("New made %d dummy hashes, want 2 (bcrypt and argon2id)", len(h.dummies))
 	}
-	if got := cap(h.pool.slots); got != runtime.NumCPU() {
+	if got, _ := h.Pool().Workers(); got != runtime.NumCPU() {
 		t.Errorf("workers = %d with 0 asked, want runtime.NumCPU() = %d", got, runtime.NumCPU())
 	}
 	if h.Cost != testCost || h.Argon2 {
@@ -376,13 +376,13 @@ func TestVerifyDummy(t *testing.T) {
 // occupy takes every worker of h until the returned func is called.
 func occupy(t *testing.T, h *Hasher) (release func()) {
 	t.Helper()
-	n := cap(h.pool.slots)
+	n, _ := h.Pool().Workers()
 	started := make(chan struct{}, n)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			_ = h.pool.run(context.Background(), func() {
+			_ = h.pool.Run(context.Background(), func() {
 				started <- struct{}{}
 				<-done
 			})
@@ -440,7 +440,7 @@ func TestPoolCanceledNeverRuns(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	ran := false
-	if err := h.pool.run(ctx, func() { ran = true }); !errors.Is(err, ErrBusy) || ran {
+	if err := h.pool.Run(ctx, func() { ran = true }); !errors.Is(err, ErrBusy) || ran {
 		t.Errorf("run(canceled ctx) = %v, ran = %v; want ErrBusy and not run, even with a free worker", err, ran)
 	}
 }
@@ -453,7 +453,7 @@ func TestPoolBoundsConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			_ = h.pool.run(t.Context(), func() {
+			_ = h.pool.Run(t.Context(), func() {
 				n := running.Add(1)
 				for {
 					m := most.Load()
