@@ -50,6 +50,7 @@ errors() { awk '/Non-2xx/ {n += $NF} /Socket errors/ {n += 1} END {print n + 0}'
 get() { wrk -t1 -c16 -d"${1}s" --latency --timeout 30s -H "Authorization: Bearer $access" "$base/v1/users/me"; }
 logins() { wrk -t1 -c64 -d"${1}s" --timeout 30s -s bench/flood/login.lua "$base/v1/auth/login"; }
 
+echo "date: $(date -u '+%Y-%m-%dT%H:%M:%SZ')  commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)  cpus: $(nproc)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$dir/bcryptrate" -cost $cost -d 3s >"$dir/bound"
 bound=$(sed -E 's/.*bound=([0-9.]+).*/\1/' "$dir/bound")
