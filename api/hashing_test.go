@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -112,6 +113,55 @@ func TestHashingShareFollowsRequests(t *testing.T) {
 	}
 	for _, d := range dones[1:] {
 		close(d)
+	}
+	wg.Wait()
+}
+
+// TestLoginNotQueuedBehindSignups: with every hashing worker held, a
+// flood of signups queues, then one login; when the workers free up the
+// login is served in its turn, not after the signups.
+func TestLoginNotQueuedBehindSignups(t *testing.T) {
+	e := newEnv(t, nil)
+	e.signup("turn@example.com", "pass-phrase-1")
+	pool := e.app.HashingForTest()
+	all, _ := pool.Workers()
+	started, release := holdWorkers(pool, all)
+	for range all {
+		<-started
+	}
+	const signups = 4 * 4
+	var mu sync.Mutex
+	signedUp := 0
+	var wg sync.WaitGroup
+	for i := range signups {
+		wg.Go(func() {
+			r := e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "flood" + strconv.Itoa(i) + "@example.com", "password": "pass-phrase-1"})
+			if r.StatusCode != http.StatusCreated {
+				t.Errorf("signup: %d %s", r.StatusCode, r.body)
+			}
+			mu.Lock()
+			signedUp++
+			mu.Unlock()
+		})
+		waitPending(pool, all+i+1)
+	}
+	login := make(chan int, 1)
+	wg.Go(func() {
+		r := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "turn@example.com", "password": "pass-phrase-1"})
+		mu.Lock()
+		ahead := signedUp
+		mu.Unlock()
+		// In turn, the login hashes first or second; the slack is for
+		// signups that finish while the login writes its session.
+		if ahead >= signups/2 {
+			t.Errorf("%d of %d queued signups finished before the login queued after them; want fewer than %d", ahead, signups, signups/2)
+		}
+		login <- r.StatusCode
+	})
+	waitPending(pool, all+signups+1)
+	release()
+	if status := <-login; status != http.StatusOK {
+		t.Errorf("login: %d, want 200", status)
 	}
 	wg.Wait()
 }
