@@ -182,14 +182,14 @@ func (f *fixture) checkPassword(id, good, bad string) {
 func TestLoginDisabledDuringPasswordCheck(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "password1", jot.RoleUser)
+	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
 	yes := true
 	f.store.onUserByEmail(func() {
 		if _, err := f.svc.AdminUpdateUser(ctx, u.ID, accounts.AdminUpdate{Disabled: &yes}); err != nil {
 			t.Errorf("disable: %v", err)
 		}
 	})
-	resp, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{})
+	resp, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{})
 	f.wantBadCredentials(resp, err, "Login during the disable")
 	if n := f.liveSessions(u.ID); n != 0 {
 		t.Errorf("%d live sessions of the disabled user, want 0", n)
@@ -211,7 +211,7 @@ func TestStartSessionAfterChange(t *testing.T) {
 		}},
 		{"password changed", func(f *fixture, u *jot.User) {
 			p := &guard.Principal{UserID: u.ID}
-			if err := f.svc.ChangePassword(f.t.Context(), p, "password1", "password2"); err != nil {
+			if err := f.svc.ChangePassword(f.t.Context(), p, "pass-phrase-1", "pass-phrase-2"); err != nil {
 				f.t.Fatal(err)
 			}
 		}},
@@ -224,9 +224,9 @@ func TestStartSessionAfterChange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			ctx := t.Context()
-			f.user("admin@example.com", "password0", jot.RoleAdmin)
-			u := f.user("ada@example.com", "password1", jot.RoleUser)
-			authed, err := f.svc.Authenticate(ctx, u.Email, "password1")
+			f.user("admin@example.com", "pass-phrase-0", jot.RoleAdmin)
+			u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
+			authed, err := f.svc.Authenticate(ctx, u.Email, "pass-phrase-1")
 			if err != nil {
 				t.Fatalf("Authenticate: %v", err)
 			}
@@ -245,15 +245,15 @@ func TestStartSessionAfterChange(t *testing.T) {
 func TestLoginDemotedDuringPasswordCheck(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	f.user("other-admin@example.com", "password0", jot.RoleAdmin)
-	a := f.user("ada@example.com", "password1", jot.RoleAdmin)
+	f.user("other-admin@example.com", "pass-phrase-0", jot.RoleAdmin)
+	a := f.user("ada@example.com", "pass-phrase-1", jot.RoleAdmin)
 	demote := jot.RoleUser
 	f.store.onUserByEmail(func() {
 		if _, err := f.svc.AdminUpdateUser(ctx, a.ID, accounts.AdminUpdate{Role: &demote}); err != nil {
 			t.Errorf("demote: %v", err)
 		}
 	})
-	resp, err := f.svc.Login(ctx, a.Email, "password1", accounts.Client{})
+	resp, err := f.svc.Login(ctx, a.Email, "pass-phrase-1", accounts.Client{})
 	if err != nil {
 		t.Fatalf("Login during the demotion: %v", err)
 	}
@@ -281,8 +281,8 @@ func TestLoginDemotedDuringPasswordCheck(t *testing.T) {
 func TestLoginRoleChangesTwice(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	f.user("other-admin@example.com", "password0", jot.RoleAdmin)
-	a := f.user("ada@example.com", "password1", jot.RoleAdmin)
+	f.user("other-admin@example.com", "pass-phrase-0", jot.RoleAdmin)
+	a := f.user("ada@example.com", "pass-phrase-1", jot.RoleAdmin)
 	user, admin := jot.RoleUser, jot.RoleAdmin
 	f.store.onUserByEmail(func() {
 		if _, err := f.svc.AdminUpdateUser(ctx, a.ID, accounts.AdminUpdate{Role: &user}); err != nil {
@@ -295,7 +295,7 @@ func TestLoginRoleChangesTwice(t *testing.T) {
 			}
 		})
 	})
-	resp, err := f.svc.Login(ctx, a.Email, "password1", accounts.Client{})
+	resp, err := f.svc.Login(ctx, a.Email, "pass-phrase-1", accounts.Client{})
 	f.wantBadCredentials(resp, err, "Login while the role keeps changing")
 	if n := f.liveSessions(a.ID); n != 0 {
 		t.Errorf("%d live sessions, want 0", n)
@@ -308,28 +308,28 @@ func TestLoginRoleChangesTwice(t *testing.T) {
 func TestRehashDoesNotUndoPasswordChange(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "password1", jot.RoleUser)
+	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
 	f.hasher.Cost = password.MinCost + 1 // the stored hash now needs a rehash
 	f.store.onUserByEmail(func() {
-		if err := f.svc.ChangePassword(ctx, &guard.Principal{UserID: u.ID}, "password1", "password2"); err != nil {
+		if err := f.svc.ChangePassword(ctx, &guard.Principal{UserID: u.ID}, "pass-phrase-1", "pass-phrase-2"); err != nil {
 			t.Errorf("ChangePassword: %v", err)
 		}
 	})
-	resp, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{})
+	resp, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{})
 	f.wantBadCredentials(resp, err, "Login with the password being changed")
 	if n := f.liveSessions(u.ID); n != 0 {
 		t.Errorf("%d live sessions, want 0", n)
 	}
-	f.checkPassword(u.ID, "password2", "password1")
+	f.checkPassword(u.ID, "pass-phrase-2", "pass-phrase-1")
 }
 
 // Without a race the rehash is stored, over the hash it verified.
 func TestRehash(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "password1", jot.RoleUser)
+	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
 	f.hasher.Cost = password.MinCost + 1
-	resp, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{})
+	resp, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{})
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
@@ -343,7 +343,7 @@ func TestRehash(t *testing.T) {
 	if resp.User.PasswordHash != stored.PasswordHash {
 		t.Error("the session was pinned to a hash other than the stored one")
 	}
-	f.checkPassword(u.ID, "password1", "password2")
+	f.checkPassword(u.ID, "pass-phrase-1", "pass-phrase-2")
 }
 
 // Two logins of the same user with the right password, the first upgrading
@@ -351,14 +351,14 @@ func TestRehash(t *testing.T) {
 func TestConcurrentLoginsWhileRehashing(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "password1", jot.RoleUser)
+	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
 	f.hasher.Cost = password.MinCost + 1
 	f.store.onUserByEmail(func() {
-		if _, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{}); err != nil {
+		if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{}); err != nil {
 			t.Errorf("inner Login: %v", err)
 		}
 	})
-	if _, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{}); err != nil {
+	if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{}); err != nil {
 		t.Errorf("outer Login with the right password: %v", err)
 	}
 }
@@ -368,20 +368,20 @@ func TestConcurrentLoginsWhileRehashing(t *testing.T) {
 func TestChangePasswordWhileRehashing(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "password1", jot.RoleUser)
+	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
 	f.hasher.Cost = password.MinCost + 1
 	f.store.onUserByID(func() {
-		if _, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{}); err != nil {
+		if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{}); err != nil {
 			t.Errorf("inner Login: %v", err)
 		}
 	})
-	if err := f.svc.ChangePassword(ctx, &guard.Principal{UserID: u.ID}, "password1", "password2"); err != nil {
+	if err := f.svc.ChangePassword(ctx, &guard.Principal{UserID: u.ID}, "pass-phrase-1", "pass-phrase-2"); err != nil {
 		t.Fatalf("ChangePassword with the right current password: %v", err)
 	}
-	if _, err := f.svc.Login(ctx, u.Email, "password2", accounts.Client{}); err != nil {
+	if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-2", accounts.Client{}); err != nil {
 		t.Errorf("login with the new password: %v", err)
 	}
-	if _, err := f.svc.Login(ctx, u.Email, "password1", accounts.Client{}); err == nil {
+	if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{}); err == nil {
 		t.Error("the old password still works")
 	}
 }

@@ -16,8 +16,8 @@ import (
 
 func TestUserAdminIsForAdminsOnly(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("pat@example.com", "password1")
-	b := e.signup("quy@example.com", "password1")
+	a := e.signup("pat@example.com", "pass-phrase-1")
+	b := e.signup("quy@example.com", "pass-phrase-1")
 	for _, c := range []struct {
 		method, path string
 		body         any
@@ -53,7 +53,7 @@ func TestUserAdminIsForAdminsOnly(t *testing.T) {
 func TestAdminReadsAndEditsUsers(t *testing.T) {
 	e := newEnv(t, nil)
 	admin := e.makeAdmin("rex@example.com")
-	u := e.signup("sue@example.com", "password1")
+	u := e.signup("sue@example.com", "pass-phrase-1")
 
 	r := e.do("GET", "/v1/users/"+u.User.ID, admin.Access, nil)
 	got := wantStatus(t, r, http.StatusOK)
@@ -147,7 +147,7 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 	wantStatus(t, e.do("PATCH", "/v1/users/"+id, second.Access, map[string]any{"disabled": false}), http.StatusOK)
 	wantStatus(t, e.do("DELETE", "/v1/users/"+second.User.ID, second.Access, nil), http.StatusNoContent)
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", second.Access, nil), "revoked")
-	again := e.login("sol@example.com", "password1")
+	again := e.login("sol@example.com", "pass-phrase-1")
 	if again.User.Role != "admin" {
 		t.Fatalf("remaining admin: %+v", again.User)
 	}
@@ -157,8 +157,8 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 func TestDisablingUserEndsSessionsAtOnce(t *testing.T) {
 	e := newEnv(t, nil)
 	admin := e.makeAdmin("uma@example.com")
-	u := e.signup("vic@example.com", "password1")
-	other := e.login("vic@example.com", "password1")
+	u := e.signup("vic@example.com", "pass-phrase-1")
+	other := e.login("vic@example.com", "pass-phrase-1")
 	wantStatus(t, e.do("GET", "/v1/users/me", u.Access, nil), http.StatusOK)
 
 	p := wantStatus(t, e.do("PATCH", "/v1/users/"+u.User.ID, admin.Access, map[string]any{"disabled": true}), http.StatusOK)
@@ -172,20 +172,20 @@ func TestDisablingUserEndsSessionsAtOnce(t *testing.T) {
 	wantError(t, e.refresh(u.Refresh), 400, "invalid_grant")
 	wantError(t, e.refresh(other.Refresh), 400, "invalid_grant")
 	// Login answers exactly as for a wrong password.
-	disabled := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "vic@example.com", "password": "password1"})
-	wrong := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "vic@example.com", "password": "password2"})
+	disabled := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "vic@example.com", "password": "pass-phrase-1"})
+	wrong := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "vic@example.com", "password": "pass-phrase-2"})
 	wantError(t, disabled, 401, "invalid_credentials")
 	if string(disabled.body) != string(wrong.body) {
 		t.Fatalf("disabled and wrong password answer differently:\n%s\n%s", disabled.body, wrong.body)
 	}
-	wantError(t, e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"vic@example.com"}, "password": {"password1"}}), 400, "invalid_grant")
+	wantError(t, e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"vic@example.com"}, "password": {"pass-phrase-1"}}), 400, "invalid_grant")
 	// The admin still sees the account.
 	if got := wantStatus(t, e.do("GET", "/v1/users/"+u.User.ID, admin.Access, nil), http.StatusOK); got["disabled"] != true {
 		t.Fatalf("user %v", got)
 	}
 	// Enabling lets them log in again; the old sessions stay ended.
 	wantStatus(t, e.do("PATCH", "/v1/users/"+u.User.ID, admin.Access, map[string]any{"disabled": false}), http.StatusOK)
-	back := e.login("vic@example.com", "password1")
+	back := e.login("vic@example.com", "pass-phrase-1")
 	wantStatus(t, e.do("GET", "/v1/users/me", back.Access, nil), http.StatusOK)
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", u.Access, nil), "revoked")
 }
@@ -204,7 +204,7 @@ func TestRoleChangesEndSessionsAtOnce(t *testing.T) {
 	wantInvalidToken(t, e.do("GET", "/v1/users", deputy.Access, nil), "revoked")
 	wantInvalidToken(t, e.do("GET", "/v1/tasks?all=true", deputy.Access, nil), "revoked")
 	wantError(t, e.refresh(deputy.Refresh), 400, "invalid_grant")
-	again := e.login("xia@example.com", "password1")
+	again := e.login("xia@example.com", "pass-phrase-1")
 	if again.User.Role != "user" {
 		t.Fatalf("role after demotion: %q", again.User.Role)
 	}
@@ -216,15 +216,15 @@ func TestRoleChangesEndSessionsAtOnce(t *testing.T) {
 		t.Fatalf("promote: %v", p)
 	}
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", again.Access, nil), "revoked")
-	promoted := e.login("xia@example.com", "password1")
+	promoted := e.login("xia@example.com", "pass-phrase-1")
 	wantStatus(t, e.do("GET", "/v1/users", promoted.Access, nil), http.StatusOK)
 }
 
 func TestDeletingUserTakesSessionsAndResources(t *testing.T) {
 	e := newEnv(t, nil)
 	admin := e.makeAdmin("yan@example.com")
-	u := e.signup("zoe@example.com", "password1")
-	keep := e.signup("abe@example.com", "password1")
+	u := e.signup("zoe@example.com", "pass-phrase-1")
+	keep := e.signup("abe@example.com", "pass-phrase-1")
 	var gone []string
 	for i := range 3 {
 		gone = append(gone, e.createTask(u.Access, fmt.Sprint("t", i))["id"].(string))
@@ -237,7 +237,7 @@ func TestDeletingUserTakesSessionsAndResources(t *testing.T) {
 
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", u.Access, nil), "revoked")
 	wantError(t, e.refresh(u.Refresh), 400, "invalid_grant")
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "zoe@example.com", "password": "password1"}), 401, "invalid_credentials")
+	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "zoe@example.com", "password": "pass-phrase-1"}), 401, "invalid_credentials")
 	wantError(t, e.do("GET", "/v1/users/"+u.User.ID, admin.Access, nil), 404, "not_found")
 	wantError(t, e.do("DELETE", "/v1/users/"+u.User.ID, admin.Access, nil), 404, "not_found")
 
@@ -253,7 +253,7 @@ func TestDeletingUserTakesSessionsAndResources(t *testing.T) {
 		t.Fatalf("recipes left %v", recipes)
 	}
 	// The email is free again.
-	e.signup("zoe@example.com", "password1")
+	e.signup("zoe@example.com", "pass-phrase-1")
 	wantStatus(t, e.do("GET", "/v1/users/me", keep.Access, nil), http.StatusOK)
 }
 

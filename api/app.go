@@ -81,6 +81,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		SignupRateN: cfg.SignupRate.N, SignupRatePer: cfg.SignupRate.Per,
 		MetricsElsewhere:  cfg.MetricsAddr != "",
 		RevocationsSecret: cfg.RevocationsSecret,
+		Hashing:           hasher.Pool(),
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
 }

@@ -45,6 +45,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	if ok, after := s.signupConflicts.take(network); !ok {
 		return tooMany(after)
 	}
+	r = hashes(r, classSignup)
 	resp, err := s.opts.Accounts.Signup(r.Context(), *req.Email, *req.Password, name, s.client(r))
 	if jot.ErrorCode(err) != jot.ECONFLICT {
 		// Only an answer that reveals a registered email counts.
@@ -80,6 +81,7 @@ func tooMany(after int) error {
 // from that network, so failures elsewhere never lock the owner out; and
 // the account from every network, a looser ceiling on spread guessing.
 func (s *Server) checkPassword(r *http.Request, email, password string) (*jot.User, error) {
+	r = hashes(r, classLogin)
 	network := networkKey(s.clientIP(r))
 	account := accountKey("login:", email)
 	draws := []draw{

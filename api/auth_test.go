@@ -69,8 +69,8 @@ func TestSignupAnswersTokenResponse(t *testing.T) {
 
 func TestSignupDuplicateEmailInAnyCase(t *testing.T) {
 	e := newEnv(t, nil)
-	e.signup("bob@example.com", "password1")
-	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "BOB@Example.com", "password": "password2"}), 409, "conflict")
+	e.signup("bob@example.com", "pass-phrase-1")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "BOB@Example.com", "password": "pass-phrase-2"}), 409, "conflict")
 }
 
 func TestConcurrentSignupsOneEmailGiveOneAccount(t *testing.T) {
@@ -85,7 +85,7 @@ func TestConcurrentSignupsOneEmailGiveOneAccount(t *testing.T) {
 			if i%2 == 1 {
 				email = "RACE@example.com"
 			}
-			codes <- e.do("POST", "/v1/auth/signup", "", map[string]string{"email": email, "password": "password1"}).StatusCode
+			codes <- e.do("POST", "/v1/auth/signup", "", map[string]string{"email": email, "password": "pass-phrase-1"}).StatusCode
 		}(i)
 	}
 	wg.Wait()
@@ -110,7 +110,7 @@ func TestSignupValidation(t *testing.T) {
 	if f, _ := m["fields"].(map[string]any); f["password"] != "must be at least 8 characters" {
 		t.Fatalf("fields %v", m["fields"])
 	}
-	m = wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "not-an-email", "password": "password1"}), 422, "validation_failed")
+	m = wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "not-an-email", "password": "pass-phrase-1"}), 422, "validation_failed")
 	if f, _ := m["fields"].(map[string]any); f["email"] == nil {
 		t.Fatalf("fields %v", m["fields"])
 	}
@@ -118,23 +118,23 @@ func TestSignupValidation(t *testing.T) {
 	e.signup("y@example.com", strings.Repeat("b", 72))
 	e.login("y@example.com", strings.Repeat("b", 72))
 	// Unknown fields, malformed JSON and trailing data are 400.
-	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "z@example.com", "password": "password1", "nmae": "typo"}), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "z@example.com", "password": "pass-phrase-1", "nmae": "typo"}), 400, "invalid_request")
 	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": "z@example.com", "password": `), 400, "invalid_request")
-	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": "z@example.com", "password": "password1"} {}`), 400, "invalid_request")
-	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"password": "password1"}`), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": "z@example.com", "password": "pass-phrase-1"} {}`), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"password": "pass-phrase-1"}`), 400, "invalid_request")
 	// Field names are matched exactly: another case is a typo, and a
 	// repeated field is ambiguous.
-	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"EMAIL": "z@example.com", "password": "password1"}`), 400, "invalid_request")
-	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": "z@example.com", "password": "password1", "name": "a", "name": "b"}`), 400, "invalid_request")
-	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": 5, "password": "password1"}`), 400, "invalid_request")
-	wantError(t, e.do("POST", "/v1/auth/signup", "", "email=a%40b.c&password=password1", "Content-Type", "text/plain"), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"EMAIL": "z@example.com", "password": "pass-phrase-1"}`), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": "z@example.com", "password": "pass-phrase-1", "name": "a", "name": "b"}`), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", `{"email": 5, "password": "pass-phrase-1"}`), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", "email=a%40b.c&password=pass-phrase-1", "Content-Type", "text/plain"), 400, "invalid_request")
 }
 
 func TestLoginWrongPasswordAndUnknownEmailAnswerAlike(t *testing.T) {
 	e := newEnv(t, nil)
-	e.signup("carol@example.com", "password1")
-	wrong := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "carol@example.com", "password": "password2"})
-	unknown := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "nobody@example.com", "password": "password2"})
+	e.signup("carol@example.com", "pass-phrase-1")
+	wrong := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "carol@example.com", "password": "pass-phrase-2"})
+	unknown := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "nobody@example.com", "password": "pass-phrase-2"})
 	wantError(t, wrong, 401, "invalid_credentials")
 	wantError(t, unknown, 401, "invalid_credentials")
 	if string(wrong.body) != string(unknown.body) {
@@ -147,27 +147,27 @@ func TestLoginWrongPasswordAndUnknownEmailAnswerAlike(t *testing.T) {
 
 func TestLoginForms(t *testing.T) {
 	e := newEnv(t, nil)
-	e.signup("dan@example.com", "password1")
+	e.signup("dan@example.com", "pass-phrase-1")
 	// Passport's local strategy sends `username`.
-	e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"username": "DAN@example.com", "password": "password1"}), 200)
+	e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"username": "DAN@example.com", "password": "pass-phrase-1"}), 200)
 	// Form bodies, as curl -d and HTML forms send, with an extra field.
-	e.tokensOf(e.do("POST", "/v1/auth/login", "", url.Values{"email": {"dan@example.com"}, "password": {"password1"}, "remember": {"on"}}), 200)
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "dan@example.com", "username": "dan@example.com", "password": "password1"}), 400, "invalid_request")
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "dan@example.com", "password": "password1", "extra": "x"}), 400, "invalid_request")
+	e.tokensOf(e.do("POST", "/v1/auth/login", "", url.Values{"email": {"dan@example.com"}, "password": {"pass-phrase-1"}, "remember": {"on"}}), 200)
+	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "dan@example.com", "username": "dan@example.com", "password": "pass-phrase-1"}), 400, "invalid_request")
+	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "dan@example.com", "password": "pass-phrase-1", "extra": "x"}), 400, "invalid_request")
 	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "dan@example.com"}), 400, "invalid_request")
 }
 
 func TestTokenEndpointGrants(t *testing.T) {
 	e := newEnv(t, nil)
-	e.signup("erin@example.com", "password1")
+	e.signup("erin@example.com", "pass-phrase-1")
 	// Password grant, form-encoded, with parameters it does not know.
-	r := e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"erin@example.com"}, "password": {"password1"}, "client_id": {"cli"}, "scope": {"openid"}})
+	r := e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"erin@example.com"}, "password": {"pass-phrase-1"}, "client_id": {"cli"}, "scope": {"openid"}})
 	tk := e.tokensOf(r, 200)
 	if r.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("Cache-Control %q", r.Header.Get("Cache-Control"))
 	}
 	// The same in JSON, unknown parameters still ignored.
-	e.tokensOf(e.do("POST", "/v1/auth/token", "", map[string]string{"grant_type": "password", "username": "erin@example.com", "password": "password1", "client_id": "x"}), 200)
+	e.tokensOf(e.do("POST", "/v1/auth/token", "", map[string]string{"grant_type": "password", "username": "erin@example.com", "password": "pass-phrase-1", "client_id": "x"}), 200)
 	wantError(t, e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"erin@example.com"}, "password": {"nope-nope"}}), 400, "invalid_grant")
 	wantError(t, e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"client_credentials"}}), 400, "unsupported_grant_type")
 	wantError(t, e.do("POST", "/v1/auth/token", "", url.Values{"username": {"erin@example.com"}}), 400, "invalid_request")
@@ -195,7 +195,7 @@ func sidOf(t *testing.T, access string) string {
 
 func TestRefreshReuseEndsSession(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.RefreshGrace = 0 })
-	first := e.signup("fay@example.com", "password1")
+	first := e.signup("fay@example.com", "pass-phrase-1")
 	second := e.tokensOf(e.refresh(first.Refresh), 200)
 	// The first token again: reuse. The session ends with all its tokens.
 	wantError(t, e.refresh(first.Refresh), 400, "invalid_grant")
@@ -203,7 +203,7 @@ func TestRefreshReuseEndsSession(t *testing.T) {
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", second.Access, nil), "revoked")
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", first.Access, nil), "revoked")
 	// Other sessions of the user are untouched.
-	other := e.login("fay@example.com", "password1")
+	other := e.login("fay@example.com", "pass-phrase-1")
 	if r := e.do("GET", "/v1/users/me", other.Access, nil); r.StatusCode != 200 {
 		t.Fatalf("other session: %d", r.StatusCode)
 	}
@@ -211,7 +211,7 @@ func TestRefreshReuseEndsSession(t *testing.T) {
 
 func TestRefreshGraceWindow(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.RefreshGrace = 2 * time.Second })
-	first := e.signup("gil@example.com", "password1")
+	first := e.signup("gil@example.com", "pass-phrase-1")
 	a := e.tokensOf(e.refresh(first.Refresh), 200)
 	// A second tab presents the same token within the grace: a new access
 	// token for the same session and the same successor refresh token.
@@ -234,7 +234,7 @@ func TestRefreshGraceWindow(t *testing.T) {
 
 func TestConcurrentRefreshesOfOneToken(t *testing.T) {
 	e := newEnv(t, nil)
-	first := e.signup("hal@example.com", "password1")
+	first := e.signup("hal@example.com", "pass-phrase-1")
 	var wg sync.WaitGroup
 	results := make(chan tokens, 10)
 	for i := 0; i < 10; i++ {
@@ -264,9 +264,9 @@ func TestConcurrentRefreshesOfOneToken(t *testing.T) {
 
 func TestLogoutSessionAndAll(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("ida@example.com", "password1")
-	b := e.login("ida@example.com", "password1")
-	c := e.login("ida@example.com", "password1")
+	a := e.signup("ida@example.com", "pass-phrase-1")
+	b := e.login("ida@example.com", "pass-phrase-1")
+	c := e.login("ida@example.com", "pass-phrase-1")
 	r := e.do("POST", "/v1/auth/logout", a.Access, nil)
 	if r.StatusCode != 204 {
 		t.Fatalf("logout: %d %s", r.StatusCode, r.body)
@@ -289,9 +289,9 @@ func TestLogoutSessionAndAll(t *testing.T) {
 
 func TestSessionsListAndDelete(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("jan@example.com", "password1")
-	b := e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "jan@example.com", "password": "password1"}, "User-Agent", "second-device"), 200)
-	other := e.signup("kim@example.com", "password1")
+	a := e.signup("jan@example.com", "pass-phrase-1")
+	b := e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "jan@example.com", "password": "pass-phrase-1"}, "User-Agent", "second-device"), 200)
+	other := e.signup("kim@example.com", "pass-phrase-1")
 	r := e.do("GET", "/v1/auth/sessions", a.Access, nil)
 	var list struct {
 		Sessions []struct {
@@ -338,14 +338,56 @@ func TestSessionsListAndDelete(t *testing.T) {
 	wantError(t, e.do("DELETE", "/v1/auth/sessions/"+bID, a.Access, nil), 404, "not_found")
 }
 
+// TestPasswordPolicy: signup and a password change refuse a common
+// password in any case, an all-whitespace one and one short of 8
+// characters once combining marks are left out, each with its reason.
+func TestPasswordPolicy(t *testing.T) {
+	e := newEnv(t, nil)
+	field := func(r *response, name string) string {
+		t.Helper()
+		m := wantError(t, r, 422, "validation_failed")
+		f, _ := m["fields"].(map[string]any)
+		if len(f) != 1 {
+			t.Errorf("fields %v, want only %q", f, name)
+		}
+		msg, _ := f[name].(string)
+		return msg
+	}
+	for pw, want := range map[string]string{
+		"password1":                    "is too common",
+		"PASSWORD1":                    "is too common",
+		"Qwertyuiop":                   "is too common",
+		"          ":                   "must not be all whitespace",
+		"\t \u00a0 \u2003 \t ":         "must not be all whitespace",
+		"e\u0301a\u0301o\u0301u\u0301": "must be at least 8 characters",
+	} {
+		r := e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "pp@example.com", "password": pw})
+		if got := field(r, "password"); got != want {
+			t.Errorf("signup with %q: password %q, want %q", pw, got, want)
+		}
+	}
+	a := e.signup("pp@example.com", "pass-phrase-1")
+	for pw, want := range map[string]string{
+		"Baseball1":     "is too common",
+		"        ":      "must not be all whitespace",
+		"abcdefe\u0301": "must be at least 8 characters",
+	} {
+		r := e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "pass-phrase-1", "new_password": pw})
+		if got := field(r, "new_password"); got != want {
+			t.Errorf("change to %q: new_password %q, want %q", pw, got, want)
+		}
+	}
+	e.login("pp@example.com", "pass-phrase-1")
+}
+
 func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("lee@example.com", "password1")
-	b := e.login("lee@example.com", "password1")
-	r := e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "wrong-one", "new_password": "password2"})
+	a := e.signup("lee@example.com", "pass-phrase-1")
+	b := e.login("lee@example.com", "pass-phrase-1")
+	r := e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "wrong-one", "new_password": "pass-phrase-2"})
 	wantError(t, r, 403, "invalid_credentials")
-	wantError(t, e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "password1", "new_password": "short"}), 422, "validation_failed")
-	if r := e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "password1", "new_password": "password2"}); r.StatusCode != 204 {
+	wantError(t, e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "pass-phrase-1", "new_password": "short"}), 422, "validation_failed")
+	if r := e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "pass-phrase-1", "new_password": "pass-phrase-2"}); r.StatusCode != 204 {
 		t.Fatalf("change: %d %s", r.StatusCode, r.body)
 	}
 	if r := e.do("GET", "/v1/users/me", a.Access, nil); r.StatusCode != 200 {
@@ -353,13 +395,13 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	}
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", b.Access, nil), "revoked")
 	wantError(t, e.refresh(b.Refresh), 400, "invalid_grant")
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "lee@example.com", "password": "password1"}), 401, "invalid_credentials")
-	e.login("lee@example.com", "password2")
+	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "lee@example.com", "password": "pass-phrase-1"}), 401, "invalid_credentials")
+	e.login("lee@example.com", "pass-phrase-2")
 }
 
 func TestMe(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("max@example.com", "password1")
+	a := e.signup("max@example.com", "pass-phrase-1")
 	r := e.do("PATCH", "/v1/users/me", a.Access, map[string]string{"name": "Max Power"})
 	if r.StatusCode != 200 || r.json()["name"] != "Max Power" {
 		t.Fatalf("patch: %d %s", r.StatusCode, r.body)
@@ -392,7 +434,7 @@ func forge(t *testing.T, e *env, mutate func(c *token.Claims)) string {
 
 func TestRefusedTokens(t *testing.T) {
 	e := newEnv(t, nil)
-	good := e.signup("ned@example.com", "password1")
+	good := e.signup("ned@example.com", "pass-phrase-1")
 	parts := strings.Split(good.Access, ".")
 
 	// Tampered payload: role raised to admin, signature kept.
@@ -446,7 +488,7 @@ func TestConfiguredTokenLocations(t *testing.T) {
 		c.TokenSchemes = []string{"JWT"}
 		c.TokenCookie = "jot_token"
 	})
-	tk := e.signup("ola@example.com", "password1")
+	tk := e.signup("ola@example.com", "pass-phrase-1")
 	for name, r := range map[string]*response{
 		"query":  e.do("GET", "/v1/users/me?access_token="+tk.Access, "", nil),
 		"scheme": e.do("GET", "/v1/users/me", "", nil, "Authorization", "JWT "+tk.Access),
@@ -463,7 +505,7 @@ func TestHMACAlgorithm(t *testing.T) {
 		c.JWTAlg = "HS256"
 		c.JWTSecret = []byte(strings.Repeat("s", 32))
 	})
-	tk := e.signup("pia@example.com", "password1")
+	tk := e.signup("pia@example.com", "pass-phrase-1")
 	if r := e.do("GET", "/v1/users/me", tk.Access, nil); r.StatusCode != 200 {
 		t.Fatalf("me: %d", r.StatusCode)
 	}
@@ -514,7 +556,7 @@ func TestOperationsEndpoints(t *testing.T) {
 
 func TestRevocationsFeed(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("quin@example.com", "password1")
+	a := e.signup("quin@example.com", "pass-phrase-1")
 	r := e.do("GET", "/v1/auth/revocations", "", nil)
 	var feed struct {
 		Sessions []struct {
@@ -554,7 +596,7 @@ func TestRevocationsFeed(t *testing.T) {
 func TestRestartKeepsUsersSessionsAndKey(t *testing.T) {
 	dsn := "sqlite://" + t.TempDir() + "/jot.db"
 	e1 := newEnvAt(t, dsn, nil)
-	tk := e1.signup("rae@example.com", "password1")
+	tk := e1.signup("rae@example.com", "pass-phrase-1")
 	jwks1 := string(e1.do("GET", "/.well-known/jwks.json", "", nil).body)
 	e2 := newEnvAt(t, dsn, nil)
 	if got := string(e2.do("GET", "/.well-known/jwks.json", "", nil).body); got != jwks1 {
@@ -564,16 +606,16 @@ func TestRestartKeepsUsersSessionsAndKey(t *testing.T) {
 		t.Fatalf("old token after restart: %d", r.StatusCode)
 	}
 	e2.tokensOf(e2.refresh(tk.Refresh), 200)
-	e2.login("rae@example.com", "password1")
+	e2.login("rae@example.com", "pass-phrase-1")
 }
 
 func TestLoginRateLimit(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.LoginRate = config.Rate{N: 3, Per: time.Minute} })
-	e.signup("sam@example.com", "password1")
+	e.signup("sam@example.com", "pass-phrase-1")
 	for i := 0; i < 3; i++ {
 		wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "sam@example.com", "password": fmt.Sprint("wrong", i, "xxxx")}), 401, "invalid_credentials")
 	}
-	r := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "sam@example.com", "password": "password1"})
+	r := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "sam@example.com", "password": "pass-phrase-1"})
 	wantError(t, r, 429, "rate_limited")
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
@@ -582,11 +624,11 @@ func TestLoginRateLimit(t *testing.T) {
 
 func TestPasswordChangeGuessesAreLimited(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.LoginRate = config.Rate{N: 2, Per: time.Minute} })
-	a := e.signup("tia@example.com", "password1")
+	a := e.signup("tia@example.com", "pass-phrase-1")
 	for i := 0; i < 2; i++ {
-		wantError(t, e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": fmt.Sprint("guess-", i, "-xx"), "new_password": "password2"}), 403, "invalid_credentials")
+		wantError(t, e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": fmt.Sprint("guess-", i, "-xx"), "new_password": "pass-phrase-2"}), 403, "invalid_credentials")
 	}
-	r := e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "password1", "new_password": "password2"})
+	r := e.do("POST", "/v1/users/me/password", a.Access, map[string]string{"current_password": "pass-phrase-1", "new_password": "pass-phrase-2"})
 	wantError(t, r, 429, "rate_limited")
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
@@ -600,7 +642,7 @@ func TestPasswordChangeGuessesAreLimited(t *testing.T) {
 // Concurrent guesses cannot all pass before the first failure is counted.
 func TestConcurrentGuessesAreLimited(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.LoginRate = config.Rate{N: 3, Per: time.Minute} })
-	e.signup("uma@example.com", "password1")
+	e.signup("uma@example.com", "pass-phrase-1")
 	codes := make(chan int, 12)
 	var wg sync.WaitGroup
 	for i := 0; i < 12; i++ {
@@ -629,7 +671,7 @@ func TestCookieTokensRefuseCrossSiteWrites(t *testing.T) {
 		c.TokenCookie = "jot_token"
 		c.CORSOrigins = []string{"https://app.example.com"}
 	})
-	tk := e.signup("val@example.com", "password1")
+	tk := e.signup("val@example.com", "pass-phrase-1")
 	cookie := "jot_token=" + tk.Access
 	r := e.do("POST", "/v1/auth/logout", "", nil, "Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example.net")
 	wantError(t, r, 403, "insufficient_scope")
@@ -652,15 +694,15 @@ func TestConcurrentLoginsFromOneAddress(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.LoginRate = config.Rate{N: 3, Per: time.Minute} })
 	const n = 8
 	for i := 0; i < n; i++ {
-		e.signup(fmt.Sprintf("crowd%d@example.com", i), "password1")
+		e.signup(fmt.Sprintf("crowd%d@example.com", i), "pass-phrase-1")
 	}
 	for i := 0; i < n; i++ {
-		e.login(fmt.Sprintf("crowd%d@example.com", i), "password1")
+		e.login(fmt.Sprintf("crowd%d@example.com", i), "pass-phrase-1")
 	}
 	codes := make(chan int, 3)
 	for i := 0; i < 3; i++ {
 		go func(i int) {
-			codes <- e.do("POST", "/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("crowd%d@example.com", i), "password": "password1"}).StatusCode
+			codes <- e.do("POST", "/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("crowd%d@example.com", i), "password": "pass-phrase-1"}).StatusCode
 		}(i)
 	}
 	for i := 0; i < 3; i++ {

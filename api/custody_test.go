@@ -90,7 +90,7 @@ func jwksKIDs(t *testing.T, e *env) []string {
 // refuses a token freshly forged with it, within 5 s, and unpublishes it.
 func revokeAcross(t *testing.T, dsn string, envs []*env) {
 	ctx := context.Background()
-	tk := envs[0].signup("leak@example.com", "password1")
+	tk := envs[0].signup("leak@example.com", "pass-phrase-1")
 	leakedKID := kidOf(t, tk.Access)
 	cli := openStore(t, dsn)
 	leaked := leakedKey(t, cli, leakedKID)
@@ -136,7 +136,7 @@ func revokeAcross(t *testing.T, dsn string, envs []*env) {
 	time.Sleep(1100 * time.Millisecond)
 	for _, e := range envs {
 		wantInvalidToken(t, e.do("GET", "/v1/users/me", forged, nil), "invalid")
-		if fresh := e.login("leak@example.com", "password1"); kidOf(t, fresh.Access) == leakedKID {
+		if fresh := e.login("leak@example.com", "pass-phrase-1"); kidOf(t, fresh.Access) == leakedKID {
 			t.Fatal("signed with the revoked key")
 		}
 	}
@@ -206,7 +206,7 @@ func TestKeyEncryption(t *testing.T) {
 	ctx := context.Background()
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "jot.db")
 	plainEnv := newEnvAt(t, dsn, nil)
-	tk := plainEnv.signup("sealed@example.com", "password1")
+	tk := plainEnv.signup("sealed@example.com", "pass-phrase-1")
 	st := openStore(t, dsn)
 	before, err := st.SigningKeys(ctx)
 	if err != nil || len(before) != 1 || token.Sealed(before[0].Private) {
@@ -231,7 +231,7 @@ func TestKeyEncryption(t *testing.T) {
 	if _, err := a.app.Keyring.Rotate(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	tk2 := a.login("sealed@example.com", "password1")
+	tk2 := a.login("sealed@example.com", "pass-phrase-1")
 	b := newEnvAt(t, dsn, withKEK)
 	for _, raw := range []string{tk.Access, tk2.Access} {
 		if r := b.do("GET", "/v1/users/me", raw, nil); r.StatusCode != 200 {
@@ -274,7 +274,7 @@ func TestKeyEncryptionFirstKey(t *testing.T) {
 	if err != nil || len(keys) != 1 || !token.Sealed(keys[0].Private) {
 		t.Fatalf("first key: %v %v", keys, err)
 	}
-	tk := e.signup("first@example.com", "password1")
+	tk := e.signup("first@example.com", "pass-phrase-1")
 	if r := e.do("GET", "/v1/users/me", tk.Access, nil); r.StatusCode != 200 {
 		t.Fatal(r.StatusCode)
 	}

@@ -113,9 +113,9 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			a := c.envs[0]
 			email := fmt.Sprintf("outage%d@example.com", i)
-			first := a.signup(email, "password1")
-			second := a.login(email, "password1")
-			third := a.login(email, "password1")
+			first := a.signup(email, "pass-phrase-1")
+			second := a.login(email, "pass-phrase-1")
+			third := a.login(email, "pass-phrase-1")
 
 			c.proxy.Set(mode)
 			var took []time.Duration
@@ -128,8 +128,8 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 			}
 			b, cc := c.envs[1], c.envs[2]
 			check(a, "me", "GET", "/v1/users/me", first.Access, nil)
-			check(b, "login", "POST", "/v1/auth/login", "", map[string]string{"email": email, "password": "password1"})
-			check(cc, "signup", "POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("new%d@example.com", i), "password": "password1"})
+			check(b, "login", "POST", "/v1/auth/login", "", map[string]string{"email": email, "password": "pass-phrase-1"})
+			check(cc, "signup", "POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("new%d@example.com", i), "password": "pass-phrase-1"})
 			start := time.Now()
 			r := a.refresh(second.Refresh)
 			d := time.Since(start)
@@ -195,7 +195,7 @@ func TestNoRevokedTokenAfterOutage(t *testing.T) {
 	var toReady, toListener []time.Duration
 	for run := range runs {
 		mode := []jottest.ProxyMode{jottest.Refuse, jottest.Blackhole}[run%2]
-		tk := c.envs[run%3].signup(fmt.Sprintf("revoked%d@example.com", run), "password1")
+		tk := c.envs[run%3].signup(fmt.Sprintf("revoked%d@example.com", run), "pass-phrase-1")
 		for _, e := range c.envs {
 			if r := e.do("GET", "/v1/users/me", tk.Access, nil); r.StatusCode != 200 {
 				t.Fatalf("before the outage: %d %s", r.StatusCode, r.body)

@@ -131,7 +131,7 @@ type bodyOnly struct{ io.Reader }
 
 func TestBodyOver1MiBIs413(t *testing.T) {
 	e, _ := newServedEnv(t, nil, nil)
-	tk := e.signup("big@example.com", "password1")
+	tk := e.signup("big@example.com", "pass-phrase-1")
 	big := `{"email":"a@b.co","password":"` + strings.Repeat("x", 2<<20) + `"}`
 	cases := []struct {
 		method, path, bearer, ct string
@@ -190,25 +190,25 @@ func TestHugeHeaderIsRefusedAndServerStaysUp(t *testing.T) {
 
 func TestMalformedBodiesAre400(t *testing.T) {
 	e, _ := newServedEnv(t, nil, nil)
-	tk := e.signup("mal@example.com", "password1")
+	tk := e.signup("mal@example.com", "pass-phrase-1")
 	cases := []struct {
 		name, method, path, bearer, body, ct string
 	}{
-		{"unknown field", "POST", "/v1/auth/signup", "", `{"email":"x@example.com","password":"password1","nmae":"typo"}`, "application/json"},
-		{"unknown field", "POST", "/v1/auth/login", "", `{"email":"mal@example.com","password":"password1","remember":true}`, "application/json"},
+		{"unknown field", "POST", "/v1/auth/signup", "", `{"email":"x@example.com","password":"pass-phrase-1","nmae":"typo"}`, "application/json"},
+		{"unknown field", "POST", "/v1/auth/login", "", `{"email":"mal@example.com","password":"pass-phrase-1","remember":true}`, "application/json"},
 		{"unknown field", "PATCH", "/v1/users/me", tk.Access, `{"name":"x","role":"admin"}`, "application/json"},
 		{"invalid JSON", "POST", "/v1/auth/signup", "", `{"email":"x@example.com",`, "application/json"},
 		{"invalid JSON", "POST", "/v1/auth/login", "", `{email: "mal@example.com"}`, "application/json"},
 		{"invalid JSON", "PATCH", "/v1/users/me", tk.Access, `{"name":}`, "application/json"},
-		{"trailing garbage", "POST", "/v1/auth/signup", "", `{"email":"x@example.com","password":"password1"} xyz`, "application/json"},
-		{"trailing object", "POST", "/v1/auth/login", "", `{"email":"mal@example.com","password":"password1"}{}`, "application/json"},
+		{"trailing garbage", "POST", "/v1/auth/signup", "", `{"email":"x@example.com","password":"pass-phrase-1"} xyz`, "application/json"},
+		{"trailing object", "POST", "/v1/auth/login", "", `{"email":"mal@example.com","password":"pass-phrase-1"}{}`, "application/json"},
 		{"trailing garbage", "PATCH", "/v1/users/me", tk.Access, `{"name":"x"}]`, "application/json"},
 		{"not an object", "POST", "/v1/auth/signup", "", `["x@example.com"]`, "application/json"},
 		{"wrong type", "PATCH", "/v1/users/me", tk.Access, `{"name":42}`, "application/json"},
-		{"wrong content type", "POST", "/v1/auth/signup", "", `{"email":"x@example.com","password":"password1"}`, "text/plain"},
-		{"wrong content type", "POST", "/v1/auth/login", "", `{"email":"mal@example.com","password":"password1"}`, "text/plain"},
+		{"wrong content type", "POST", "/v1/auth/signup", "", `{"email":"x@example.com","password":"pass-phrase-1"}`, "text/plain"},
+		{"wrong content type", "POST", "/v1/auth/login", "", `{"email":"mal@example.com","password":"pass-phrase-1"}`, "text/plain"},
 		{"wrong content type", "PATCH", "/v1/users/me", tk.Access, `{"name":"x"}`, "application/xml"},
-		{"bad content type", "POST", "/v1/auth/signup", "", `{"email":"x@example.com","password":"password1"}`, "application/json; charset"},
+		{"bad content type", "POST", "/v1/auth/signup", "", `{"email":"x@example.com","password":"pass-phrase-1"}`, "application/json; charset"},
 		{"empty body", "POST", "/v1/auth/signup", "", ``, "application/json"},
 	}
 	for _, c := range cases {
@@ -224,7 +224,7 @@ func TestMalformedBodiesAre400(t *testing.T) {
 	if r := e.do("GET", "/v1/users/me", tk.Access, nil); r.json()["name"] != "Test" {
 		t.Fatalf("a refused body changed the user: %s", r.body)
 	}
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "x@example.com", "password": "password1"}), 401, "invalid_credentials")
+	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "x@example.com", "password": "pass-phrase-1"}), 401, "invalid_credentials")
 }
 
 func TestSlowHeadersAreCutOff(t *testing.T) {
@@ -394,7 +394,7 @@ func TestMethodNotAllowedHasAllow(t *testing.T) {
 
 func TestCommonHeadersOnEveryAnswer(t *testing.T) {
 	e, _ := newServedEnv(t, nil, nil)
-	tk := e.signup("hdr@example.com", "password1")
+	tk := e.signup("hdr@example.com", "pass-phrase-1")
 	cases := []struct {
 		method, path, bearer string
 		body                 any
@@ -408,7 +408,7 @@ func TestCommonHeadersOnEveryAnswer(t *testing.T) {
 		{"GET", "/nope", "", nil, 404, false},
 		{"GET", "/v1/nope", "", nil, 404, false},
 		{"DELETE", "/healthz", "", nil, 405, false},
-		{"POST", "/v1/auth/login", "", map[string]string{"email": "hdr@example.com", "password": "password1"}, 200, true},
+		{"POST", "/v1/auth/login", "", map[string]string{"email": "hdr@example.com", "password": "pass-phrase-1"}, 200, true},
 		{"POST", "/v1/auth/login", "", map[string]string{"email": "hdr@example.com", "password": "wrong-password"}, 401, true},
 		{"POST", "/v1/auth/login", "", `{`, 400, true},
 		{"GET", "/v1/auth/login", "", nil, 405, true},

@@ -58,7 +58,7 @@ func TestInstancesShareSessionsOverPostgres(t *testing.T) {
 	if ja, jb := a.do("GET", "/.well-known/jwks.json", "", nil), b.do("GET", "/.well-known/jwks.json", "", nil); string(ja.body) != string(jb.body) {
 		t.Fatalf("instances publish different keys:\n%s\n%s", ja.body, jb.body)
 	}
-	tk := a.signup("multi@example.com", "password1")
+	tk := a.signup("multi@example.com", "pass-phrase-1")
 	if r := b.do("GET", "/v1/users/me", tk.Access, nil); r.StatusCode != 200 {
 		t.Fatalf("token from A on B: %d %s", r.StatusCode, r.body)
 	}
@@ -81,7 +81,7 @@ func TestInstancesShareSessionsOverPostgres(t *testing.T) {
 // paths (signup race, refresh race) are the ones a store can get wrong.
 func TestConcurrencyOverPostgres(t *testing.T) {
 	e := newEnvAt(t, postgresSchema(t), nil)
-	first := e.signup("pgrace@example.com", "password1")
+	first := e.signup("pgrace@example.com", "pass-phrase-1")
 	done := make(chan int, 10)
 	for i := 0; i < 10; i++ {
 		go func() { done <- e.refresh(first.Refresh).StatusCode }()
@@ -93,7 +93,7 @@ func TestConcurrencyOverPostgres(t *testing.T) {
 	}
 	for i := 0; i < 10; i++ {
 		go func() {
-			done <- e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "PG-dup@example.com", "password": "password1"}).StatusCode
+			done <- e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "PG-dup@example.com", "password": "pass-phrase-1"}).StatusCode
 		}()
 	}
 	n := map[int]int{}

@@ -63,7 +63,7 @@ func TestSigningKeyFromPEMFile(t *testing.T) {
 			if err != nil || len(keys) != 1 || keys[0].ID != want.ID {
 				t.Fatalf("jwks %s (err %v), want the one key %s", r.body, err, want.ID)
 			}
-			tk := e.signup("pem-"+tc.alg+"@example.com", "password1")
+			tk := e.signup("pem-"+tc.alg+"@example.com", "pass-phrase-1")
 			// Verified with nothing but the public key from the JWKS.
 			v := &token.Verifier{Keys: token.StaticKeys(token.NewKeySet(tc.alg, keys, time.Now(), 0, 0)), Issuer: "jot", Audience: "jot"}
 			c, err := v.Verify(tk.Access)

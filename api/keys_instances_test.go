@@ -92,10 +92,10 @@ func kidOf(t *testing.T, raw string) string {
 func TestRotateNowAcrossInstancesOverPostgres(t *testing.T) {
 	dsn := postgresSchema(t)
 	envs := []*env{newEnvAt(t, dsn, nil), newEnvAt(t, dsn, nil), newEnvAt(t, dsn, nil)}
-	envs[0].signup("rotate@example.com", "password1")
+	envs[0].signup("rotate@example.com", "pass-phrase-1")
 	refresh := make([]string, len(envs))
 	for i, e := range envs {
-		refresh[i] = e.login("rotate@example.com", "password1").Refresh
+		refresh[i] = e.login("rotate@example.com", "pass-phrase-1").Refresh
 	}
 	cli := openStore(t, dsn)
 
@@ -204,7 +204,7 @@ func TestSimultaneousFirstStartOverPostgres(t *testing.T) {
 		}
 		e := &env{t: t, srv: httptest.NewServer(apps[0]), app: apps[0]}
 		t.Cleanup(e.srv.Close)
-		tk := e.signup(fmt.Sprintf("first%d@example.com", run), "password1")
+		tk := e.signup(fmt.Sprintf("first%d@example.com", run), "pass-phrase-1")
 		for i, u := range urls {
 			if code, err := status(u, "/v1/users/me", tk.Access); err != nil || code != 200 {
 				t.Fatalf("run %d: token of instance 0 at instance %d: %d %v", run, i, code, err)
@@ -245,7 +245,7 @@ func TestUnknownKIDReloadsKeys(t *testing.T) {
 	if _, err := a.app.Keyring.Rotate(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	tk := a.signup("kid@example.com", "password1")
+	tk := a.signup("kid@example.com", "pass-phrase-1")
 	if b.app.Keyring.KeySet().Lookup(kidOf(t, tk.Access)) != nil {
 		t.Fatal("instance b knows the new key before any reload")
 	}

@@ -47,13 +47,13 @@ func storeSession(t *testing.T, st jot.Store, userID string, created, expires ti
 
 func TestLoginPastMaxSessionsEndsTheLeastRecentlyUsed(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.MaxSessions = 3 })
-	s1 := e.signup("lru@example.com", "password1")
-	s2 := e.login("lru@example.com", "password1")
-	s3 := e.login("lru@example.com", "password1")
+	s1 := e.signup("lru@example.com", "pass-phrase-1")
+	s2 := e.login("lru@example.com", "pass-phrase-1")
+	s3 := e.login("lru@example.com", "pass-phrase-1")
 	// s1 is the oldest, but a refresh makes it the most recently used:
 	// s2 is now the least recently used.
 	s1 = e.tokensOf(e.refresh(s1.Refresh), http.StatusOK)
-	s4 := e.login("lru@example.com", "password1")
+	s4 := e.login("lru@example.com", "pass-phrase-1")
 
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", s2.Access, nil), "revoked")
 	wantError(t, e.refresh(s2.Refresh), http.StatusBadRequest, "invalid_grant")
@@ -66,7 +66,7 @@ func TestLoginPastMaxSessionsEndsTheLeastRecentlyUsed(t *testing.T) {
 	}
 	// The token endpoint's password grant is a session start too; now s3
 	// is the least recently used.
-	g := e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"lru@example.com"}, "password": {"password1"}})
+	g := e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"lru@example.com"}, "password": {"pass-phrase-1"}})
 	e.tokensOf(g, http.StatusOK)
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", s3.Access, nil), "revoked")
 	wantStatus(t, e.do("GET", "/v1/users/me", s1.Access, nil), http.StatusOK)
@@ -74,19 +74,19 @@ func TestLoginPastMaxSessionsEndsTheLeastRecentlyUsed(t *testing.T) {
 
 func TestConcurrentLoginsKeepTheSessionBound(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.MaxSessions = 2 })
-	e.signup("many@example.com", "password1")
+	e.signup("many@example.com", "pass-phrase-1")
 	const n = 8
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			r := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "many@example.com", "password": "password1"})
+			r := e.do("POST", "/v1/auth/login", "", map[string]string{"email": "many@example.com", "password": "pass-phrase-1"})
 			if r.StatusCode != http.StatusOK {
 				t.Errorf("login: %d %s", r.StatusCode, r.body)
 			}
 		})
 	}
 	wg.Wait()
-	tk := e.login("many@example.com", "password1")
+	tk := e.login("many@example.com", "pass-phrase-1")
 	list := wantStatus(t, e.do("GET", "/v1/auth/sessions", tk.Access, nil), http.StatusOK)
 	if got := len(list["sessions"].([]any)); got != 2 {
 		t.Fatalf("%d live sessions after %d concurrent logins, want 2", got, n+2)
@@ -104,8 +104,8 @@ type sessionsPage struct {
 
 func TestSessionsListIsPaged(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("pages@example.com", "password1")
-	other := e.signup("other@example.com", "password1")
+	a := e.signup("pages@example.com", "pass-phrase-1")
+	other := e.signup("other@example.com", "pass-phrase-1")
 	st := e.storeOf()
 	// More live sessions than JOT_MAX_SESSIONS: made before it was set.
 	now := time.Now().UTC()
@@ -180,7 +180,7 @@ func TestSessionsListIsPaged(t *testing.T) {
 func TestSessionMaxAgeBoundsRefreshes(t *testing.T) {
 	const maxAge = time.Hour
 	e := newEnv(t, func(c *config.Config) { c.SessionMaxAge = maxAge })
-	a := e.signup("age@example.com", "password1")
+	a := e.signup("age@example.com", "pass-phrase-1")
 	st := e.storeOf()
 	now := time.Now().UTC()
 
@@ -232,8 +232,8 @@ func wantExactError(t *testing.T, r *response, status int, want map[string]any) 
 
 func TestResourceQuota(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.MaxResources = 3 })
-	a := e.signup("quota@example.com", "password1")
-	b := e.signup("roomy@example.com", "password1")
+	a := e.signup("quota@example.com", "pass-phrase-1")
+	b := e.signup("roomy@example.com", "pass-phrase-1")
 	var first string
 	for i := range 3 {
 		id := e.createTask(a.Access, fmt.Sprint("task ", i))["id"].(string)
@@ -268,7 +268,7 @@ func TestResourceQuota(t *testing.T) {
 
 func TestConcurrentCreatesStayWithinTheQuota(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.MaxResources = 5 })
-	a := e.signup("burst@example.com", "password1")
+	a := e.signup("burst@example.com", "pass-phrase-1")
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	statuses := map[int]int{}
@@ -288,8 +288,8 @@ func TestConcurrentCreatesStayWithinTheQuota(t *testing.T) {
 
 func TestResourceWritesAreRateLimited(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.WriteRate = config.Rate{N: 5, Per: time.Minute} })
-	a := e.signup("writer@example.com", "password1")
-	b := e.signup("calm@example.com", "password1")
+	a := e.signup("writer@example.com", "pass-phrase-1")
+	b := e.signup("calm@example.com", "pass-phrase-1")
 	id := e.createTask(a.Access, "one")["id"].(string)
 	wantStatus(t, e.do("PATCH", "/v1/tasks/"+id, a.Access, map[string]any{"done": true}), http.StatusOK)
 	rid := e.createRecipe(a.Access, "Soup")["id"].(string)

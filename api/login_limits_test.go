@@ -73,7 +73,7 @@ func TestLoginBurstFromOneNetworkIsLimited(t *testing.T) {
 		c.LoginRate = config.Rate{N: rate, Per: time.Minute}
 	})
 	for i := 0; i < 10; i++ {
-		e.signup(fmt.Sprintf("burst%d@example.com", i), "password1")
+		e.signup(fmt.Sprintf("burst%d@example.com", i), "pass-phrase-1")
 	}
 	counts, sample := burst(n, func(i int) *response {
 		return e.do("POST", "/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("burst%d@example.com", i%10), "password": fmt.Sprint("guess-", i, "-xx")}, from("203.0.113.7")...)
@@ -104,11 +104,11 @@ func TestOwnerLogsInDespiteGuessesElsewhere(t *testing.T) {
 		behindProxy(c)
 		c.LoginRate = config.Rate{N: 3, Per: time.Minute}
 	})
-	e.signup("owner@example.com", "password1")
+	e.signup("owner@example.com", "pass-phrase-1")
 	for i := 0; i < 3; i++ {
 		wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": fmt.Sprint("guess-", i, "-xx")}, from("198.51.100.1")...), 401, "invalid_credentials")
 	}
-	wantRateLimited(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "password1"}, from("198.51.100.1")...))
+	wantRateLimited(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "pass-phrase-1"}, from("198.51.100.1")...))
 	// An IPv6 attacker counts by its /64, whatever address in it it uses.
 	for i := 0; i < 3; i++ {
 		wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": fmt.Sprint("guess-", i, "-v6")}, from(fmt.Sprintf("2001:db8:1:2::%d", i+1))...), 401, "invalid_credentials")
@@ -116,9 +116,9 @@ func TestOwnerLogsInDespiteGuessesElsewhere(t *testing.T) {
 	wantRateLimited(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "guess-more"}, from("2001:db8:1:2::99")...))
 
 	// The owner, elsewhere: a typo is an ordinary 401, then the password works.
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "password2"}, from("192.0.2.9")...), 401, "invalid_credentials")
-	e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "password1"}, from("192.0.2.9")...), 200)
-	e.tokensOf(e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"owner@example.com"}, "password": {"password1"}}, from("192.0.2.10")...), 200)
+	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "pass-phrase-2"}, from("192.0.2.9")...), 401, "invalid_credentials")
+	e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "pass-phrase-1"}, from("192.0.2.9")...), 200)
+	e.tokensOf(e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"owner@example.com"}, "password": {"pass-phrase-1"}}, from("192.0.2.10")...), 200)
 }
 
 // Guesses at one account spread over many networks stop at the ceiling
@@ -128,15 +128,15 @@ func TestAccountCeilingAcrossNetworks(t *testing.T) {
 		behindProxy(c)
 		c.LoginRate = config.Rate{N: 1, Per: time.Hour}
 	})
-	e.signup("target@example.com", "password1")
+	e.signup("target@example.com", "pass-phrase-1")
 	for i := 0; i < 10; i++ {
 		wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "target@example.com", "password": fmt.Sprint("guess-", i, "-xx")}, from(fmt.Sprintf("198.51.100.%d", i+1))...), 401, "invalid_credentials")
 	}
 	wantRateLimited(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "target@example.com", "password": "guess-11-xx"}, from("198.51.100.11")...))
 	wantRateLimited(t, e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"target@example.com"}, "password": {"guess-12-xx"}}, from("198.51.100.12")...))
 	// The ceiling is the account's: another account is not affected.
-	e.signup("other@example.com", "password1")
-	e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "other@example.com", "password": "password1"}, from("192.0.2.77")...), 200)
+	e.signup("other@example.com", "pass-phrase-1")
+	e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "other@example.com", "password": "pass-phrase-1"}, from("192.0.2.77")...), 200)
 }
 
 // Signups from one network stop at JOT_SIGNUP_RATE, whatever their outcome
@@ -149,16 +149,16 @@ func TestSignupFloodFromOneNetworkStops(t *testing.T) {
 	})
 	ip := from("203.0.113.20")
 	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "a@example.com", "password": "short"}, ip...), 422, "validation_failed")
-	e.tokensOf(e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "b@example.com", "password": "password1"}, ip...), 201)
-	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "b@example.com", "password": "password1"}, ip...), 409, "conflict")
+	e.tokensOf(e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "b@example.com", "password": "pass-phrase-1"}, ip...), 201)
+	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "b@example.com", "password": "pass-phrase-1"}, ip...), 409, "conflict")
 	counts, sample := burst(8, func(i int) *response {
-		return e.do("POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("flood%d@example.com", i), "password": "password1"}, ip...)
+		return e.do("POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("flood%d@example.com", i), "password": "pass-phrase-1"}, ip...)
 	})
 	if counts[201] != 2 || counts[429] != 6 {
 		t.Fatalf("statuses %v, want two 201 and six 429", counts)
 	}
 	wantRateLimited(t, sample[429])
-	e.tokensOf(e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "elsewhere@example.com", "password": "password1"}, from("192.0.2.30")...), 201)
+	e.tokensOf(e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "elsewhere@example.com", "password": "pass-phrase-1"}, from("192.0.2.30")...), 201)
 }
 
 // Two instances over one PostgreSQL database share the budgets: a burst
@@ -174,7 +174,7 @@ func TestLoginBudgetsSharedOverPostgres(t *testing.T) {
 	a := newEnvAt(t, dsn, edit)
 	b := newEnvAt(t, dsn, edit)
 	for i := 0; i < 3; i++ {
-		a.do("POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("pg%d@example.com", i), "password": "password1"}, from(fmt.Sprintf("192.0.2.%d", 40+i))...)
+		a.do("POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("pg%d@example.com", i), "password": "pass-phrase-1"}, from(fmt.Sprintf("192.0.2.%d", 40+i))...)
 	}
 	counts, _ := burst(16, func(i int) *response {
 		e := a
@@ -190,11 +190,11 @@ func TestLoginBudgetsSharedOverPostgres(t *testing.T) {
 	// success gives its attempt back, so logins go on.
 	for i := 0; i < 6; i++ {
 		e := []*env{a, b}[i%2]
-		e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "pg0@example.com", "password": "password1"}, from("192.0.2.99")...), 200)
+		e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "pg0@example.com", "password": "pass-phrase-1"}, from("192.0.2.99")...), 200)
 	}
 	ip := from("203.0.113.60")
 	counts, _ = burst(8, func(i int) *response {
-		return []*env{a, b}[i%2].do("POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("pgflood%d@example.com", i), "password": "password1"}, ip...)
+		return []*env{a, b}[i%2].do("POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("pgflood%d@example.com", i), "password": "pass-phrase-1"}, ip...)
 	})
 	if counts[201] != 3 || counts[429] != 5 {
 		t.Fatalf("signup statuses %v, want three 201 and five 429 across both instances", counts)
@@ -222,7 +222,7 @@ func TestLoginTimingHidesStoredCost(t *testing.T) {
 	defer st.Close()
 	// What `jot users import` would store, from another process.
 	imported := func(email string, cost int, disabled bool) {
-		h, err := bcrypt.GenerateFromPassword([]byte("password1"), cost)
+		h, err := bcrypt.GenerateFromPassword([]byte("pass-phrase-1"), cost)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,21 +238,21 @@ func TestLoginTimingHidesStoredCost(t *testing.T) {
 			}
 		}
 	}
-	e.signup("native@example.com", "password1")
+	e.signup("native@example.com", "pass-phrase-1")
 	imported("cheap@example.com", 10, false)
 	imported("disabled@example.com", 10, true)
 	// A login now, so the server has read the highest cost (11) before a
 	// dearer hash arrives.
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "nobody@example.com", "password": "password1"}), 401, "invalid_credentials")
+	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "nobody@example.com", "password": "pass-phrase-1"}), 401, "invalid_credentials")
 	imported("dear@example.com", 12, false)
 	time.Sleep(1100 * time.Millisecond) // the server asks again at most once a second
 
 	cases := []struct{ name, email, password string }{
-		{"unknown email", "nobody@example.com", "password2"},
-		{"wrong password, imported cost 10", "cheap@example.com", "password2"},
-		{"wrong password, configured cost 11", "native@example.com", "password2"},
-		{"wrong password, imported cost 12", "dear@example.com", "password2"},
-		{"disabled, right password", "disabled@example.com", "password1"},
+		{"unknown email", "nobody@example.com", "pass-phrase-2"},
+		{"wrong password, imported cost 10", "cheap@example.com", "pass-phrase-2"},
+		{"wrong password, configured cost 11", "native@example.com", "pass-phrase-2"},
+		{"wrong password, imported cost 12", "dear@example.com", "pass-phrase-2"},
+		{"disabled, right password", "disabled@example.com", "pass-phrase-1"},
 	}
 	// Each round times every case once, in a shuffled order; a case is
 	// judged by the median over rounds of its time over the unknown

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/password"
 )
 
 type ctxKey int
@@ -52,6 +53,27 @@ func newRequestID() string {
 // logInfo carries what the access log learns during the request.
 type logInfo struct {
 	userID string
+	// foreground ends this request's count as foreground work of the
+	// hashing pool; nil without a pool.
+	foreground func()
+}
+
+// The classes of hashing requests, named here so handlers whose
+// parameters are called password need no import.
+const (
+	classLogin  = password.Login
+	classSignup = password.Signup
+	classChange = password.Change
+)
+
+// hashes marks r as a request that hashes a password: it stops counting
+// as foreground work for the hashing pool (whose share of the CPU it would
+// otherwise shrink), and its hashing queues as class c.
+func hashes(r *http.Request, c password.Class) *http.Request {
+	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok && info.foreground != nil {
+		info.foreground()
+	}
+	return r.WithContext(password.WithClass(r.Context(), c))
 }
 
 // statusWriter records the status and size of an answer.
@@ -89,6 +111,12 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		info := &logInfo{}
+		if s.opts.Hashing != nil {
+			// Until the handler says it hashes (see hashes), a request
+			// counts as one the hashing pool must leave CPU to.
+			info.foreground = s.opts.Hashing.Foreground()
+			defer info.foreground()
+		}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = context.WithValue(ctx, logInfoKey, info)
 		r = r.WithContext(ctx)

@@ -131,11 +131,11 @@ func scrape(t *testing.T, e *env) map[string]float64 {
 
 func TestMetricsMove(t *testing.T) {
 	e, _ := newServedEnv(t, nil, nil)
-	tk := e.signup("met@example.com", "password1")
+	tk := e.signup("met@example.com", "pass-phrase-1")
 	before := scrape(t, e)
 
-	e.login("met@example.com", "password1")
-	e.do("POST", "/v1/auth/login", "", map[string]string{"email": "met@example.com", "password": "password2"})
+	e.login("met@example.com", "pass-phrase-1")
+	e.do("POST", "/v1/auth/login", "", map[string]string{"email": "met@example.com", "password": "pass-phrase-2"})
 	next := e.tokensOf(e.refresh(tk.Refresh), 200)
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", "", nil), "missing")
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", "not-a-jwt", nil), "malformed")

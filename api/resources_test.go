@@ -23,7 +23,7 @@ import (
 func (e *env) makeAdmin(email string) tokens {
 	e.t.Helper()
 	ctx := context.Background()
-	tk := e.signup(email, "password1")
+	tk := e.signup(email, "pass-phrase-1")
 	role := jot.RoleAdmin
 	u, err := e.app.Accounts.AdminUpdateUser(ctx, tk.User.ID, accounts.AdminUpdate{Role: &role})
 	if err != nil {
@@ -173,7 +173,7 @@ func wantAllOnce(t *testing.T, got, want []string) {
 
 func TestTaskLifecycle(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("ann@example.com", "password1")
+	a := e.signup("ann@example.com", "pass-phrase-1")
 	r := e.do("POST", "/v1/tasks", a.Access, map[string]any{"title": "  Buy milk  "})
 	task := wantStatus(t, r, http.StatusCreated)
 	id, _ := task["id"].(string)
@@ -235,7 +235,7 @@ func TestTaskLifecycle(t *testing.T) {
 
 func TestTaskValidation(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("bea@example.com", "password1")
+	a := e.signup("bea@example.com", "pass-phrase-1")
 	post := func(body any) *response { return e.do("POST", "/v1/tasks", a.Access, body) }
 	wantError(t, post(map[string]any{}), 400, "invalid_request")
 	wantError(t, post(map[string]any{"done": true}), 400, "invalid_request")
@@ -266,8 +266,8 @@ func TestTaskValidation(t *testing.T) {
 
 func TestTaskOfAnotherUserIsNotFound(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("cat@example.com", "password1")
-	b := e.signup("dov@example.com", "password1")
+	a := e.signup("cat@example.com", "pass-phrase-1")
+	b := e.signup("dov@example.com", "pass-phrase-1")
 	id := e.createTask(a.Access, "private")["id"].(string)
 	missing := jot.NewID()
 
@@ -319,8 +319,8 @@ func TestTaskOfAnotherUserIsNotFound(t *testing.T) {
 
 func TestTaskListAll(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("eli@example.com", "password1")
-	b := e.signup("fox@example.com", "password1")
+	a := e.signup("eli@example.com", "pass-phrase-1")
+	b := e.signup("fox@example.com", "pass-phrase-1")
 	ta := e.createTask(a.Access, "a's")["id"].(string)
 	tb := e.createTask(b.Access, "b's")["id"].(string)
 
@@ -342,8 +342,8 @@ func TestTaskListAll(t *testing.T) {
 func TestPaginationWalksTasksWithoutGapOrDuplicate(t *testing.T) {
 	// 250 writes by one user: more than the default write rate allows.
 	e := newEnv(t, manyWrites)
-	a := e.signup("gus@example.com", "password1")
-	b := e.signup("hub@example.com", "password1")
+	a := e.signup("gus@example.com", "pass-phrase-1")
+	b := e.signup("hub@example.com", "pass-phrase-1")
 	var want []string
 	for i := range 250 {
 		want = append(want, e.createTask(a.Access, fmt.Sprint("task ", i))["id"].(string))
@@ -367,7 +367,7 @@ func TestPaginationWalksTasksWithoutGapOrDuplicate(t *testing.T) {
 
 func TestPaginationRefusesBadParameters(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("ivy@example.com", "password1")
+	a := e.signup("ivy@example.com", "pass-phrase-1")
 	for range 3 {
 		e.createTask(a.Access, "t")
 		e.createRecipe(a.Access, "r")
@@ -407,7 +407,7 @@ func TestPaginationRefusesBadParameters(t *testing.T) {
 
 func TestRecipesArePublicToRead(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("jon@example.com", "password1")
+	a := e.signup("jon@example.com", "pass-phrase-1")
 	rec := e.createRecipe(a.Access, "Bread")
 	id := rec["id"].(string)
 	if rec["owner_id"] != a.User.ID || rec["instructions"] != "Mix." || fmt.Sprint(rec["ingredients"]) != "[flour water]" || len(rec) != 7 {
@@ -436,8 +436,8 @@ func TestRecipesArePublicToRead(t *testing.T) {
 
 func TestRecipeChangesByOwnerOrAdminOnly(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("kay@example.com", "password1")
-	b := e.signup("lou@example.com", "password1")
+	a := e.signup("kay@example.com", "pass-phrase-1")
+	b := e.signup("lou@example.com", "pass-phrase-1")
 	id := e.createRecipe(a.Access, "Soup")["id"].(string)
 	full := map[string]any{"title": "Stolen soup", "ingredients": []string{"stone"}, "instructions": "Boil."}
 
@@ -486,7 +486,7 @@ func TestRecipeChangesByOwnerOrAdminOnly(t *testing.T) {
 
 func TestRecipeValidation(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.signup("mia@example.com", "password1")
+	a := e.signup("mia@example.com", "pass-phrase-1")
 	post := func(body map[string]any) *response {
 		full := map[string]any{"title": "Cake", "ingredients": []string{"egg"}, "instructions": "Bake."}
 		for k, v := range body {
@@ -533,8 +533,8 @@ func TestRecipeValidation(t *testing.T) {
 func TestPaginationWalksRecipesWithoutGapOrDuplicate(t *testing.T) {
 	// 250 writes by one user: more than the default write rate allows.
 	e := newEnv(t, manyWrites)
-	a := e.signup("ned@example.com", "password1")
-	b := e.signup("oli@example.com", "password1")
+	a := e.signup("ned@example.com", "pass-phrase-1")
+	b := e.signup("oli@example.com", "pass-phrase-1")
 	var want []string
 	for i := range 250 {
 		tk := a

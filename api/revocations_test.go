@@ -342,7 +342,7 @@ func TestRevocationsFeedETag(t *testing.T) {
 	if r := e.do("GET", poll, "", nil, "Accept-Encoding", "identity", "If-None-Match", emptyTag); r.StatusCode != http.StatusNotModified {
 		t.Fatalf("nothing new: %d, want 304", r.StatusCode)
 	}
-	tk := e.signup("etag@example.com", "password1")
+	tk := e.signup("etag@example.com", "pass-phrase-1")
 	e.do("POST", "/v1/auth/logout", tk.Access, nil)
 	r := e.do("GET", poll, "", nil, "Accept-Encoding", "identity", "If-None-Match", emptyTag)
 	if g := decodeFeed(t, r); len(g.Sessions) != 1 || g.Sessions[0].SID != sidOf(t, tk.Access) {
@@ -380,7 +380,7 @@ func TestRevocationsFeedSecret(t *testing.T) {
 		"wrong secret":      "Bearer feed-secret-0123456789abcdef012345678X",
 		"prefix of it":      "Bearer " + feedSecret[:32],
 		"longer than it":    "Bearer " + feedSecret + "x",
-		"an access token":   "Bearer " + e.signup("feed@example.com", "password1").Access,
+		"an access token":   "Bearer " + e.signup("feed@example.com", "pass-phrase-1").Access,
 		"secret with junk":  "Bearer " + feedSecret + " x",
 		"other case secret": "Bearer " + strings.ToUpper(feedSecret),
 	} {

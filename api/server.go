@@ -12,6 +12,7 @@ import (
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/password"
 	"github.com/jotauth/jot/token"
 )
 
@@ -59,6 +60,9 @@ type Options struct {
 	// RevocationsSecret, when set, is the bearer token the revocation feed
 	// requires (JOT_REVOCATIONS_SECRET).
 	RevocationsSecret []byte
+	// Hashing is the password hashing pool, told which requests are not
+	// hashing ones so that a flood of logins leaves them most of the CPU.
+	Hashing *password.Pool
 }
 
 // Server is the HTTP API. It is an http.Handler.

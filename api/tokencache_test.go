@@ -8,7 +8,7 @@ import (
 // (counted in /metrics), and a logout still refuses it on the next request.
 func TestTokenCacheOnServer(t *testing.T) {
 	e, _ := newServedEnv(t, nil, nil)
-	tk := e.signup("cache@example.com", "password1")
+	tk := e.signup("cache@example.com", "pass-phrase-1")
 	before := scrape(t, e)
 	for range 3 {
 		wantStatus(t, e.do("GET", "/v1/users/me", tk.Access, nil), 200)

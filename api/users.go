@@ -67,6 +67,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if ok, after := s.loginByAccount.take(key); !ok {
 		return tooMany(after)
 	}
+	r = hashes(r, classChange)
 	err := s.opts.Accounts.ChangePassword(r.Context(), p, *req.Current, *req.New)
 	var je *jot.Error
 	if !errors.As(err, &je) || je.Code != jot.EINVALIDCREDENTIALS {

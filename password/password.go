@@ -4,8 +4,10 @@
 // New passwords are hashed with bcrypt (or argon2id when configured); stored
 // hashes of either scheme verify, including bcrypt hashes imported from other
 // systems ($2a$, $2b$, $2y$). Every hash and verification runs in a bounded
-// pool, because login is dominated by hashing on purpose and a flood of logins
-// must queue rather than starve the rest of the process of CPU.
+// pool (Pool), because login is dominated by hashing on purpose and a flood
+// of logins must queue rather than starve the rest of the process of CPU;
+// the pool serves logins, signups and password changes in turn, so a flood
+// of one kind does not hold up the others.
 package password
 
 import (
@@ -39,7 +41,7 @@ type Hasher struct {
 	// verify; NeedsRehash reports the ones to migrate.
 	Argon2 bool
 
-	pool *pool
+	pool *Pool
 
 	mu      sync.Mutex
 	dummies map[dummyKey]string
@@ -62,7 +64,7 @@ func New(cost, workers int) (*Hasher, error) {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	h := &Hasher{Cost: cost, pool: newPool(workers), dummies: make(map[dummyKey]string)}
+	h := &Hasher{Cost: cost, pool: NewPool(workers), dummies: make(map[dummyKey]string)}
 	// Made now, not on the first unknown-email login, so that login is not
 	// the one that pays for it (and stands out by its timing).
 	for _, k := range []dummyKey{{argon2: false, cost: cost}, {argon2: true}} {
@@ -99,7 +101,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		hash string
 		err  error
 	)
-	if perr := h.pool.run(ctx, func() {
+	if perr := h.pool.Run(ctx, func() {
 		if useArgon2 {
 			hash, err = hashArgon2(password, defaultArgon2)
 			return
@@ -128,7 +130,7 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 		return false, err
 	}
 	var ok bool
-	if perr := h.pool.run(ctx, func() { ok, err = cmp(password) }); perr != nil {
+	if perr := h.pool.Run(ctx, func() { ok, err = cmp(password) }); perr != nil {
 		return false, perr
 	}
 	return ok, err
@@ -241,7 +243,7 @@ func (h *Hasher) VerifyPadded(ctx context.Context, hash, password string, ceilin
 		pads = append(pads, d)
 	}
 	var ok bool
-	if perr := h.pool.run(ctx, func() {
+	if perr := h.pool.Run(ctx, func() {
 		ok, err = cmp(password)
 		if ok && err == nil && !always {
 			// A success needs no padding: it tells only the caller, who
@@ -274,7 +276,7 @@ func (h *Hasher) VerifyDummyAt(ctx context.Context, password string, ceiling int
 		}
 		dummies = append(dummies, a)
 	}
-	return h.pool.run(ctx, func() {
+	return h.pool.Run(ctx, func() {
 		for _, d := range dummies {
 			_ = bcryptOrArgon2Compare(d, password)
 		}
@@ -348,4 +350,8 @@ func (h *Hasher) dummy(k dummyKey) (string, error) {
 
 // Pending returns how many hashes and verifications are queued or running,
 // for metrics.
-func (h *Hasher) Pending() int { return h.pool.pending() }
+func (h *Hasher) Pending() int { return h.pool.Pending() }
+
+// Pool returns the pool the Hasher's work runs in, for a server to tell it
+// which of its requests are not hashing ones (Pool.Foreground).
+func (h *Hasher) Pool() *Pool { return h.pool }

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jotauth/jot"
 )
 
 // testCost keeps the suite fast; the default cost gets one test of its own.
@@ -21,7 +23,7 @@ func newHasher(t testing.TB, cost, workers int) *Hasher {
 	if err := checkCost(cost); err != nil {
 		t.Fatal(err)
 	}
-	return &Hasher{Cost: cost, pool: newPool(workers), dummies: make(map[dummyKey]string)}
+	return &Hasher{Cost: cost, pool: NewPool(workers), dummies: make(map[dummyKey]string)}
 }
 
 func mustVerify(t *testing.T, h *Hasher, hash, password string) bool {
@@ -47,7 +49,7 @@ func TestNew(t *testing.T) {
 	if len(h.dummies) != 2 {
 		t.Errorf("New made %d dummy hashes, want 2 (bcrypt and argon2id)", len(h.dummies))
 	}
-	if got := cap(h.pool.slots); got != runtime.NumCPU() {
+	if got, _ := h.Pool().Workers(); got != runtime.NumCPU() {
 		t.Errorf("workers = %d with 0 asked, want runtime.NumCPU() = %d", got, runtime.NumCPU())
 	}
 	if h.Cost != testCost || h.Argon2 {
@@ -229,7 +231,10 @@ func TestHashTooLong(t *testing.T) {
 	t.Parallel()
 	h := newHasher(t, testCost, 1)
 	_, err := h.Hash(t.Context(), strings.Repeat("a", 73))
-	checkValidation(t, err, "must be at most 72 bytes")
+	var e *jot.Error
+	if !errors.As(err, &e) || e.Code != jot.EVALIDATION || e.Fields["password"] != "must be at most 72 bytes" {
+		t.Errorf("Hash of 73 bytes: %v, want a validation error \"must be at most 72 bytes\"", err)
+	}
 	h.Argon2 = true
 	if _, err := h.Hash(t.Context(), strings.Repeat("a", 73)); err != nil {
 		t.Errorf("argon2id Hash of 73 bytes: %v; argon2id has no length limit of its own", err)
@@ -371,13 +376,13 @@ func TestVerifyDummy(t *testing.T) {
 // occupy takes every worker of h until the returned func is called.
 func occupy(t *testing.T, h *Hasher) (release func()) {
 	t.Helper()
-	n := cap(h.pool.slots)
+	n, _ := h.Pool().Workers()
 	started := make(chan struct{}, n)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			_ = h.pool.run(context.Background(), func() {
+			_ = h.pool.Run(context.Background(), func() {
 				started <- struct{}{}
 				<-done
 			})
@@ -435,7 +440,7 @@ func TestPoolCanceledNeverRuns(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	ran := false
-	if err := h.pool.run(ctx, func() { ran = true }); !errors.Is(err, ErrBusy) || ran {
+	if err := h.pool.Run(ctx, func() { ran = true }); !errors.Is(err, ErrBusy) || ran {
 		t.Errorf("run(canceled ctx) = %v, ran = %v; want ErrBusy and not run, even with a free worker", err, ran)
 	}
 }
@@ -448,7 +453,7 @@ func TestPoolBoundsConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			_ = h.pool.run(t.Context(), func() {
+			_ = h.pool.Run(t.Context(), func() {
 				n := running.Add(1)
 				for {
 					m := most.Load()
@@ -524,5 +529,20 @@ func TestVerifyPadded(t *testing.T) {
 	}
 	if h.ceiling(0) != testCost || h.ceiling(20) != 16 || h.ceiling(13) != 13 {
 		t.Errorf("ceilings %d %d %d", h.ceiling(0), h.ceiling(20), h.ceiling(13))
+	}
+}
+
+// TestCommonListSize checks the embedded list holds at least the 10,000
+// passwords the policy promises, each in the form Common compares.
+func TestCommonListSize(t *testing.T) {
+	t.Parallel()
+	list := commonSorted()
+	if len(list) < 10000 {
+		t.Fatalf("common list has %d passwords, want at least 10000", len(list))
+	}
+	for i, pw := range list {
+		if pw != strings.ToLower(pw) || chars(pw) < MinChars || len(pw) > MaxBytes || (i > 0 && list[i-1] >= pw) {
+			t.Fatalf("entry %d %q: want lower-case, 8 to 72 bytes, sorted and unique", i, pw)
+		}
 	}
 }

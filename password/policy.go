@@ -1,6 +1,11 @@
 package password
 
 import (
+	_ "embed"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jotauth/jot"
@@ -16,23 +21,78 @@ const (
 	MaxBytes = 72
 )
 
+// The policy's answers, under Fields["password"] of the validation error.
+const (
+	msgShort      = "must be at least 8 characters"
+	msgLong       = "must be at most 72 bytes"
+	msgWhitespace = "must not be all whitespace"
+	msgCommon     = "is too common"
+)
+
+//go:generate go run ./internal/commongen
+
+// commonList is one lower-cased password a line; common-passwords.md says
+// where it comes from.
+//
+//go:embed common-passwords.txt
+var commonList string
+
+// commonSorted is commonList split and sorted, built on first use. The
+// strings point into the embedded data, so the list costs one slice
+// header a password (about 250 KB) beyond the data itself, and a look-up
+// is a binary search.
+var commonSorted = sync.OnceValue(func() []string {
+	list := strings.Split(strings.TrimSuffix(commonList, "\n"), "\n")
+	slices.Sort(list)
+	return list
+})
+
+// Common reports whether password is on the list of common passwords,
+// compared case-insensitively: the passwords of at least MinChars
+// characters among zxcvbn's ranked list of common passwords.
+func Common(password string) bool {
+	_, found := slices.BinarySearch(commonSorted(), strings.ToLower(password))
+	return found
+}
+
 // Validate applies the password policy. It returns nil or a *jot.Error with
 // code jot.EVALIDATION and the problem under Fields["password"].
 //
-// The minimum counts characters, so a password of four two-byte letters is
-// too short; the maximum counts bytes, so 24 three-byte letters fit and 25
-// do not. Nothing else is required: composition rules push users to worse
-// passwords, per NIST SP 800-63B.
+// A password needs at least MinChars characters that are not combining
+// marks (so "e" followed by U+0301 is one character, as it looks), at most
+// MaxBytes bytes, something other than whitespace, and must not be a
+// common password (Common). Nothing else is required: composition rules
+// push users to worse passwords, per NIST SP 800-63B.
 func Validate(password string) error {
 	switch {
-	case utf8.RuneCountInString(password) < MinChars:
-		return jot.ValidationError(map[string]string{"password": "must be at least 8 characters"})
+	case chars(password) < MinChars:
+		return invalid(msgShort)
 	case len(password) > MaxBytes:
 		return tooLong()
+	case strings.TrimFunc(password, unicode.IsSpace) == "":
+		return invalid(msgWhitespace)
+	case Common(password):
+		return invalid(msgCommon)
 	}
 	return nil
 }
 
-func tooLong() error {
-	return jot.ValidationError(map[string]string{"password": "must be at most 72 bytes"})
+// chars counts the characters of s that are not combining marks (Unicode
+// category M). Bytes that are not UTF-8 count one each.
+func chars(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || !unicode.Is(unicode.M, r) {
+			n++
+		}
+		i += size
+	}
+	return n
 }
+
+func invalid(msg string) error {
+	return jot.ValidationError(map[string]string{"password": msg})
+}
+
+func tooLong() error { return invalid(msgLong) }

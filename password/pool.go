@@ -3,6 +3,8 @@ package password
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"sync/atomic"
 )
 
@@ -11,38 +13,190 @@ import (
 // saturated with hashing, not broken.
 var ErrBusy = errors.New("password: all hashing workers busy")
 
-// pool bounds how many hashes run at once. Hashing is CPU-bound by design,
-// so more concurrent hashes than cores only make every one of them slower
-// and take the CPU from cheap requests such as token verification.
-type pool struct {
-	slots chan struct{}
-	n     atomic.Int64
+// Class is the kind of request a hash or verification serves. Each class
+// waits in a queue of its own and the queues take turns, so a flood of one
+// kind (signups, say) delays another kind by at most one hash per class
+// ahead of it, not by the whole flood.
+type Class int
+
+// The classes of hashing work. Work whose context names no class (see
+// WithClass) is Login work.
+const (
+	Login  Class = iota // logins and the password grant
+	Signup              // new accounts
+	Change              // password changes, and other checks of a signed-in user's password
+	numClasses
+)
+
+type classKey struct{}
+
+// WithClass returns a context that makes the Hash, Verify and VerifyDummy
+// calls made with it (or a context derived from it) queue as class c.
+func WithClass(ctx context.Context, c Class) context.Context {
+	if c < 0 || c >= numClasses {
+		c = Login
+	}
+	return context.WithValue(ctx, classKey{}, c)
 }
 
-func newPool(workers int) *pool {
-	return &pool{slots: make(chan struct{}, workers)}
+func classOf(ctx context.Context) Class {
+	c, _ := ctx.Value(classKey{}).(Class)
+	return c
 }
 
-// run runs fn once a worker is free, or returns ErrBusy when ctx ends first.
-// A ctx that has already ended gets ErrBusy even if a worker is free, so a
-// request whose client has gone never starts a hash.
-func (p *pool) run(ctx context.Context, fn func()) error {
+// Pool bounds how many hashes run at once and decides who runs next.
+// Hashing is CPU-bound by design, so more concurrent hashes than cores
+// only make every one of them slower and take the CPU from cheap requests
+// such as token verification.
+//
+// A Pool has two bounds: all its workers while nothing else is going on,
+// and a share of them (half, at least one) while any other work is in
+// flight (see Foreground), so that a flood of logins leaves the other
+// requests most of the CPU. Waiting work is served round-robin across
+// classes and in arrival order within one.
+type Pool struct {
+	workers int // the bound when idle
+	share   int // the bound while foreground work is in flight
+
+	foreground atomic.Int64
+	pending    atomic.Int64
+
+	mu      sync.Mutex
+	running int
+	queues  [numClasses][]*waiter
+	next    Class // the class whose turn is next
+}
+
+type waiter struct {
+	ready   chan struct{}
+	granted bool // under Pool.mu: a worker was handed to this waiter
+}
+
+// NewPool returns a pool of the given number of workers (at least one)
+// that runs at most half of them, at least one, while foreground work is
+// in flight.
+func NewPool(workers int) *Pool {
+	workers = max(workers, 1)
+	return &Pool{workers: workers, share: max(workers/2, 1)}
+}
+
+// Run runs fn once a worker is free and it is the turn of ctx's class (see
+// WithClass), or returns ErrBusy when ctx ends first. A ctx that has
+// already ended gets ErrBusy even if a worker is free, so a request whose
+// client has gone never starts a hash.
+func (p *Pool) Run(ctx context.Context, fn func()) error {
 	if p == nil {
 		panic("password: Hasher used without New")
 	}
-	p.n.Add(1)
-	defer p.n.Add(-1)
+	p.pending.Add(1)
+	defer p.pending.Add(-1)
 	if ctx.Err() != nil {
 		return ErrBusy
 	}
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ErrBusy
+	c := classOf(ctx)
+	p.mu.Lock()
+	if p.running < p.limit() && p.queued() == 0 {
+		p.running++
+		p.mu.Unlock()
+	} else {
+		w := &waiter{ready: make(chan struct{})}
+		p.queues[c] = append(p.queues[c], w)
+		p.mu.Unlock()
+		select {
+		case <-w.ready:
+		case <-ctx.Done():
+			p.mu.Lock()
+			if !w.granted {
+				p.queues[c] = slices.DeleteFunc(p.queues[c], func(x *waiter) bool { return x == w })
+				p.mu.Unlock()
+				return ErrBusy
+			}
+			p.mu.Unlock()
+			// Handed a worker just as ctx ended: pass it on unused.
+			p.release()
+			return ErrBusy
+		}
 	}
-	defer func() { <-p.slots }()
+	defer p.release()
 	fn()
 	return nil
 }
 
-func (p *pool) pending() int { return int(p.n.Load()) }
+// Foreground marks one piece of work that is not hashing (a request that
+// does not hash a password) as in flight, until done is called. While any
+// is, the pool starts new hashes only up to its share of the workers;
+// hashes already running finish. done must be called exactly once.
+func (p *Pool) Foreground() (done func()) {
+	p.foreground.Add(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if p.foreground.Add(-1) == 0 {
+				// Idle again: the workers held back may start.
+				p.mu.Lock()
+				p.dispatch()
+				p.mu.Unlock()
+			}
+		})
+	}
+}
+
+// Pending returns how many calls of Run are queued or running.
+func (p *Pool) Pending() int { return int(p.pending.Load()) }
+
+// Running returns how many workers are busy.
+func (p *Pool) Running() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running
+}
+
+// Workers returns the number of workers, and the share of them that may
+// hash while foreground work is in flight.
+func (p *Pool) Workers() (all, share int) { return p.workers, p.share }
+
+func (p *Pool) limit() int {
+	if p.foreground.Load() > 0 {
+		return p.share
+	}
+	return p.workers
+}
+
+func (p *Pool) queued() int {
+	n := 0
+	for _, q := range p.queues {
+		n += len(q)
+	}
+	return n
+}
+
+func (p *Pool) release() {
+	p.mu.Lock()
+	p.running--
+	p.dispatch()
+	p.mu.Unlock()
+}
+
+// dispatch hands free workers to waiters, one class at a time in turn.
+// p.mu must be held.
+func (p *Pool) dispatch() {
+	for p.running < p.limit() {
+		var w *waiter
+		for i := range numClasses {
+			c := (p.next + i) % numClasses
+			if q := p.queues[c]; len(q) > 0 {
+				w = q[0]
+				q[0] = nil
+				p.queues[c] = q[1:]
+				p.next = (c + 1) % numClasses
+				break
+			}
+		}
+		if w == nil {
+			return
+		}
+		w.granted = true
+		p.running++
+		close(w.ready)
+	}
+}

@@ -93,6 +93,11 @@ func TestUsersCreateThenLogin(t *testing.T) {
 	if code == 0 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 		t.Fatalf("duplicate users create: %d %q", code, stderr)
 	}
+	// The password policy applies: a common password is refused, saying why.
+	code, _, stderr = binRun(t, "", db, "Iloveyou1\n", "users", "create", "--email", "d@b.co", "--password-stdin")
+	if code == 0 || !strings.Contains(stderr, "password is too common") {
+		t.Fatalf("users create with a common password: %d %q", code, stderr)
+	}
 	// The password is never taken from the command line.
 	if code, _, _ := binRun(t, "", db, "", "users", "create", "--email", "c@b.co"); code == 0 {
 		t.Fatal("users create without --password-stdin succeeded")

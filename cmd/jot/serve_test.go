@@ -251,7 +251,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	// The request is held in flight by the client: its headers ask for
 	// 100 Continue, which the server sends only once the handler reads the
 	// body, so its arrival proves the handler is running.
-	body := `{"email":"late@example.com","password":"password1"}`
+	body := `{"email":"late@example.com","password":"pass-phrase-1"}`
 	conn, err := net.Dial("tcp", p.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -309,7 +309,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Fatalf("log lacks the in-flight request or the stop:\n%s", p.logText())
 	}
 	// The signup was committed before the database closed.
-	code, _, stderr := binRun(t, "", db, "password2\n", "users", "create", "--email", "late@example.com", "--password-stdin")
+	code, _, stderr := binRun(t, "", db, "pass-phrase-2\n", "users", "create", "--email", "late@example.com", "--password-stdin")
 	if code == 0 || !strings.Contains(stderr, "already registered") {
 		t.Fatalf("user of the in-flight signup not stored: %d %s", code, stderr)
 	}
