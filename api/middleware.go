@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/guard"
 )
 
@@ -89,8 +90,10 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		info := &logInfo{}
+		origin := s.origin(r, id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = context.WithValue(ctx, logInfoKey, info)
+		ctx = accounts.WithOrigin(ctx, origin)
 		r = r.WithContext(ctx)
 
 		h := w.Header()
@@ -133,7 +136,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			s.metrics.observe(r, sw.status, d)
 			// Room for user_id too, so an authenticated request does not
 			// grow the slice.
-			attrs := make([]slog.Attr, 0, 7)
+			attrs := make([]slog.Attr, 0, 9)
 			attrs = append(attrs,
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
@@ -141,6 +144,9 @@ func (s *Server) outer(next http.Handler) http.Handler {
 				slog.Int("status", sw.status),
 				slog.Duration("duration", d),
 				slog.Int("bytes", sw.size),
+				// The client as the trusted proxies name it.
+				slog.String("ip", origin.IP),
+				slog.String("user_agent", origin.UserAgent),
 			)
 			if info.userID != "" {
 				attrs = append(attrs, slog.String("user_id", info.userID))
@@ -180,6 +186,7 @@ func principal(r *http.Request) *guard.Principal {
 		panic("api: protected handler without a principal")
 	}
 	noteUser(r, p.UserID)
+	noteActor(r, p.UserID)
 	return p
 }
 

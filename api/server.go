@@ -48,6 +48,10 @@ type Options struct {
 	// network (JOT_SIGNUP_RATE); 0 is 30 an hour.
 	SignupRateN   int
 	SignupRatePer time.Duration
+
+	// AuditRetention is how long audit events are kept
+	// (JOT_AUDIT_RETENTION); 0 is 2160h.
+	AuditRetention time.Duration
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -80,6 +84,10 @@ type Server struct {
 	loginNet, loginAccountNet, loginAccount budget
 	// Signups per client network, every outcome counted.
 	signups budget
+	// auditCursors issues the cursors of the audit trail.
+	auditCursors *cursorCodec
+	// rateLimitedSeen thins out the rate_limited audit events.
+	rateLimitedSeen *limiter
 }
 
 // New returns a Server with every route of API.md registered.
@@ -105,6 +113,9 @@ func New(opts Options) *Server {
 	if opts.WriteRateN <= 0 {
 		opts.WriteRateN, opts.WriteRatePer = 120, time.Minute
 	}
+	if opts.AuditRetention <= 0 {
+		opts.AuditRetention = 2160 * time.Hour
+	}
 	s := &Server{
 		opts:            opts,
 		log:             opts.Logger,
@@ -116,6 +127,8 @@ func New(opts Options) *Server {
 		signupConflicts: newLimiter(5*opts.LoginRateN, opts.LoginRatePer, opts.Now),
 		writes:          newLimiter(opts.WriteRateN, opts.WriteRatePer, opts.Now),
 		sessionCursors:  newCursorCodec(opts.Store),
+		auditCursors:    newCursorCodec(opts.Store),
+		rateLimitedSeen: newLimiter(1, rateLimitedEvery, opts.Now),
 	}
 	if st, ok := opts.Store.(bucketStore); ok {
 		s.loginNet = newSharedBudget(st, "login-net", opts.LoginRateN, opts.LoginRatePer, opts.Now)
@@ -246,4 +259,5 @@ func (s *Server) routes() {
 	m.Handle("GET /metrics", s.metrics.handler())
 	m.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	s.resourceRoutes()
+	s.auditRoutes()
 }

@@ -80,6 +80,9 @@ type Config struct {
 	// SignupRate is the signups allowed per client network, every outcome
 	// counted (JOT_SIGNUP_RATE).
 	SignupRate Rate
+	// AuditRetention is how long audit events are kept
+	// (JOT_AUDIT_RETENTION).
+	AuditRetention time.Duration
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -105,6 +108,8 @@ func Default() Config {
 		WriteRate:     Rate{N: 120, Per: time.Minute},
 		DBTimeout:     5 * time.Second,
 		SignupRate:    Rate{N: 30, Per: time.Hour},
+
+		AuditRetention: 2160 * time.Hour,
 	}
 }
 
@@ -169,6 +174,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("max_resources", c.MaxResources),
 		slog.String("write_rate", c.WriteRate.String()),
 		slog.String("db_timeout", fmtDuration(c.DBTimeout)),
+		slog.String("audit_retention", fmtDuration(c.AuditRetention)),
 	)
 }
 

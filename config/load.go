@@ -111,6 +111,7 @@ func settings() []setting {
 			},
 		},
 		duration("JOT_DB_TIMEOUT", "db-timeout", "bound on every database call, connecting included; past it a request gets 503 (a `duration`)", func(c *Config) *time.Duration { return &c.DBTimeout }),
+		duration("JOT_AUDIT_RETENTION", "audit-retention", "how long audit events are kept (a `duration`)", func(c *Config) *time.Duration { return &c.AuditRetention }),
 	}
 }
 

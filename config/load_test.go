@@ -33,6 +33,8 @@ func TestDefault(t *testing.T) {
 		WriteRate:     Rate{N: 120, Per: time.Minute},
 		DBTimeout:     5 * time.Second,
 		SignupRate:    Rate{N: 30, Per: time.Hour},
+
+		AuditRetention: 2160 * time.Hour,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n%#v\nwant\n%#v", c, want)
@@ -70,8 +72,9 @@ func TestNames(t *testing.T) {
 		"log-format":   "JOT_LOG_FORMAT",
 		"max-sessions": "JOT_MAX_SESSIONS", "session-max-age": "JOT_SESSION_MAX_AGE",
 		"max-resources": "JOT_MAX_RESOURCES", "write-rate": "JOT_WRITE_RATE",
-		"db-timeout":  "JOT_DB_TIMEOUT",
-		"signup-rate": "JOT_SIGNUP_RATE",
+		"db-timeout":      "JOT_DB_TIMEOUT",
+		"signup-rate":     "JOT_SIGNUP_RATE",
+		"audit-retention": "JOT_AUDIT_RETENTION",
 	}
 	rows := settings()
 	if len(rows) != len(names) {
@@ -132,6 +135,7 @@ func TestEverySetting(t *testing.T) {
 		"JOT_WRITE_RATE":      "30/m",
 		"JOT_DB_TIMEOUT":      "1500ms",
 		"JOT_SIGNUP_RATE":     "100/m",
+		"JOT_AUDIT_RETENTION": "720h",
 	}
 	got := mustLoad(t, nil, e, "")
 	want := &Config{
@@ -159,6 +163,7 @@ func TestEverySetting(t *testing.T) {
 		WriteRate:      Rate{N: 30, Per: time.Minute},
 		DBTimeout:      1500 * time.Millisecond,
 		SignupRate:     Rate{N: 100, Per: time.Minute},
+		AuditRetention: 720 * time.Hour,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%#v\nwant\n%#v", got, want)

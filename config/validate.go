@@ -56,6 +56,7 @@ func (c *Config) Validate() error {
 		c.checkSessionBounds, c.checkResourceBounds,
 		c.checkDBTimeout,
 		c.checkSignupRate,
+		c.checkAuditRetention,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -346,6 +347,13 @@ func (c *Config) checkResourceBounds() *SettingError {
 func (c *Config) checkDBTimeout() *SettingError {
 	if c.DBTimeout <= 0 {
 		return bad("JOT_DB_TIMEOUT", "must be positive, got %s", fmtDuration(c.DBTimeout))
+	}
+	return nil
+}
+
+func (c *Config) checkAuditRetention() *SettingError {
+	if c.AuditRetention <= 0 {
+		return bad("JOT_AUDIT_RETENTION", "must be positive, got %s", fmtDuration(c.AuditRetention))
 	}
 	return nil
 }

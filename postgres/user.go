@@ -47,10 +47,15 @@ func insertUser(ctx context.Context, q pgx.Tx, u *jot.User) error {
 }
 
 // CreateUser inserts u; an email registered in any case is ECONFLICT.
-func (db *DB) CreateUser(ctx context.Context, u *jot.User) error {
+func (db *DB) CreateUser(ctx context.Context, u *jot.User, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	return db.tx(ctx, func(tx pgx.Tx) error { return insertUser(ctx, tx, u) })
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		return storeAudit(ctx, tx, audit, nil)
+	})
 }
 
 // CreateUsers inserts all of users or none; the first duplicate email,
@@ -120,7 +125,7 @@ func checkOtherAdmin(admins []string, id string) error {
 }
 
 // UpdateUser applies upd and returns the user as stored; see jot.UserStore.
-func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time, audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	if upd.Role != nil && !upd.Role.Valid() {
@@ -158,12 +163,13 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 		if err != nil {
 			return err
 		}
+		var ended []string
 		if upd.EndSessions {
-			if _, err := endSessions(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
+			if ended, err = endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
 				return err
 			}
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, ended)
 	})
 	if err != nil {
 		return nil, err
@@ -173,7 +179,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 
 // DeleteUser removes the user with their sessions (revoked first), tasks and
 // recipes; see jot.UserStore.
-func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
+func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
@@ -195,14 +201,15 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
 				return err
 			}
 		}
-		if _, err := endSessions(ctx, tx, now, `user_id = $2`, id); err != nil {
+		ended, err := endSessionIDs(ctx, tx, now, `user_id = $2`, id)
+		if err != nil {
 			return err
 		}
 		// Sessions, refresh tokens, tasks and recipes go by ON DELETE CASCADE.
 		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, ended)
 	})
 }
 
