@@ -94,6 +94,11 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"KeyServers", testKeyServers},
 		{"Secret", testSecret},
 		{"SecretConcurrent", testSecretConcurrent},
+
+		{"AuditWrites", testAuditWrites},
+		{"AuditRotate", testAuditRotate},
+		{"AuditListAndPrune", testAuditListAndPrune},
+		{"AuditSigningKey", testAuditSigningKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
