@@ -59,7 +59,7 @@ type MailStore interface {
 	// CreateUserWithMail inserts u (as CreateUser does) together with a
 	// token and the mail that carries it, in one transaction; t and m may
 	// be nil.
-	CreateUserWithMail(ctx context.Context, u *User, t *MailToken, m *Mail) error
+	CreateUserWithMail(ctx context.Context, u *User, t *MailToken, m *Mail, audit ...*Audit) error
 	// IssueMailToken stores t and queues mails in one transaction. The user
 	// must exist (else ENOTFOUND). A reset token ends every other reset
 	// token of the user, and their mails: only the newest works.

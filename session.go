@@ -75,6 +75,11 @@ type RotateRequest struct {
 	AccessExp time.Time
 	UserAgent string
 	IP        string
+	// Audit, when set, is stored in the rotating transaction on every
+	// outcome but RotateInvalid, with Event set to AuditRefresh (RotateOK,
+	// RotateGrace) or AuditRefreshReuse (RotateReused) and UserID and
+	// SessionID to the session's.
+	Audit *AuditEvent
 }
 
 // RotateResult is what RotateRefresh found. Session and User are set for
@@ -101,4 +106,32 @@ func (req *RotateRequest) ExpiryFor(s *Session) (exp time.Time, ok bool) {
 		return end, true
 	}
 	return req.ExpiresAt, true
+}
+
+// AuditFor returns req.Audit completed for the outcome res, or nil when
+// there is nothing to record (no Audit, or RotateInvalid). Stores call it
+// inside the rotating transaction and store what it returns there.
+func (req *RotateRequest) AuditFor(res *RotateResult) *AuditEvent {
+	if req.Audit == nil || res == nil || res.Session == nil {
+		return nil
+	}
+	switch res.Outcome {
+	case RotateOK, RotateGrace:
+		req.Audit.Event = AuditRefresh
+	case RotateReused:
+		req.Audit.Event = AuditRefreshReuse
+	default:
+		return nil
+	}
+	req.Audit.UserID = res.Session.UserID
+	req.Audit.SessionID = res.Session.ID
+	if res.Outcome == RotateGrace {
+		req.Audit.Detail = map[string]any{"grace": true}
+	}
+	// The holder of a live refresh token acts as its user; who replayed a
+	// used one is unknown.
+	if res.Outcome != RotateReused && req.Audit.ActorID == "" {
+		req.Audit.ActorID = res.Session.UserID
+	}
+	return req.Audit
 }

@@ -13,7 +13,10 @@ import (
 type UserStore interface {
 	// CreateUser inserts u (ID, CreatedAt and UpdatedAt set by the caller).
 	// An email already registered, in any case, is ECONFLICT.
-	CreateUser(ctx context.Context, u *User) error
+	//
+	// audit, here and in the other write calls that take it, is stored in
+	// the same transaction (see Audit): nothing of it when the write fails.
+	CreateUser(ctx context.Context, u *User, audit ...*Audit) error
 	// CreateUsers inserts all of users in one transaction, or none: the
 	// first duplicate is ECONFLICT naming the email in its message.
 	CreateUsers(ctx context.Context, users []*User) error
@@ -26,10 +29,10 @@ type UserStore interface {
 	// the stored hash; either way nothing changes. With upd.EndSessions, every live session of
 	// the user but upd.EndSessionsExcept ends (and is revoked) in the same
 	// transaction.
-	UpdateUser(ctx context.Context, id string, upd UserUpdate, now time.Time) (*User, error)
+	UpdateUser(ctx context.Context, id string, upd UserUpdate, now time.Time, audit ...*Audit) (*User, error)
 	// DeleteUser removes the user with their sessions (revoked), tasks and
 	// recipes in one transaction. Deleting the last active admin is ECONFLICT.
-	DeleteUser(ctx context.Context, id string, now time.Time) error
+	DeleteUser(ctx context.Context, id string, now time.Time, audit ...*Audit) error
 	// ListUsers lists users ordered by id.
 	ListUsers(ctx context.Context, p Page) ([]*User, error)
 }
@@ -42,14 +45,14 @@ type SessionStore interface {
 	// pin.PasswordHash and are not disabled it is ECONFLICT and nothing is
 	// stored, so a session is never created after the change that should
 	// have ended it. A user that does not exist is ENOTFOUND.
-	CreateSession(ctx context.Context, s *Session, refreshHash []byte, pin *UserPin) error
+	CreateSession(ctx context.Context, s *Session, refreshHash []byte, pin *UserPin, audit ...*Audit) error
 	// CreateSessionWithin is CreateSession that keeps the user at most
 	// maxLive live sessions (0: no bound): in the same transaction, and
 	// serialized with the user's other session starts, the least recently
 	// used of the others (LastUsedAt, then CreatedAt, then id) end, with
 	// their revocations recorded, until maxLive are live. It returns how
 	// many it ended.
-	CreateSessionWithin(ctx context.Context, s *Session, refreshHash []byte, pin *UserPin, maxLive int) (int, error)
+	CreateSessionWithin(ctx context.Context, s *Session, refreshHash []byte, pin *UserPin, maxLive int, audit ...*Audit) (int, error)
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	// ListSessions lists the user's live sessions at now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
@@ -74,10 +77,10 @@ type SessionStore interface {
 	ExtendAccess(ctx context.Context, sessionID string, exp time.Time) error
 	// EndSession ends a live session and records its revocation; ending an
 	// ended or unknown session is ENOTFOUND.
-	EndSession(ctx context.Context, id string, now time.Time) error
+	EndSession(ctx context.Context, id string, now time.Time, audit ...*Audit) error
 	// EndUserSessions ends every live session of the user except `except`
 	// (may be empty) and records their revocations.
-	EndUserSessions(ctx context.Context, userID, except string, now time.Time) error
+	EndUserSessions(ctx context.Context, userID, except string, now time.Time, audit ...*Audit) error
 	// Revocations lists, in Seq order, at most limit (no bound when limit
 	// <= 0) of the revocations with Seq > after whose Exp is after
 	// `notBefore`, the cursor to pass next time and whether more follow.
@@ -164,6 +167,7 @@ type Store interface {
 	RecipeStore
 	KeyStore
 	MailStore
+	AuditStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Migrate applies the embedded schema migrations.

@@ -393,8 +393,13 @@ func (s *Service) StartSession(ctx context.Context, u *jot.User, c Client) (*Tok
 			return nil, err
 		}
 		pin := &jot.UserPin{Role: u.Role, PasswordHash: u.PasswordHash}
-		ended, err := s.store.CreateSessionWithin(ctx, sess, hashToken(refresh), pin, s.opts.MaxSessions)
+		audit := &jot.Audit{
+			Events: []*jot.AuditEvent{s.selfEvent(ctx, jot.AuditLogin, u.ID, sess.ID, nil)},
+			Ended:  s.selfEvent(ctx, jot.AuditSessionEnded, u.ID, "", why(jot.WhyMaxSessions)),
+		}
+		ended, err := s.store.CreateSessionWithin(ctx, sess, hashToken(refresh), pin, s.opts.MaxSessions, audit)
 		if err == nil {
+			s.LogAudit(ctx, audit)
 			if ended > 0 {
 				// The sessions pushed out end like any other: their
 				// access tokens are refused from the next request on.
@@ -518,12 +523,14 @@ func (s *Service) register(ctx context.Context, email, pw, name string) (*jot.Us
 	if err != nil {
 		return nil, err
 	}
-	if err := s.createUser(ctx, u); err != nil {
+	audit := &jot.Audit{Events: []*jot.AuditEvent{s.selfEvent(ctx, jot.AuditSignup, u.ID, "", nil)}}
+	if err := s.createUser(ctx, u, audit); err != nil {
 		if jot.ErrorCode(err) == jot.ECONFLICT {
 			return nil, jot.Errorf(jot.ECONFLICT, "email already registered")
 		}
 		return nil, err
 	}
+	s.LogAudit(ctx, audit)
 	return u, nil
 }
 
@@ -558,6 +565,9 @@ func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User
 			return nil, busy(err)
 		}
 		s.opts.Events(EventLoginFailed)
+		// The email tried is not recorded: people type passwords into
+		// the email field, and an event never holds a password.
+		s.Record(ctx, s.Event(ctx, jot.AuditLoginFailed, "", "", why(jot.WhyUnknownEmail)))
 		return nil, ErrBadCredentials
 	}
 	// A failure is padded to the cost of the dearest stored hash, which is
@@ -569,12 +579,18 @@ func (s *Service) Authenticate(ctx context.Context, email, pw string) (*jot.User
 		// learns no more than from a wrong password.
 		s.opts.Logger.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "err", err)
 		s.opts.Events(EventLoginFailed)
+		s.Record(ctx, s.Event(ctx, jot.AuditLoginFailed, u.ID, "", why(jot.WhyUnusableHash)))
 		return nil, ErrBadCredentials
 	} else if err != nil {
 		return nil, busy(err)
 	}
 	if !ok || u.Disabled {
 		s.opts.Events(EventLoginFailed)
+		reason := jot.WhyWrongPassword
+		if ok {
+			reason = jot.WhyDisabled
+		}
+		s.Record(ctx, s.Event(ctx, jot.AuditLoginFailed, u.ID, "", why(reason)))
 		return nil, ErrBadCredentials
 	}
 	if s.hasher.NeedsRehash(u.PasswordHash) && !s.rehash(ctx, u, pw) {
@@ -605,6 +621,11 @@ func (s *Service) recheck(ctx context.Context, id, pw string) (*jot.User, error)
 	}
 	if err != nil || !ok || cur.Disabled {
 		s.opts.Events(EventLoginFailed)
+		reason := jot.WhyWrongPassword
+		if err == nil && ok {
+			reason = jot.WhyDisabled
+		}
+		s.Record(ctx, s.Event(ctx, jot.AuditLoginFailed, cur.ID, "", why(reason)))
 		return nil, ErrBadCredentials
 	}
 	return cur, nil
@@ -659,7 +680,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 	now := s.opts.Now()
 	exp := s.accessExp(now)
 	next := s.successor(refresh)
-	res, err := s.store.RotateRefresh(ctx, jot.RotateRequest{
+	req := jot.RotateRequest{
 		Hash:          hashToken(refresh),
 		SuccessorHash: hashToken(next),
 		Now:           now,
@@ -669,9 +690,15 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 		AccessExp:     exp,
 		UserAgent:     truncate(c.UserAgent, 256),
 		IP:            c.IP,
-	})
+		// Event, user and session are the store's to fill in.
+		Audit: s.Event(ctx, "", "", "", nil),
+	}
+	res, err := s.store.RotateRefresh(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	if res.Outcome != jot.RotateInvalid {
+		s.logEvent(ctx, req.Audit)
 	}
 	switch res.Outcome {
 	case jot.RotateOK, jot.RotateGrace:
@@ -694,10 +721,16 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (*Token
 // Logout ends the caller's session, or with all every session of theirs.
 func (s *Service) Logout(ctx context.Context, p *guard.Principal, all bool) error {
 	var err error
+	scope := "session"
 	if all {
-		err = s.store.EndUserSessions(ctx, p.UserID, "", s.opts.Now())
+		scope = "all"
+	}
+	// One logout event for each session the logout ends.
+	audit := &jot.Audit{Ended: s.Event(ctx, jot.AuditLogout, p.UserID, "", map[string]any{"scope": scope})}
+	if all {
+		err = s.store.EndUserSessions(ctx, p.UserID, "", s.opts.Now(), audit)
 	} else {
-		err = s.store.EndSession(ctx, p.SessionID, s.opts.Now())
+		err = s.store.EndSession(ctx, p.SessionID, s.opts.Now(), audit)
 		if jot.ErrorCode(err) == jot.ENOTFOUND {
 			// Already ended (a race with another logout): the goal holds.
 			err = nil
@@ -706,6 +739,7 @@ func (s *Service) Logout(ctx context.Context, p *guard.Principal, all bool) erro
 	if err != nil {
 		return err
 	}
+	s.LogAudit(ctx, audit)
 	s.afterEnd(ctx)
 	return nil
 }
@@ -738,12 +772,14 @@ func (s *Service) EndSession(ctx context.Context, p *guard.Principal, id string)
 	if sess.UserID != p.UserID || !sess.Live(s.opts.Now()) {
 		return notFound
 	}
-	if err := s.store.EndSession(ctx, id, s.opts.Now()); err != nil {
+	audit := &jot.Audit{Ended: s.Event(ctx, jot.AuditSessionEnded, p.UserID, "", why(jot.WhyEndedByUser))}
+	if err := s.store.EndSession(ctx, id, s.opts.Now(), audit); err != nil {
 		if jot.ErrorCode(err) == jot.ENOTFOUND {
 			return notFound
 		}
 		return err
 	}
+	s.LogAudit(ctx, audit)
 	s.afterEnd(ctx)
 	return nil
 }
@@ -766,7 +802,15 @@ func (s *Service) Rename(ctx context.Context, p *guard.Principal, name string) (
 	if msg := ValidateName(name); msg != "" {
 		return nil, jot.ValidationError(map[string]string{"name": msg})
 	}
-	return s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{Name: &name}, s.opts.Now())
+	audit := &jot.Audit{Events: []*jot.AuditEvent{
+		s.Event(ctx, jot.AuditUserUpdated, p.UserID, p.SessionID, map[string]any{"fields": []string{"name"}}),
+	}}
+	u, err := s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{Name: &name}, s.opts.Now(), audit)
+	if err != nil {
+		return nil, err
+	}
+	s.LogAudit(ctx, audit)
+	return u, nil
 }
 
 // ChangePassword checks the caller's current password, stores the new one
@@ -805,11 +849,16 @@ func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, curren
 	// stored now.
 	checked := u.PasswordHash
 	for attempt := 0; ; attempt++ {
+		audit := &jot.Audit{
+			Events: []*jot.AuditEvent{s.Event(ctx, jot.AuditPasswordChanged, p.UserID, p.SessionID, nil)},
+			Ended:  s.Event(ctx, jot.AuditSessionEnded, p.UserID, "", why(jot.WhyPasswordChange)),
+		}
 		_, err := s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{
 			PasswordHash: &hash, IfPasswordHash: &checked,
 			EndSessions: true, EndSessionsExcept: p.SessionID,
-		}, s.opts.Now())
+		}, s.opts.Now(), audit)
 		if err == nil {
+			s.LogAudit(ctx, audit)
 			break
 		} else if jot.ErrorCode(err) != jot.ECONFLICT || attempt > 0 {
 			if jot.ErrorCode(err) == jot.ECONFLICT {

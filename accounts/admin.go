@@ -66,18 +66,44 @@ func (s *Service) AdminUpdateUser(ctx context.Context, id string, upd AdminUpdat
 	// Disabling always ends sessions; for a user already disabled there are
 	// none left to end.
 	end := (upd.Disabled != nil && *upd.Disabled) || upd.Role != nil
+	audit := &jot.Audit{
+		Events: []*jot.AuditEvent{s.Event(ctx, jot.AuditUserUpdated, id, "", updateDetail(cur, upd))},
+		Ended:  s.Event(ctx, jot.AuditSessionEnded, id, "", why(jot.WhyAdminChange)),
+	}
 	u, err := s.store.UpdateUser(ctx, id, jot.UserUpdate{
 		Name: upd.Name, Role: upd.Role, Disabled: upd.Disabled, EndSessions: end,
-	}, s.opts.Now())
+	}, s.opts.Now(), audit)
 	if jot.ErrorCode(err) == jot.ENOTFOUND {
 		return nil, errUserNotFound()
 	} else if err != nil {
 		return nil, err
 	}
+	s.LogAudit(ctx, audit)
 	if end {
 		s.afterEnd(ctx)
 	}
 	return u, nil
+}
+
+// updateDetail is the detail of a user_updated event: the fields changed,
+// and the old and new role and disabled flag (the name only by field: it
+// is the user's own words, and the record is about access).
+func updateDetail(cur *jot.User, upd AdminUpdate) map[string]any {
+	fields := []string{}
+	d := map[string]any{}
+	if upd.Name != nil {
+		fields = append(fields, "name")
+	}
+	if upd.Role != nil {
+		fields = append(fields, "role")
+		d["role"] = map[string]any{"old": string(cur.Role), "new": string(*upd.Role)}
+	}
+	if upd.Disabled != nil {
+		fields = append(fields, "disabled")
+		d["disabled"] = map[string]any{"old": cur.Disabled, "new": *upd.Disabled}
+	}
+	d["fields"] = fields
+	return d
 }
 
 // AdminDeleteUser deletes a user with their sessions, tasks and recipes in
@@ -87,12 +113,22 @@ func (s *Service) AdminDeleteUser(ctx context.Context, id string) error {
 	if !jot.ValidID(id) {
 		return errUserNotFound()
 	}
-	err := s.store.DeleteUser(ctx, id, s.opts.Now())
+	var detail map[string]any
+	// The email names the account once its id points nowhere.
+	if u, err := s.store.UserByID(ctx, id); err == nil {
+		detail = map[string]any{"email": u.Email, "role": string(u.Role)}
+	}
+	audit := &jot.Audit{
+		Events: []*jot.AuditEvent{s.Event(ctx, jot.AuditUserDeleted, id, "", detail)},
+		Ended:  s.Event(ctx, jot.AuditSessionEnded, id, "", why(jot.WhyUserDeleted)),
+	}
+	err := s.store.DeleteUser(ctx, id, s.opts.Now(), audit)
 	if jot.ErrorCode(err) == jot.ENOTFOUND {
 		return errUserNotFound()
 	} else if err != nil {
 		return err
 	}
+	s.LogAudit(ctx, audit)
 	s.afterEnd(ctx)
 	return nil
 }

@@ -9,15 +9,15 @@ import (
 
 // createUser stores a new account; unless verification is off, with a
 // verification token and its mail, in the same transaction.
-func (s *Service) createUser(ctx context.Context, u *jot.User) error {
+func (s *Service) createUser(ctx context.Context, u *jot.User, audit *jot.Audit) error {
 	if s.opts.Mail.Verification == VerificationOff {
-		return s.store.CreateUser(ctx, u)
+		return s.store.CreateUser(ctx, u, audit)
 	}
 	is, err := s.prepare(u, jot.PurposeVerify, mailVerify, u.Email, nil)
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateUserWithMail(ctx, u, is.tok, is.mail); err != nil {
+	if err := s.store.CreateUserWithMail(ctx, u, is.tok, is.mail, audit); err != nil {
 		return err
 	}
 	s.opts.Mail.Wake()

@@ -82,6 +82,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		MetricsElsewhere:  cfg.MetricsAddr != "",
 		RevocationsSecret: cfg.RevocationsSecret,
 		Hashing:           hasher.Pool(),
+		AuditRetention: cfg.AuditRetention,
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
 }
@@ -199,10 +200,26 @@ func (a *App) prune(ctx context.Context, every time.Duration) {
 		if err := a.opts.Store.Prune(ctx, a.opts.Now().Add(-leeway-time.Minute)); err != nil && ctx.Err() == nil {
 			a.log.Warn("prune failed", "err", err)
 		}
+		a.PruneAudit(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// PruneAudit deletes the audit events older than JOT_AUDIT_RETENTION. The
+// periodic prune of Run calls it; it is exported for tests and tools.
+func (a *App) PruneAudit(ctx context.Context) {
+	n, err := a.opts.Store.PruneAudit(ctx, a.opts.Now().Add(-a.opts.AuditRetention))
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("audit prune failed", "err", err)
+		}
+		return
+	}
+	if n > 0 {
+		a.log.Info("audit events past their retention deleted", "deleted", n)
 	}
 }

@@ -106,6 +106,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &re):
 		h.Set("Retry-After", strconv.Itoa(re.after))
+		if code == jot.ERATELIMITED {
+			s.auditRateLimited(r, re.after)
+		}
 	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
 		h.Set("Retry-After", "1")
 	}

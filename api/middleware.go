@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/guard"
 	"github.com/jotauth/jot/password"
 )
@@ -111,6 +112,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		info := &logInfo{}
+		origin := s.origin(r, id)
 		if s.opts.Hashing != nil {
 			// Until the handler says it hashes (see hashes), a request
 			// counts as one the hashing pool must leave CPU to.
@@ -119,6 +121,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = context.WithValue(ctx, logInfoKey, info)
+		ctx = accounts.WithOrigin(ctx, origin)
 		r = r.WithContext(ctx)
 
 		h := w.Header()
@@ -161,7 +164,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			s.metrics.observe(r, sw.status, d)
 			// Room for user_id too, so an authenticated request does not
 			// grow the slice.
-			attrs := make([]slog.Attr, 0, 7)
+			attrs := make([]slog.Attr, 0, 9)
 			attrs = append(attrs,
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
@@ -169,6 +172,9 @@ func (s *Server) outer(next http.Handler) http.Handler {
 				slog.Int("status", sw.status),
 				slog.Duration("duration", d),
 				slog.Int("bytes", sw.size),
+				// The client as the trusted proxies name it.
+				slog.String("ip", origin.IP),
+				slog.String("user_agent", origin.UserAgent),
 			)
 			if info.userID != "" {
 				attrs = append(attrs, slog.String("user_id", info.userID))
@@ -208,6 +214,7 @@ func principal(r *http.Request) *guard.Principal {
 		panic("api: protected handler without a principal")
 	}
 	noteUser(r, p.UserID)
+	noteActor(r, p.UserID)
 	return p
 }
 

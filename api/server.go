@@ -63,6 +63,9 @@ type Options struct {
 	// Hashing is the password hashing pool, told which requests are not
 	// hashing ones so that a flood of logins leaves them most of the CPU.
 	Hashing *password.Pool
+	// AuditRetention is how long audit events are kept
+	// (JOT_AUDIT_RETENTION); 0 is 2160h.
+	AuditRetention time.Duration
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -102,6 +105,10 @@ type Server struct {
 	feed feedCache
 	// tokens remembers verified access tokens.
 	tokens *guard.TokenCache
+	// auditCursors issues the cursors of the audit trail.
+	auditCursors *cursorCodec
+	// rateLimitedSeen thins out the rate_limited audit events.
+	rateLimitedSeen *limiter
 }
 
 // New returns a Server with every route of API.md registered.
@@ -127,6 +134,9 @@ func New(opts Options) *Server {
 	if opts.WriteRateN <= 0 {
 		opts.WriteRateN, opts.WriteRatePer = 120, time.Minute
 	}
+	if opts.AuditRetention <= 0 {
+		opts.AuditRetention = 2160 * time.Hour
+	}
 	s := &Server{
 		opts:            opts,
 		log:             opts.Logger,
@@ -138,6 +148,8 @@ func New(opts Options) *Server {
 		signupConflicts: newLimiter(5*opts.LoginRateN, opts.LoginRatePer, opts.Now),
 		writes:          newLimiter(opts.WriteRateN, opts.WriteRatePer, opts.Now),
 		sessionCursors:  newCursorCodec(opts.Store),
+		auditCursors:    newCursorCodec(opts.Store),
+		rateLimitedSeen: newLimiter(1, rateLimitedEvery, opts.Now),
 	}
 	if st, ok := opts.Store.(bucketStore); ok {
 		s.loginNet = newSharedBudget(st, "login-net", opts.LoginRateN, opts.LoginRatePer, opts.Now)
@@ -284,6 +296,7 @@ func (s *Server) routes() {
 	m.Handle("GET /openapi.json", http.HandlerFunc(serveOpenAPI))
 	s.resourceRoutes()
 	s.emailRoutes()
+	s.auditRoutes()
 }
 
 // meMethodNotAllowed answers a method /v1/users/me does not have.

@@ -116,6 +116,9 @@ type Config struct {
 	// signing keys, decoded from base64; empty for none
 	// (JOT_KEY_ENCRYPTION_KEY).
 	KeyEncryptionKey Secret
+	// AuditRetention is how long audit events are kept
+	// (JOT_AUDIT_RETENTION).
+	AuditRetention time.Duration
 }
 
 // Default returns the configuration with every setting at its default, the
@@ -145,6 +148,7 @@ func Default() Config {
 		ResetTTL:          time.Hour,
 		VerifyTTL:         24 * time.Hour,
 		MailRetryFor:      24 * time.Hour,
+		AuditRetention:    2160 * time.Hour,
 	}
 }
 
@@ -223,6 +227,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("pprof_addr", c.PprofAddr),
 		slog.String("revocations_secret", c.RevocationsSecret.String()),
 		slog.String("key_encryption_key", c.KeyEncryptionKey.String()),
+		slog.String("audit_retention", fmtDuration(c.AuditRetention)),
 	)
 }
 

@@ -144,6 +144,7 @@ func settings() []setting {
 				return err
 			},
 		},
+		duration("JOT_AUDIT_RETENTION", "audit-retention", "how long audit events are kept (a `duration`)", func(c *Config) *time.Duration { return &c.AuditRetention }),
 	}
 }
 

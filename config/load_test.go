@@ -27,12 +27,13 @@ func TestDefault(t *testing.T) {
 		LoginRate:    Rate{N: 10, Per: time.Minute},
 		LogFormat:    "text",
 
-		MaxSessions:   50,
-		SessionMaxAge: 2160 * time.Hour,
-		MaxResources:  1000,
-		WriteRate:     Rate{N: 120, Per: time.Minute},
-		DBTimeout:     5 * time.Second,
-		SignupRate:    Rate{N: 30, Per: time.Hour},
+		MaxSessions:    50,
+		SessionMaxAge:  2160 * time.Hour,
+		MaxResources:   1000,
+		WriteRate:      Rate{N: 120, Per: time.Minute},
+		DBTimeout:      5 * time.Second,
+		SignupRate:     Rate{N: 30, Per: time.Hour},
+		AuditRetention: 2160 * time.Hour,
 	}
 	mailDefaults(&want)
 	if !reflect.DeepEqual(c, want) {
@@ -76,6 +77,7 @@ func TestNames(t *testing.T) {
 		"metrics-addr": "JOT_METRICS_ADDR", "pprof-addr": "JOT_PPROF_ADDR",
 		"revocations-secret": "JOT_REVOCATIONS_SECRET",
 		"key-encryption-key": "JOT_KEY_ENCRYPTION_KEY",
+		"audit-retention":    "JOT_AUDIT_RETENTION",
 	}
 	for f, e := range mailNames {
 		names[f] = e
@@ -133,6 +135,7 @@ func TestEverySetting(t *testing.T) {
 		"JOT_LOGIN_RATE":      "5/s",
 		"JOT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
 		"JOT_LOG_FORMAT":      "json",
+		"JOT_AUDIT_RETENTION": "720h",
 		// Spaces around it are dropped: a bearer token cannot carry them.
 		"JOT_REVOCATIONS_SECRET": " feed-secret-0123456789abcdef0123456789= ",
 		"JOT_MAX_SESSIONS":       "5",
@@ -165,6 +168,7 @@ func TestEverySetting(t *testing.T) {
 		LoginRate:         Rate{N: 5, Per: time.Second},
 		TrustedProxies:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128")},
 		LogFormat:         "json",
+		AuditRetention:    720 * time.Hour,
 		RevocationsSecret: Secret("feed-secret-0123456789abcdef0123456789="),
 		MaxSessions:       5,
 		SessionMaxAge:     48 * time.Hour,

@@ -60,6 +60,7 @@ func (c *Config) Validate() error {
 		c.checkMail,
 		c.checkMetricsAddr, c.checkPprofAddr,
 		c.checkRevocationsSecret,
+		c.checkAuditRetention,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -416,6 +417,13 @@ func (c *Config) checkRevocationsSecret() *SettingError {
 	}
 	if len(body) < minSecret {
 		return bad(name, "must be at least %d characters (trailing = not counted), got %d", minSecret, len(body))
+	}
+	return nil
+}
+
+func (c *Config) checkAuditRetention() *SettingError {
+	if c.AuditRetention <= 0 {
+		return bad("JOT_AUDIT_RETENTION", "must be positive, got %s", fmtDuration(c.AuditRetention))
 	}
 	return nil
 }

@@ -108,6 +108,7 @@ func TestValidate(t *testing.T) {
 
 		{"login rate zero", func(c *Config) { c.LoginRate = Rate{N: 0, Per: time.Minute} }, "JOT_LOGIN_RATE: must allow at least 1 attempt per positive period, got 0/m"},
 		{"signup rate zero", func(c *Config) { c.SignupRate = Rate{N: 0, Per: time.Hour} }, "JOT_SIGNUP_RATE: must allow at least 1 signup per positive period, got 0/h"},
+		{"audit retention zero", func(c *Config) { c.AuditRetention = 0 }, "JOT_AUDIT_RETENTION: must be positive, got 0s"},
 		{"login rate no period", func(c *Config) { c.LoginRate = Rate{N: 1} }, "JOT_LOGIN_RATE: must allow at least 1 attempt per positive period, got 1/0s"},
 
 		{"proxy zero prefix", func(c *Config) { c.TrustedProxies = []netip.Prefix{{}} }, "JOT_TRUSTED_PROXIES: contains an invalid prefix"},

@@ -69,3 +69,9 @@ func CanChangeRecipe(s Subject, ownerID string) bool {
 func CanManageUsers(s Subject) bool {
 	return IsAdmin(s)
 }
+
+// CanReadAudit reports whether s may read the audit trail: who did what to
+// which account, from where.
+func CanReadAudit(s Subject) bool {
+	return IsAdmin(s)
+}

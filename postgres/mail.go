@@ -57,7 +57,7 @@ func insertMailToken(ctx context.Context, tx pgx.Tx, t *jot.MailToken) error {
 }
 
 // CreateUserWithMail inserts u, then t and m, in one transaction.
-func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailToken, m *jot.Mail) error {
+func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailToken, m *jot.Mail, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
@@ -70,9 +70,11 @@ func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailTo
 			}
 		}
 		if m != nil {
-			return insertMail(ctx, tx, m)
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, nil)
 	})
 }
 
@@ -151,7 +153,7 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 		if err != nil {
 			return err
 		}
-		out, err = updateUser(ctx, tx, t.UserID, upd, now)
+		out, err = updateUser(ctx, tx, t.UserID, upd, now, nil)
 		return err
 	})
 	if err != nil {

@@ -69,11 +69,18 @@ func sessionBy(ctx context.Context, q querier, what, sql string, args ...any) (*
 // locks, and waits for nothing once it holds it: it cannot close a
 // deadlock cycle.
 func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) (int, error) {
+	ids, err := endSessionIDs(ctx, tx, now, cond, args...)
+	return len(ids), err
+}
+
+// endSessionIDs is endSessions returning the ids of the sessions it ended
+// (oldest first), for the audit events that name them.
+func endSessionIDs(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) ([]string, error) {
 	rows, err := tx.Query(ctx, `UPDATE sessions SET ended_at = $1
 		WHERE ended_at IS NULL AND (expires_at > $1 OR access_exp > $1) AND (`+cond+`)
 		RETURNING id, created_at, COALESCE(access_exp, $1)`, append([]any{now}, args...)...)
 	if err != nil {
-		return 0, fmt.Errorf("end sessions: %w", err)
+		return nil, fmt.Errorf("end sessions: %w", err)
 	}
 	type ended struct {
 		id      string
@@ -86,10 +93,10 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 		return e, err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("end sessions: %w", err)
+		return nil, fmt.Errorf("end sessions: %w", err)
 	}
 	if len(list) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	// Oldest session first, as the SQLite store records them.
 	slices.SortFunc(list, func(a, b ended) int {
@@ -107,7 +114,7 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 	// table. Taken that way first, the lock would be an upgrade, and two
 	// transactions upgrading at once deadlock.
 	if _, err := tx.Exec(ctx, `LOCK TABLE revocations IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-		return 0, fmt.Errorf("lock revocations: %w", err)
+		return nil, fmt.Errorf("lock revocations: %w", err)
 	}
 	// Then one round trip for the rest, and the commit.
 	b := &pgx.Batch{}
@@ -117,9 +124,9 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 	// Delivered when the transaction commits, and only then.
 	b.Queue(`SELECT pg_notify($1, '')`, revocationChannel)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return 0, fmt.Errorf("record revocations: %w", err)
+		return nil, fmt.Errorf("record revocations: %w", err)
 	}
-	return len(list), nil
+	return ids, nil
 }
 
 // CreateSession inserts s with its first refresh token's hash, only while
@@ -131,8 +138,8 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 // the row as it committed, and it makes any later one wait until this
 // transaction ends, so its endSessions sees the new session. Logins of one
 // user share the lock and do not wait for each other.
-func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin) error {
-	_, err := db.CreateSessionWithin(ctx, s, refreshHash, pin, 0)
+func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, audit ...*jot.Audit) error {
+	_, err := db.CreateSessionWithin(ctx, s, refreshHash, pin, 0, audit...)
 	return err
 }
 
@@ -145,10 +152,10 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 // (a statement after the lock, so a fresh snapshot under READ COMMITTED)
 // sees the sessions that the one before it committed. The lock is the
 // first one taken, as UpdateUser takes it, so the two cannot deadlock.
-func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int) (int, error) {
+func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int, audit ...*jot.Audit) (int, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	ended := 0
+	var ended []string
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		lock := "FOR SHARE"
 		if maxLive > 0 {
@@ -183,17 +190,20 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		if maxLive <= 0 {
-			return nil
+			return storeAudit(ctx, tx, audit, nil)
 		}
 		// Live as ListSessions counts them: not ended, not expired at the
 		// new session's start.
-		ended, err = endSessions(ctx, tx, s.CreatedAt, `id IN (
+		ended, err = endSessionIDs(ctx, tx, s.CreatedAt, `id IN (
 			SELECT id FROM sessions WHERE user_id = $2 AND id <> $3 AND ended_at IS NULL AND expires_at > $1
 			ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
 			OFFSET $4)`, s.UserID, s.ID, maxLive-1)
-		return err
+		if err != nil {
+			return err
+		}
+		return storeAudit(ctx, tx, audit, ended)
 	})
-	return ended, err
+	return len(ended), err
 }
 
 // SessionByID returns the session, live or not, or ENOTFOUND.
@@ -248,8 +258,13 @@ func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.Ro
 	var res *jot.RotateResult
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		var r error
-		res, r = rotate(ctx, tx, req)
-		return r
+		if res, r = rotate(ctx, tx, req); r != nil {
+			return r
+		}
+		if e := req.AuditFor(res); e != nil {
+			return insertAudit(ctx, tx, []*jot.AuditEvent{e})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
@@ -365,29 +380,32 @@ func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time)
 
 // EndSession ends a live session and records its revocation; an ended,
 // expired or unknown session is ENOTFOUND.
-func (db *DB) EndSession(ctx context.Context, id string, now time.Time) error {
+func (db *DB) EndSession(ctx context.Context, id string, now time.Time, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		n, err := endSessions(ctx, tx, now, `id = $2`, id)
+		ended, err := endSessionIDs(ctx, tx, now, `id = $2`, id)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if len(ended) == 0 {
 			return notFound("session")
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, ended)
 	})
 }
 
 // EndUserSessions ends every live session of the user but except (may be
 // empty) and records their revocations.
-func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now time.Time) error {
+func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now time.Time, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		_, err := endSessions(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
-		return err
+		ended, err := endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
+		if err != nil {
+			return err
+		}
+		return storeAudit(ctx, tx, audit, ended)
 	})
 }
 

@@ -47,10 +47,15 @@ func insertUser(ctx context.Context, q pgx.Tx, u *jot.User) error {
 }
 
 // CreateUser inserts u; an email registered in any case is ECONFLICT.
-func (db *DB) CreateUser(ctx context.Context, u *jot.User) error {
+func (db *DB) CreateUser(ctx context.Context, u *jot.User, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	return db.tx(ctx, func(tx pgx.Tx) error { return insertUser(ctx, tx, u) })
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		return storeAudit(ctx, tx, audit, nil)
+	})
 }
 
 // CreateUsers inserts all of users or none; the first duplicate email,
@@ -120,7 +125,7 @@ func checkOtherAdmin(admins []string, id string) error {
 }
 
 // UpdateUser applies upd and returns the user as stored; see jot.UserStore.
-func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time, audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	if upd.Role != nil && !upd.Role.Valid() {
@@ -129,7 +134,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 	var out *jot.User
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		out, err = updateUser(ctx, tx, id, upd, now)
+		out, err = updateUser(ctx, tx, id, upd, now, audit)
 		return err
 	})
 	if err != nil {
@@ -139,7 +144,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 }
 
 // updateUser is UpdateUser inside the caller's transaction.
-func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, now time.Time, audit []*jot.Audit) (*jot.User, error) {
 	var admins []string
 	if mayRemoveAdmin(upd) {
 		var err error
@@ -173,10 +178,14 @@ func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, n
 	} else if err != nil {
 		return nil, err
 	}
+	var ended []string
 	if upd.EndSessions {
-		if _, err := endSessions(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
+		if ended, err = endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
 			return nil, err
 		}
+	}
+	if err := storeAudit(ctx, tx, audit, ended); err != nil {
+		return nil, err
 	}
 	if upd.EndsResetTokens(&before, u) {
 		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, id, jot.PurposeReset); err != nil {
@@ -188,7 +197,7 @@ func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, n
 
 // DeleteUser removes the user with their sessions (revoked first), tasks and
 // recipes; see jot.UserStore.
-func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
+func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
@@ -210,14 +219,15 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
 				return err
 			}
 		}
-		if _, err := endSessions(ctx, tx, now, `user_id = $2`, id); err != nil {
+		ended, err := endSessionIDs(ctx, tx, now, `user_id = $2`, id)
+		if err != nil {
 			return err
 		}
 		// Sessions, refresh tokens, tasks and recipes go by ON DELETE CASCADE.
 		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, ended)
 	})
 }
 

@@ -67,7 +67,7 @@ func insertMailToken(ctx context.Context, tx *sql.Tx, t *jot.MailToken) error {
 }
 
 // CreateUserWithMail inserts u, then t and m, in one transaction.
-func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailToken, m *jot.Mail) error {
+func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailToken, m *jot.Mail, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -80,9 +80,11 @@ func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailTo
 			}
 		}
 		if m != nil {
-			return insertMail(ctx, tx, m)
+			if err := insertMail(ctx, tx, m); err != nil {
+				return err
+			}
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, nil)
 	})
 }
 
@@ -149,7 +151,7 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE hash = ?`, hash); err != nil {
 			return fmt.Errorf("use mail token: %w", err)
 		}
-		out, err = updateUser(ctx, tx, t.UserID, upd, now)
+		out, err = updateUser(ctx, tx, t.UserID, upd, now, nil)
 		return err
 	})
 	if err != nil {

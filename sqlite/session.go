@@ -41,6 +41,13 @@ func sessionByID(ctx context.Context, q querier, id string) (*jot.Session, error
 // are not ended and whose refresh or access tokens may still work at now,
 // recording a revocation for each, and returns how many it ended.
 func endSessions(ctx context.Context, tx *sql.Tx, now time.Time, where string, args ...any) (int64, error) {
+	ids, err := endSessionIDs(ctx, tx, now, where, args...)
+	return int64(len(ids)), err
+}
+
+// endSessionIDs is endSessions returning the ids of the sessions it ended,
+// for the audit events that name them.
+func endSessionIDs(ctx context.Context, tx *sql.Tx, now time.Time, where string, args ...any) ([]string, error) {
 	n := nanos(now)
 	cond := `ended_at IS NULL AND (expires_at > ? OR access_exp > ?) AND (` + where + `)`
 	condArgs := append([]any{n, n}, args...)
@@ -50,17 +57,17 @@ func endSessions(ctx context.Context, tx *sql.Tx, now time.Time, where string, a
 		SELECT id, COALESCE(access_exp, ?), ? FROM sessions WHERE `+cond+` ORDER BY created_at, id`,
 		append([]any{n, n}, condArgs...)...)
 	if err != nil {
-		return 0, fmt.Errorf("record revocations: %w", err)
+		return nil, fmt.Errorf("record revocations: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE `+cond, append([]any{n}, condArgs...)...)
+	ids, err := queryAll(ctx, tx, "end sessions", func(s scanner) (string, error) {
+		var id string
+		err := s.Scan(&id)
+		return id, err
+	}, `UPDATE sessions SET ended_at = ? WHERE `+cond+` RETURNING id`, append([]any{n}, condArgs...)...)
 	if err != nil {
-		return 0, fmt.Errorf("end sessions: %w", err)
+		return nil, err
 	}
-	ended, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("end sessions: %w", err)
-	}
-	return ended, nil
+	return ids, nil
 }
 
 // CreateSession inserts s with its first refresh token's hash, only while
@@ -69,8 +76,8 @@ func endSessions(ctx context.Context, tx *sql.Tx, now time.Time, where string, a
 // and the insert take their turn with every UpdateUser and DeleteUser: a
 // change either committed before (and the check sees it) or comes after
 // (and sees, and ends, the new session).
-func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin) error {
-	_, err := db.CreateSessionWithin(ctx, s, refreshHash, pin, 0)
+func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, audit ...*jot.Audit) error {
+	_, err := db.CreateSessionWithin(ctx, s, refreshHash, pin, 0, audit...)
 	return err
 }
 
@@ -78,10 +85,10 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 // recently used other sessions past maxLive live ones; see
 // jot.SessionStore. The IMMEDIATE transaction serializes it with every
 // other write, so two logins never both count the same sessions.
-func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int) (int, error) {
+func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int, audit ...*jot.Audit) (int, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var ended int64
+	var ended []string
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		if pin != nil {
 			u, err := userByID(ctx, tx, s.UserID)
@@ -111,18 +118,21 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		if maxLive <= 0 {
-			return nil
+			return storeAudit(ctx, tx, audit, nil)
 		}
 		// Live as ListSessions counts them: not ended, not expired at the
 		// new session's start.
 		now := nanos(s.CreatedAt)
-		ended, err = endSessions(ctx, tx, s.CreatedAt, `id IN (
+		ended, err = endSessionIDs(ctx, tx, s.CreatedAt, `id IN (
 			SELECT id FROM sessions WHERE user_id = ? AND id <> ? AND ended_at IS NULL AND expires_at > ?
 			ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
 			LIMIT -1 OFFSET ?)`, s.UserID, s.ID, now, maxLive-1)
-		return err
+		if err != nil {
+			return err
+		}
+		return storeAudit(ctx, tx, audit, ended)
 	})
-	return int(ended), err
+	return len(ended), err
 }
 
 // SessionByID returns the session, live or not, or ENOTFOUND.
@@ -167,8 +177,13 @@ func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.Ro
 	var res *jot.RotateResult
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var r error
-		res, r = rotate(ctx, tx, req)
-		return r
+		if res, r = rotate(ctx, tx, req); r != nil {
+			return r
+		}
+		if e := req.AuditFor(res); e != nil {
+			return insertAudit(ctx, tx, []*jot.AuditEvent{e})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
@@ -293,29 +308,32 @@ func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time)
 
 // EndSession ends a live session and records its revocation; an ended,
 // expired or unknown session is ENOTFOUND.
-func (db *DB) EndSession(ctx context.Context, id string, now time.Time) error {
+func (db *DB) EndSession(ctx context.Context, id string, now time.Time, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		n, err := endSessions(ctx, tx, now, `id = ?`, id)
+		ended, err := endSessionIDs(ctx, tx, now, `id = ?`, id)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if len(ended) == 0 {
 			return notFound("session")
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, ended)
 	})
 }
 
 // EndUserSessions ends every live session of the user but except (may be
 // empty) and records their revocations.
-func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now time.Time) error {
+func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now time.Time, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		_, err := endSessions(ctx, tx, now, `user_id = ? AND id <> ?`, userID, except)
-		return err
+		ended, err := endSessionIDs(ctx, tx, now, `user_id = ? AND id <> ?`, userID, except)
+		if err != nil {
+			return err
+		}
+		return storeAudit(ctx, tx, audit, ended)
 	})
 }
 

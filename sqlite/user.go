@@ -49,10 +49,15 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *jot.User) error {
 }
 
 // CreateUser inserts u; an email registered in any case is ECONFLICT.
-func (db *DB) CreateUser(ctx context.Context, u *jot.User) error {
+func (db *DB) CreateUser(ctx context.Context, u *jot.User, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	return db.writeTx(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, u) })
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		return storeAudit(ctx, tx, audit, nil)
+	})
 }
 
 // CreateUsers inserts all of users or none; the first duplicate email,
@@ -136,7 +141,7 @@ func checkOtherAdmin(ctx context.Context, tx *sql.Tx, id string) error {
 }
 
 // UpdateUser applies upd and returns the user as stored; see jot.UserStore.
-func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time, audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	if upd.Role != nil && !upd.Role.Valid() {
@@ -145,7 +150,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 	var out *jot.User
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = updateUser(ctx, tx, id, upd, now)
+		out, err = updateUser(ctx, tx, id, upd, now, audit)
 		return err
 	})
 	if err != nil {
@@ -155,7 +160,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 }
 
 // updateUser is UpdateUser inside the caller's transaction.
-func updateUser(ctx context.Context, tx *sql.Tx, id string, upd jot.UserUpdate, now time.Time) (*jot.User, error) {
+func updateUser(ctx context.Context, tx *sql.Tx, id string, upd jot.UserUpdate, now time.Time, audit []*jot.Audit) (*jot.User, error) {
 	u, err := userByID(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -178,10 +183,14 @@ func updateUser(ctx context.Context, tx *sql.Tx, id string, upd jot.UserUpdate, 
 	} else if err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
 	}
+	var ended []string
 	if upd.EndSessions {
-		if _, err := endSessions(ctx, tx, now, `user_id = ? AND id <> ?`, id, upd.EndSessionsExcept); err != nil {
+		if ended, err = endSessionIDs(ctx, tx, now, `user_id = ? AND id <> ?`, id, upd.EndSessionsExcept); err != nil {
 			return nil, err
 		}
+	}
+	if err := storeAudit(ctx, tx, audit, ended); err != nil {
+		return nil, err
 	}
 	if upd.EndsResetTokens(&before, u) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, id, jot.PurposeReset); err != nil {
@@ -193,7 +202,7 @@ func updateUser(ctx context.Context, tx *sql.Tx, id string, upd jot.UserUpdate, 
 
 // DeleteUser removes the user with their sessions (revoked first), tasks and
 // recipes; see jot.UserStore.
-func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
+func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ...*jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -206,14 +215,15 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time) error {
 				return err
 			}
 		}
-		if _, err := endSessions(ctx, tx, now, `user_id = ?`, id); err != nil {
+		ended, err := endSessionIDs(ctx, tx, now, `user_id = ?`, id)
+		if err != nil {
 			return err
 		}
 		// Sessions, refresh tokens, tasks and recipes go by ON DELETE CASCADE.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, ended)
 	})
 }
 

@@ -108,6 +108,10 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"ClaimMail", testClaimMail},
 		{"ClaimMailConcurrent", testClaimMailConcurrent},
 		{"PruneMail", testPruneMail},
+		{"AuditWrites", testAuditWrites},
+		{"AuditRotate", testAuditRotate},
+		{"AuditListAndPrune", testAuditListAndPrune},
+		{"AuditSigningKey", testAuditSigningKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

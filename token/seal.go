@@ -100,6 +100,11 @@ func (s *SealedKeys) open(kid string, stored []byte) ([]byte, error) {
 	return plain, nil
 }
 
+// Seal returns a copy of k with its private key sealed, or k itself
+// without a key encryption key: for a store write that does not go
+// through s, such as one that records an audit event with the key.
+func (s *SealedKeys) Seal(k *jot.SigningKey) *jot.SigningKey { return s.sealed(k) }
+
 // sealed returns a copy of k with its private key sealed, or k itself
 // without a key encryption key.
 func (s *SealedKeys) sealed(k *jot.SigningKey) *jot.SigningKey {

@@ -113,7 +113,7 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("jot keys rotate", flag.ContinueOnError)
 	now := fs.Bool("now", false, "sign with the new key at once (a leaked key), without waiting for caches; otherwise it signs once the longest JOT_JWKS_MAX_AGE of the running servers has passed")
-	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_KEY_FILE", "JOT_KEY_ENCRYPTION_KEY")
+	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_KEY_FILE", "JOT_LOG_FORMAT", "JOT_KEY_ENCRYPTION_KEY")
 	if err != nil {
 		return err
 	}
@@ -147,10 +147,21 @@ func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	k, err := token.Rotate(ctx, keys, cfg.JWTAlg, delay, time.Now())
+	at := time.Now()
+	k, err := token.GenerateKey(cfg.JWTAlg, at, at.Add(delay))
 	if err != nil {
 		return err
 	}
+	// The rotation and its key_rotated event commit together. The actor
+	// is the command line, marked jot.AuditActorCLI: whoever runs it has
+	// the database itself, not an account.
+	e := jot.NewAuditEvent(jot.AuditKeyRotated, at)
+	e.ActorID = jot.AuditActorCLI
+	e.Detail = map[string]any{"kid": k.KID, "alg": k.Alg, "now": *now, "activates_at": jot.FormatTime(k.ActivatesAt)}
+	if err := st.CreateSigningKeyAudited(ctx, keys.Seal(k), &jot.Audit{Events: []*jot.AuditEvent{e}}); err != nil {
+		return fmt.Errorf("store new signing key: %w", err)
+	}
+	newLogger(cfg.LogFormat, os.Stderr).Info("audit", "event", e.Event, "audit_id", e.ID, "actor_id", e.ActorID, "detail", e.Detail)
 	fmt.Fprintf(stdout, "new key %s (%s): published now, signs from %s\n", k.KID, k.Alg, k.ActivatesAt.UTC().Format(time.RFC3339))
 	return nil
 }
