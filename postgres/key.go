@@ -64,7 +64,10 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 	return nil
 }
 
-// CreateFirstSigningKey stores k unless a key of k.Alg signs at now. The
+// CreateFirstSigningKey stores k unless a key of k.Alg signs at now, or
+// signs from its creation (as a first key does): a caller whose clock, or
+// whose wait for the lock, puts its now before another's first key's
+// activation must still see that key. The
 // table lock (which readers do not wait for, but which conflicts with
 // itself and with inserts) makes the check and the insert of concurrent
 // callers, on every instance, happen one after the other.
@@ -78,7 +81,7 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 		}
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys
-			WHERE alg = $1 AND (activates_at IS NULL OR activates_at <= $2) AND revoked_at IS NULL)`, k.Alg, now).Scan(&exists); err != nil {
+			WHERE alg = $1 AND (activates_at IS NULL OR activates_at <= $2 OR activates_at <= created_at) AND revoked_at IS NULL)`, k.Alg, now).Scan(&exists); err != nil {
 			return fmt.Errorf("signing keys: %w", err)
 		}
 		if exists {

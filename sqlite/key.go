@@ -58,7 +58,7 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys
-			WHERE alg = ? AND (activates_at IS NULL OR activates_at <= ?) AND revoked_at IS NULL)`, k.Alg, nanos(now)).Scan(&exists); err != nil {
+			WHERE alg = ? AND (activates_at IS NULL OR activates_at <= ? OR activates_at <= created_at) AND revoked_at IS NULL)`, k.Alg, nanos(now)).Scan(&exists); err != nil {
 			return fmt.Errorf("signing keys: %w", err)
 		}
 		if exists {
