@@ -285,7 +285,9 @@ func TestLoginTimingHidesStoredCost(t *testing.T) {
 		slices.Sort(ratios[i])
 		ratio := ratios[i][rounds/2]
 		t.Logf("%-36s median %v, %.2fx the unknown email", cases[i].name, took[i][rounds/2].Round(time.Millisecond), ratio)
-		if i > 0 && (ratio < 0.65 || ratio > 1.5) {
+		// Today's costs differ by 2x either way (cost 10 or 12 against
+		// 11): the bounds catch that, and leave room for a loaded machine.
+		if i > 0 && (ratio < 0.55 || ratio > 1.8) {
 			t.Errorf("%s: %.2fx the time of an unknown email", cases[i].name, ratio)
 		}
 	}
