@@ -83,7 +83,7 @@ func TestAuditRecordsEveryFlow(t *testing.T) {
 	hdr := func(id string) []string { return append([]string{"X-Request-Id", id}, ua...) }
 
 	// Signup: the user is the actor; a session starts with it.
-	u := e.tokensOf(e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "ann@example.com", "password": "password1"}, hdr("req-signup")...), http.StatusCreated)
+	u := e.tokensOf(e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "ann@example.com", "password": "plum kettle 41"}, hdr("req-signup")...), http.StatusCreated)
 	wantEvent(t, e.events(admin.Access, u.User.ID, "signup"), "signup", map[string]any{
 		"user_id": u.User.ID, "actor_id": u.User.ID, "session_id": nil, "ip": "127.0.0.1",
 		"user_agent": "audit-test/1", "request_id": "req-signup", "detail": map[string]any{},
@@ -100,7 +100,7 @@ func TestAuditRecordsEveryFlow(t *testing.T) {
 	})
 
 	// Login, refresh, reuse.
-	l := e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "ann@example.com", "password": "password1"}, hdr("req-login")...), http.StatusOK)
+	l := e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "ann@example.com", "password": "plum kettle 41"}, hdr("req-login")...), http.StatusOK)
 	login := wantEvent(t, e.events(admin.Access, u.User.ID, "login"), "login", map[string]any{
 		"user_id": u.User.ID, "actor_id": u.User.ID, "request_id": "req-login",
 	})
@@ -125,9 +125,9 @@ func TestAuditRecordsEveryFlow(t *testing.T) {
 	})
 
 	// A password change ends the other sessions.
-	keep := e.login("ann@example.com", "password1")
-	other := e.login("ann@example.com", "password1")
-	wantStatus(t, e.do("POST", "/v1/users/me/password", keep.Access, map[string]string{"current_password": "password1", "new_password": "password2"}, hdr("req-pw")...), http.StatusNoContent)
+	keep := e.login("ann@example.com", "plum kettle 41")
+	other := e.login("ann@example.com", "plum kettle 41")
+	wantStatus(t, e.do("POST", "/v1/users/me/password", keep.Access, map[string]string{"current_password": "plum kettle 41", "new_password": "plum kettle 42"}, hdr("req-pw")...), http.StatusNoContent)
 	wantEvent(t, e.events(admin.Access, u.User.ID, "password_changed"), "password_changed", map[string]any{
 		"user_id": u.User.ID, "actor_id": u.User.ID, "request_id": "req-pw", "detail": map[string]any{},
 	})
@@ -150,7 +150,7 @@ func TestAuditRecordsEveryFlow(t *testing.T) {
 		"actor_id": admin.User.ID, "request_id": "req-promote", "detail": map[string]any{"why": "admin_change"},
 	})
 	// Disabling.
-	e.login("ann@example.com", "password2")
+	e.login("ann@example.com", "plum kettle 42")
 	wantStatus(t, e.do("PATCH", "/v1/users/"+u.User.ID, admin.Access, map[string]any{"disabled": true}, hdr("req-disable")...), http.StatusOK)
 	wantEvent(t, e.events(admin.Access, u.User.ID, "user_updated"), "user_updated", map[string]any{
 		"request_id": "req-disable", "detail": map[string]any{"disabled": map[string]any{"new": true, "old": false}, "fields": []string{"disabled"}},
@@ -158,7 +158,7 @@ func TestAuditRecordsEveryFlow(t *testing.T) {
 	wantEvent(t, e.events(admin.Access, u.User.ID, "session_ended"), "session_ended", map[string]any{
 		"request_id": "req-disable", "detail": map[string]any{"why": "admin_change"},
 	})
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "ann@example.com", "password": "password2"}), http.StatusUnauthorized, "invalid_credentials")
+	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "ann@example.com", "password": "plum kettle 42"}), http.StatusUnauthorized, "invalid_credentials")
 	wantEvent(t, e.events(admin.Access, u.User.ID, "login_failed"), "login_failed", map[string]any{"detail": map[string]any{"why": "disabled"}})
 
 	// Deletion; the events outlive the account.
@@ -170,7 +170,7 @@ func TestAuditRecordsEveryFlow(t *testing.T) {
 
 	// Never a password, token or hash.
 	all := string(e.do("GET", "/v1/audit?limit=100", admin.Access, nil).body)
-	for _, secret := range []string{"password1", "password2", "wrong-pass", "$2a$", l.Refresh, r1.Refresh, l.Access} {
+	for _, secret := range []string{"plum kettle 41", "plum kettle 42", "wrong-pass", "$2a$", l.Refresh, r1.Refresh, l.Access} {
 		if strings.Contains(all, secret) {
 			t.Errorf("the audit trail holds %q", secret)
 		}
@@ -204,8 +204,8 @@ func TestAuditRefusedChangesLeaveNoEvent(t *testing.T) {
 	wantError(t, e.do("PATCH", "/v1/users/"+admin.User.ID, admin.Access, map[string]any{"role": "user"}), http.StatusConflict, "conflict")
 	wantError(t, e.do("DELETE", "/v1/users/"+admin.User.ID, admin.Access, nil), http.StatusConflict, "conflict")
 	// A taken email: no second signup event.
-	e.signup("bob@example.com", "password1")
-	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "bob@example.com", "password": "password1"}), http.StatusConflict, "conflict")
+	e.signup("bob@example.com", "plum kettle 41")
+	wantError(t, e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "bob@example.com", "password": "plum kettle 41"}), http.StatusConflict, "conflict")
 	after := e.audit(admin.Access, "?limit=100").Events
 	// bob's signup and its login, nothing else.
 	if len(after) != before+2 || after[0]["event"] != "login" || after[1]["event"] != "signup" {
@@ -220,9 +220,9 @@ func TestAuditRefusedChangesLeaveNoEvent(t *testing.T) {
 func TestAuditListFiltersPagesAndRefuses(t *testing.T) {
 	e := newEnv(t, nil)
 	admin := e.makeAdmin("root@example.com")
-	u := e.signup("cy@example.com", "password1")
+	u := e.signup("cy@example.com", "plum kettle 41")
 	for range 4 {
-		e.login("cy@example.com", "password1")
+		e.login("cy@example.com", "plum kettle 41")
 	}
 	// Paging: 5 logins of cy, two a page, newest first, no gap or repeat.
 	q := "?user_id=" + u.User.ID + "&event=login&limit=2"
@@ -294,7 +294,7 @@ func TestAuditIsOneTrailForAllInstancesOverPostgres(t *testing.T) {
 	a := newEnvAt(t, dsn, nil)
 	b := newEnvAt(t, dsn, nil)
 	admin := b.makeAdmin("root@example.com")
-	u := a.signup("dee@example.com", "password1")
+	u := a.signup("dee@example.com", "plum kettle 41")
 	wantError(t, a.do("POST", "/v1/auth/login", "", map[string]string{"email": "dee@example.com", "password": "wrong-pass"}), http.StatusUnauthorized, "invalid_credentials")
 	wantEvent(t, b.events(admin.Access, u.User.ID, "signup"), "signup", map[string]any{"user_id": u.User.ID})
 	wantEvent(t, b.events(admin.Access, u.User.ID, "login_failed"), "login_failed", map[string]any{"detail": map[string]any{"why": "wrong_password"}})
