@@ -82,7 +82,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		MetricsElsewhere:  cfg.MetricsAddr != "",
 		RevocationsSecret: cfg.RevocationsSecret,
 		Hashing:           hasher.Pool(),
-		AuditRetention: cfg.AuditRetention,
+		AuditRetention:    cfg.AuditRetention,
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
 }
