@@ -51,12 +51,14 @@ const (
 	WhyAdminChange    = "admin_change"
 	WhyPasswordChange = "password_change"
 	WhyPasswordReset  = "password_reset"
-	WhyEndedByUser    = "ended_by_user"
-	WhyUserDeleted    = "user_deleted"
-	WhyUnknownEmail   = "unknown_email"
-	WhyWrongPassword  = "wrong_password"
-	WhyDisabled       = "disabled"
-	WhyUnusableHash   = "unusable_hash"
+	// WhyEmailChange: a confirmed email change ends every other session.
+	WhyEmailChange   = "email_change"
+	WhyEndedByUser   = "ended_by_user"
+	WhyUserDeleted   = "user_deleted"
+	WhyUnknownEmail  = "unknown_email"
+	WhyWrongPassword = "wrong_password"
+	WhyDisabled      = "disabled"
+	WhyUnusableHash  = "unusable_hash"
 )
 
 // AuditActorCLI is the actor_id of events caused by the `jot` command line

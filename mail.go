@@ -64,6 +64,9 @@ type MailStore interface {
 	// must exist (else ENOTFOUND). A reset token ends every other reset
 	// token of the user, and their mails: only the newest works.
 	IssueMailToken(ctx context.Context, t *MailToken, mails ...*Mail) error
+	// IssueMailTokenAudited is IssueMailToken that stores audit (may be
+	// nil) in the same transaction (password_reset_requested).
+	IssueMailTokenAudited(ctx context.Context, t *MailToken, audit *Audit, mails ...*Mail) error
 	// QueueMail queues mails that carry no token, in one transaction.
 	QueueMail(ctx context.Context, mails ...*Mail) error
 	// ConsumeMailToken uses a token of the purpose, in one transaction: an
@@ -71,9 +74,11 @@ type MailStore interface {
 	// ENOTFOUND and nothing changes. Otherwise decide gets the user and
 	// the token and returns the update to make (its error aborts, and the
 	// token stays); the token is deleted and the update applied as
-	// UserUpdate does. An email taken meanwhile is ECONFLICT.
+	// UserUpdate does. An email taken meanwhile is ECONFLICT. audit is
+	// stored in the same transaction (see Audit), after decide returned, so
+	// decide may fill in what only it sees (the user, the old email).
 	ConsumeMailToken(ctx context.Context, hash []byte, purpose string, now time.Time,
-		decide func(u *User, t *MailToken) (UserUpdate, error)) (*User, error)
+		decide func(u *User, t *MailToken) (UserUpdate, error), audit ...*Audit) (*User, error)
 	// ClaimMail hands out up to n mails due at now, oldest first, and makes
 	// each due again only at now+lease, so a mail is sent by one sender at
 	// a time however many instances run; Attempts counts the claim.

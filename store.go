@@ -141,8 +141,10 @@ type KeyStore interface {
 	// and announces it to every server like a new key. It returns when the
 	// key was revoked: `at`, or the earlier time of a key already revoked
 	// (then already is true and nothing changes). An unknown kid is
-	// ENOTFOUND.
-	RevokeSigningKey(ctx context.Context, kid string, at time.Time) (revokedAt time.Time, already bool, err error)
+	// ENOTFOUND. audit (`jot keys revoke`: key_revoked) is stored in the
+	// same transaction when this call revoked the key, and not when it
+	// was revoked already.
+	RevokeSigningKey(ctx context.Context, kid string, at time.Time, audit ...*Audit) (revokedAt time.Time, already bool, err error)
 	// RewriteSigningKeys calls fn with every stored key, oldest first, in
 	// one transaction that locks the keys against concurrent rewrites, and
 	// stores the private key fn returns where it reports a change. An error

@@ -170,11 +170,12 @@ func minTime(a, b time.Time) time.Time {
 
 // consume uses a mail token of the purpose; any token that cannot be used
 // is ErrBadMailToken.
-func (s *Service) consume(ctx context.Context, token, purpose string, decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error)) (*jot.User, error) {
+// audit is stored with the change (see jot.MailStore.ConsumeMailToken).
+func (s *Service) consume(ctx context.Context, token, purpose string, decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error), audit *jot.Audit) (*jot.User, error) {
 	if token == "" || len(token) > maxMailToken {
 		return nil, ErrBadMailToken
 	}
-	u, err := s.store.ConsumeMailToken(ctx, hashToken(token), purpose, s.opts.Now(), decide)
+	u, err := s.store.ConsumeMailToken(ctx, hashToken(token), purpose, s.opts.Now(), decide, audit)
 	if jot.ErrorCode(err) == jot.ENOTFOUND {
 		return nil, ErrBadMailToken
 	}

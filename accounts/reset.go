@@ -26,20 +26,25 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 			return err
 		}
 	}
-	is, err := s.prepare(orNobody(target), jot.PurposeReset, mailReset, "", nil)
+	nobody := orNobody(target)
+	is, err := s.prepare(nobody, jot.PurposeReset, mailReset, "", nil)
 	if err != nil {
 		return err
 	}
+	// The event is made either way, so both answers cost the same; only a
+	// registered account's is stored (the trail is for admins, who may
+	// know who has an account).
+	audit := &jot.Audit{Events: []*jot.AuditEvent{s.selfEvent(ctx, jot.AuditPasswordResetRequest, nobody.ID, "", nil)}}
 	if target == nil {
 		is.mail.TokenHash, is.mail.Data = nil, map[string]string{}
 		is.mail.ExpiresAt = is.mail.CreatedAt
 		return s.store.QueueMail(ctx, is.mail)
 	}
 	is.tok.Email, is.mail.To = target.Email, target.Email
-	if err := s.store.IssueMailToken(ctx, is.tok, is.mail); err != nil {
+	if err := s.store.IssueMailTokenAudited(ctx, is.tok, audit, is.mail); err != nil {
 		return err
 	}
-	s.opts.Logger.InfoContext(ctx, "password reset requested", "user_id", target.ID)
+	s.LogAudit(ctx, audit)
 	s.opts.Mail.Wake()
 	return nil
 }
@@ -66,10 +71,11 @@ func (s *Service) AdminPasswordReset(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.IssueMailToken(ctx, is.tok, is.mail); err != nil {
+	audit := &jot.Audit{Events: []*jot.AuditEvent{s.Event(ctx, jot.AuditPasswordResetRequest, u.ID, "", map[string]any{"by": "admin"})}}
+	if err := s.store.IssueMailTokenAudited(ctx, is.tok, audit, is.mail); err != nil {
 		return err
 	}
-	s.opts.Logger.InfoContext(ctx, "password reset requested by an admin", "user_id", u.ID)
+	s.LogAudit(ctx, audit)
 	s.opts.Mail.Wake()
 	return nil
 }
@@ -93,7 +99,12 @@ func ResetLink(ctx context.Context, store jot.Store, o MailOptions, email string
 	if err != nil {
 		return "", err
 	}
-	if err := store.IssueMailToken(ctx, is.tok); err != nil {
+	// The operator at the server's shell is the actor; there is no
+	// request, so no address, agent or request id. The command prints the
+	// link rather than a log line, like `jot keys rotate`.
+	e := s.Event(ctx, jot.AuditPasswordResetRequest, u.ID, "", map[string]any{"by": "cli"})
+	e.ActorID = jot.AuditActorCLI
+	if err := store.IssueMailTokenAudited(ctx, is.tok, &jot.Audit{Events: []*jot.AuditEvent{e}}); err != nil {
 		return "", err
 	}
 	return is.mail.Data["link"], nil
@@ -121,16 +132,36 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string) error {
 		return busy(err)
 	}
 	yes := true
-	u, err := s.consume(ctx, token, jot.PurposeReset, func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error) {
+	// Who the token belongs to is known only inside the transaction: the
+	// events are completed there, before the store writes them.
+	reset := s.Event(ctx, jot.AuditPasswordReset, "", "", nil)
+	audit := &jot.Audit{
+		Events: []*jot.AuditEvent{reset},
+		Ended:  s.Event(ctx, jot.AuditSessionEnded, "", "", why(jot.WhyPasswordReset)),
+	}
+	verified := s.Event(ctx, jot.AuditEmailVerified, "", "", map[string]any{"by": "password_reset"})
+	_, err = s.consume(ctx, token, jot.PurposeReset, func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error) {
 		if u.Disabled {
 			return jot.UserUpdate{}, ErrBadMailToken
 		}
+		audit.Events = []*jot.AuditEvent{reset}
+		for _, e := range []*jot.AuditEvent{reset, audit.Ended, verified} {
+			e.UserID = u.ID
+			if e.ActorID == "" {
+				e.ActorID = u.ID
+			}
+		}
+		if !u.EmailVerified {
+			// The link was opened from the mailbox: that proves the address.
+			verified.Detail["email"] = u.Email
+			audit.Events = append(audit.Events, verified)
+		}
 		return jot.UserUpdate{PasswordHash: &hash, EmailVerified: &yes, EndSessions: true}, nil
-	})
+	}, audit)
 	if err != nil {
 		return err
 	}
-	s.opts.Logger.InfoContext(ctx, "password reset", "user_id", u.ID)
+	s.LogAudit(ctx, audit)
 	s.afterEnd(ctx)
 	return nil
 }

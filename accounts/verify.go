@@ -56,30 +56,55 @@ func (s *Service) ResendVerification(ctx context.Context, p *guard.Principal) er
 // for the change (an email taken meanwhile is ECONFLICT).
 func (s *Service) VerifyEmail(ctx context.Context, token string) (*jot.User, error) {
 	yes := true
+	// The token's user is known only inside the transaction: the events
+	// are completed there (self sets user and actor), before the store
+	// writes them.
+	self := func(u *jot.User, events ...*jot.AuditEvent) {
+		for _, e := range events {
+			e.UserID = u.ID
+			if e.ActorID == "" {
+				e.ActorID = u.ID
+			}
+		}
+	}
+	verified := &jot.Audit{Events: []*jot.AuditEvent{s.Event(ctx, jot.AuditEmailVerified, "", "", nil)}}
 	u, err := s.consume(ctx, token, jot.PurposeVerify, func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error) {
 		if u.Email != t.Email || u.Disabled {
 			return jot.UserUpdate{}, ErrBadMailToken
 		}
+		self(u, verified.Events...)
+		verified.Events[0].Detail = map[string]any{"email": t.Email}
 		return jot.UserUpdate{EmailVerified: &yes}, nil
-	})
+	}, verified)
 	if err == nil {
-		s.opts.Logger.InfoContext(ctx, "email verified", "user_id", u.ID)
+		s.LogAudit(ctx, verified)
 		return u, nil
 	} else if err != ErrBadMailToken {
 		return nil, err
+	}
+	changed := s.Event(ctx, jot.AuditEmailChanged, "", "", nil)
+	audit := &jot.Audit{
+		Events: []*jot.AuditEvent{changed},
+		Ended:  s.Event(ctx, jot.AuditSessionEnded, "", "", why(jot.WhyEmailChange)),
 	}
 	u, err = s.consume(ctx, token, jot.PurposeEmailChange, func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error) {
 		if u.Disabled {
 			return jot.UserUpdate{}, ErrBadMailToken
 		}
+		audit.Events = []*jot.AuditEvent{changed}
+		self(u, changed, audit.Ended)
+		// Both addresses: after a takeover the old one is how the owner
+		// is found again, and the new one is where the account went.
+		changed.SessionID = t.SessionID
+		changed.Detail = map[string]any{"old_email": u.Email, "new_email": t.Email}
 		return jot.UserUpdate{Email: &t.Email, EmailVerified: &yes, EndSessions: true, EndSessionsExcept: t.SessionID}, nil
-	})
+	}, audit)
 	if jot.ErrorCode(err) == jot.ECONFLICT {
 		return nil, jot.Errorf(jot.ECONFLICT, "email already registered")
 	} else if err != nil {
 		return nil, err
 	}
-	s.opts.Logger.InfoContext(ctx, "email changed", "user_id", u.ID)
+	s.LogAudit(ctx, audit)
 	s.afterEnd(ctx)
 	return u, nil
 }

@@ -29,7 +29,7 @@ func newDBCollector(stats func() jot.DBStats) *dbCollector {
 	d.max = prometheus.NewDesc("jot_db_pool_max_conns", "Size of the database connection pool (pool_max_conns).", nil, nil)
 	d.waited = prometheus.NewDesc("jot_db_pool_waited_acquires_total", "Calls that found no idle database connection and waited for one.", nil, nil)
 	d.canceled = prometheus.NewDesc("jot_db_pool_canceled_acquires_total", "Calls whose wait for a database connection ended unserved (JOT_DB_TIMEOUT or the client gone).", nil, nil)
-	d.listenerUp = prometheus.NewDesc("jot_db_listener_up", "1 while this instance listens for other instances' ended sessions (LISTEN), else 0.", nil, nil)
+	d.listenerUp = prometheus.NewDesc("jot_db_listener_up", "1 while this instance listens for ended sessions and signing key changes (LISTEN), else 0.", nil, nil)
 	d.reconnects = prometheus.NewDesc("jot_db_listener_reconnects_total", "Times the listener listened again after losing its connection.", nil, nil)
 	return c
 }

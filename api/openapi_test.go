@@ -269,3 +269,35 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Errorf("headers %v", w.Header())
 	}
 }
+
+// TestOpenAPIDescribesUsersMe405: the methods /v1/users/me refuses are
+// not operations (the routes test keeps the document to real routes), so
+// its GET operation says what they answer, and the server answers that.
+func TestOpenAPIDescribesUsersMe405(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Description string `json:"description"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
+		t.Fatal(err)
+	}
+	d := doc.Paths["/v1/users/me"]["get"].Description
+	for _, want := range []string{"DELETE, PUT and POST answer 405", "`method_not_allowed`", "`Allow: GET, PATCH`"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("/v1/users/me description %q lacks %q", d, want)
+		}
+	}
+	s := testServer(t)
+	for _, method := range []string{"DELETE", "PUT", "POST"} {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(method, "/v1/users/me", nil))
+		var body struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(w.Body.Bytes(), &body)
+		if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, PATCH" || body.Error != "method_not_allowed" {
+			t.Errorf("%s /v1/users/me: %d, Allow %q, %s", method, w.Code, w.Header().Get("Allow"), w.Body)
+		}
+	}
+}

@@ -120,7 +120,7 @@ func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 // key revoked already keeps its first time. The update notifies keyChannel
 // in the same transaction, so every server listening reloads its keys, and
 // drops this one, the moment it is committed.
-func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (time.Time, bool, error) {
+func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, audit ...*jot.Audit) (time.Time, bool, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var revokedAt time.Time
@@ -146,7 +146,7 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (t
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
-		return nil
+		return storeAudit(ctx, tx, audit, nil)
 	})
 	if err != nil {
 		return time.Time{}, false, err

@@ -80,6 +80,12 @@ func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailTo
 
 // IssueMailToken stores t and queues mails; see jot.MailStore.
 func (db *DB) IssueMailToken(ctx context.Context, t *jot.MailToken, mails ...*jot.Mail) error {
+	return db.IssueMailTokenAudited(ctx, t, nil, mails...)
+}
+
+// IssueMailTokenAudited stores t, queues mails and stores audit in one
+// transaction; see jot.MailStore.
+func (db *DB) IssueMailTokenAudited(ctx context.Context, t *jot.MailToken, audit *jot.Audit, mails ...*jot.Mail) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
@@ -98,7 +104,7 @@ func (db *DB) IssueMailToken(ctx context.Context, t *jot.MailToken, mails ...*jo
 				return err
 			}
 		}
-		return nil
+		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
 	})
 }
 
@@ -121,7 +127,7 @@ func (db *DB) QueueMail(ctx context.Context, mails ...*jot.Mail) error {
 // is deleted under that lock: of two requests with one token only one
 // finds it.
 func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string, now time.Time,
-	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error)) (*jot.User, error) {
+	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error), audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var out *jot.User
@@ -153,7 +159,7 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 		if err != nil {
 			return err
 		}
-		out, err = updateUser(ctx, tx, t.UserID, upd, now, nil)
+		out, err = updateUser(ctx, tx, t.UserID, upd, now, audit)
 		return err
 	})
 	if err != nil {

@@ -64,8 +64,11 @@ type DB struct {
 	// timeout bounds every call; 0 is no bound.
 	timeout time.Duration
 	log     *slog.Logger
-	// listener is the state of the revocation listener, for metrics.
+	// listener is the state of the listening connection (hub), for metrics.
 	listener listenerState
+	// hub is the one listening connection that ListenRevocations and
+	// ListenKeys share.
+	hub listenHub
 }
 
 var _ jot.Store = (*DB)(nil)

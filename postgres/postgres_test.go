@@ -443,3 +443,84 @@ func TestListenRevocationsClose(t *testing.T) {
 		t.Fatal("ListenRevocations did not return after Close")
 	}
 }
+
+// TestListenOneConnection: ListenRevocations and ListenKeys share one
+// listening connection (the pool plus one per instance), each fn hears
+// only its own channel, and both come back after that connection dies.
+func TestListenOneConnection(t *testing.T) {
+	ctx := t.Context()
+	u := newSchema(t)
+	app := randomName("jot_listen_one_")
+	a, b := open(t, u), open(t, withParam(t, u, "application_name", app))
+	if err := a.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	user := mustUser(t, a, jot.RoleUser)
+	s1 := mustSession(t, a, user)
+	s2 := mustSession(t, a, user)
+
+	revs, keys := make(chan struct{}, 100), make(chan struct{}, 100)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); b.ListenRevocations(lctx, func() { revs <- struct{}{} }) }()
+	go func() { defer wg.Done(); b.ListenKeys(lctx, func() { keys <- struct{}{} }) }()
+	waitCall(t, revs, 5*time.Second, "when revocations listening starts")
+	waitCall(t, keys, 5*time.Second, "when keys listening starts")
+
+	listeners := func() int {
+		var n int
+		if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND query LIKE 'LISTEN%'`, app).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := listeners(); n != 1 {
+		t.Fatalf("%d listening connections, want 1", n)
+	}
+
+	drain(revs)
+	drain(keys)
+	if err := a.EndSession(ctx, s1.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, revs, time.Second, "after a session ended")
+	if err := a.CreateSigningKey(ctx, &jot.SigningKey{KID: "k-one", Alg: "ES256", Private: []byte("x"), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, keys, time.Second, "after a key was stored")
+	time.Sleep(200 * time.Millisecond)
+	if len(revs) != 0 {
+		t.Error("a key change called the revocations fn")
+	}
+	drain(revs)
+	drain(keys)
+	if err := a.EndSession(ctx, s2.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitCall(t, revs, time.Second, "after another session ended")
+	time.Sleep(200 * time.Millisecond)
+	if len(keys) != 0 {
+		t.Error("an ended session called the keys fn")
+	}
+
+	// The one connection dies: both catch up once it is back.
+	if _, err := a.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = $1 AND query LIKE 'LISTEN%'`, app); err != nil {
+		t.Fatal(err)
+	}
+	drain(revs)
+	drain(keys)
+	waitCall(t, revs, 5*time.Second, "revocations after reconnecting")
+	waitCall(t, keys, 5*time.Second, "keys after reconnecting")
+	if n := listeners(); n != 1 {
+		t.Fatalf("%d listening connections after reconnecting, want 1", n)
+	}
+	if st := b.Stats(); !st.ListenerUp || st.ListenerReconnects != 1 {
+		t.Errorf("listener metrics: up %v, reconnects %d; want up, 1", st.ListenerUp, st.ListenerReconnects)
+	}
+	cancel()
+	wg.Wait()
+}

@@ -93,7 +93,7 @@ func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 // RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a
 // key revoked already keeps its first time. Servers on the file see it at
 // their next reload (every 2 s), there being no notifications in SQLite.
-func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (time.Time, bool, error) {
+func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, audit ...*jot.Audit) (time.Time, bool, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var revokedAt time.Time
@@ -114,7 +114,7 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (t
 			return fmt.Errorf("revoke signing key: %w", err)
 		}
 		revokedAt = fromNanos(nanos(at))
-		return nil
+		return storeAudit(ctx, tx, audit, nil)
 	})
 	if err != nil {
 		return time.Time{}, false, err

@@ -90,6 +90,12 @@ func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailTo
 
 // IssueMailToken stores t and queues mails; see jot.MailStore.
 func (db *DB) IssueMailToken(ctx context.Context, t *jot.MailToken, mails ...*jot.Mail) error {
+	return db.IssueMailTokenAudited(ctx, t, nil, mails...)
+}
+
+// IssueMailTokenAudited stores t, queues mails and stores audit in one
+// transaction; see jot.MailStore.
+func (db *DB) IssueMailTokenAudited(ctx context.Context, t *jot.MailToken, audit *jot.Audit, mails ...*jot.Mail) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -101,7 +107,7 @@ func (db *DB) IssueMailToken(ctx context.Context, t *jot.MailToken, mails ...*jo
 				return err
 			}
 		}
-		return nil
+		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
 	})
 }
 
@@ -121,7 +127,7 @@ func (db *DB) QueueMail(ctx context.Context, mails ...*jot.Mail) error {
 
 // ConsumeMailToken uses a token; see jot.MailStore.
 func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string, now time.Time,
-	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error)) (*jot.User, error) {
+	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error), audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var out *jot.User
@@ -151,7 +157,7 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE hash = ?`, hash); err != nil {
 			return fmt.Errorf("use mail token: %w", err)
 		}
-		out, err = updateUser(ctx, tx, t.UserID, upd, now, nil)
+		out, err = updateUser(ctx, tx, t.UserID, upd, now, audit)
 		return err
 	})
 	if err != nil {

@@ -196,3 +196,91 @@ func testAuditSigningKey(t *testing.T, s jot.Store) {
 		t.Fatalf("key_rotated events %+v", evs)
 	}
 }
+
+// testAuditMailToken: IssueMailTokenAudited and ConsumeMailToken store
+// their audit with the change, the events decide completed included, one
+// session_ended per session the update ends, and nothing when refused.
+func testAuditMailToken(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "mailaudit@example.com", jot.RoleUser)
+	mustSession(t, s, u, base())
+	mustSession(t, s, u, base().Add(time.Second))
+
+	tok := newMailToken(t, u, jot.PurposeReset, base())
+	asked := jot.NewAuditEvent(jot.AuditPasswordResetRequest, base())
+	asked.UserID = u.ID
+	if err := s.IssueMailTokenAudited(ctx, tok, &jot.Audit{Events: []*jot.AuditEvent{asked}}, newMail(u.Email, "reset", tok, base())); err != nil {
+		t.Fatal(err)
+	}
+	if evs := listAudit(t, s, jot.AuditFilter{Event: jot.AuditPasswordResetRequest}, jot.Page{}); len(evs) != 1 || evs[0].ID != asked.ID || evs[0].UserID != u.ID {
+		t.Fatalf("password_reset_requested events %+v", evs)
+	}
+	// A token for a user who does not exist: refused, no event.
+	lost := jot.NewAuditEvent(jot.AuditPasswordResetRequest, base())
+	err := s.IssueMailTokenAudited(ctx, newMailToken(t, &jot.User{ID: jot.NewID()}, jot.PurposeReset, base()), &jot.Audit{Events: []*jot.AuditEvent{lost}})
+	if jot.ErrorCode(err) != jot.ENOTFOUND {
+		t.Fatalf("token of no user: %v", err)
+	}
+	if evs := listAudit(t, s, jot.AuditFilter{Event: jot.AuditPasswordResetRequest}, jot.Page{}); len(evs) != 1 {
+		t.Fatalf("a refused issue stored its event: %+v", evs)
+	}
+
+	// decide refuses: the token stays and nothing is stored.
+	reset := jot.NewAuditEvent(jot.AuditPasswordReset, base())
+	ended := jot.NewAuditEvent(jot.AuditSessionEnded, base())
+	ended.Detail = map[string]any{"why": jot.WhyPasswordReset}
+	a := &jot.Audit{Events: []*jot.AuditEvent{reset}, Ended: ended}
+	_, err = s.ConsumeMailToken(ctx, tok.Hash, jot.PurposeReset, base(), func(*jot.User, *jot.MailToken) (jot.UserUpdate, error) {
+		return jot.UserUpdate{}, jot.Errorf(jot.EINVALIDGRANT, "no")
+	}, a)
+	if jot.ErrorCode(err) != jot.EINVALIDGRANT {
+		t.Fatalf("refused consume: %v", err)
+	}
+	if evs := listAudit(t, s, jot.AuditFilter{UserID: u.ID, Event: jot.AuditPasswordReset}, jot.Page{}); len(evs) != 0 {
+		t.Fatalf("a refused consume stored %+v", evs)
+	}
+	hash := "new-hash"
+	_, err = s.ConsumeMailToken(ctx, tok.Hash, jot.PurposeReset, base(), func(u *jot.User, _ *jot.MailToken) (jot.UserUpdate, error) {
+		reset.UserID, ended.UserID = u.ID, u.ID
+		return jot.UserUpdate{PasswordHash: &hash, EndSessions: true}, nil
+	}, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs := listAudit(t, s, jot.AuditFilter{UserID: u.ID, Event: jot.AuditPasswordReset}, jot.Page{}); len(evs) != 1 || evs[0].ID != reset.ID {
+		t.Fatalf("password_reset events %+v", evs)
+	}
+	evs := listAudit(t, s, jot.AuditFilter{UserID: u.ID, Event: jot.AuditSessionEnded}, jot.Page{})
+	if len(evs) != 2 || evs[0].SessionID == "" || evs[0].SessionID == evs[1].SessionID || evs[0].Detail["why"] != jot.WhyPasswordReset {
+		t.Fatalf("session_ended events %+v, want one per session", evs)
+	}
+}
+
+// testAuditRevokeSigningKey: RevokeSigningKey stores its audit when it
+// revokes the key, and neither for a key revoked already nor an unknown one.
+func testAuditRevokeSigningKey(t *testing.T, s jot.Store) {
+	ctx := t.Context()
+	if err := s.CreateSigningKey(ctx, &jot.SigningKey{KID: "gone", Alg: "ES256", Private: []byte("x"), CreatedAt: base()}); err != nil {
+		t.Fatal(err)
+	}
+	revoke := func(kid string) (*jot.AuditEvent, bool, error) {
+		e := jot.NewAuditEvent(jot.AuditKeyRevoked, base())
+		e.ActorID, e.Detail = jot.AuditActorCLI, map[string]any{"kid": kid}
+		_, already, err := s.RevokeSigningKey(ctx, kid, base(), &jot.Audit{Events: []*jot.AuditEvent{e}})
+		return e, already, err
+	}
+	first, already, err := revoke("gone")
+	if err != nil || already {
+		t.Fatalf("revoke: already %v, %v", already, err)
+	}
+	if _, already, err := revoke("gone"); err != nil || !already {
+		t.Fatalf("revoke again: already %v, %v", already, err)
+	}
+	if _, _, err := revoke("nope"); jot.ErrorCode(err) != jot.ENOTFOUND {
+		t.Fatalf("unknown kid: %v", err)
+	}
+	evs := listAudit(t, s, jot.AuditFilter{Event: jot.AuditKeyRevoked}, jot.Page{})
+	if len(evs) != 1 || evs[0].ID != first.ID || evs[0].ActorID != jot.AuditActorCLI || evs[0].Detail["kid"] != "gone" {
+		t.Fatalf("key_revoked events %+v, want the first revocation's only", evs)
+	}
+}

@@ -112,6 +112,8 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"AuditRotate", testAuditRotate},
 		{"AuditListAndPrune", testAuditListAndPrune},
 		{"AuditSigningKey", testAuditSigningKey},
+		{"AuditMailToken", testAuditMailToken},
+		{"AuditRevokeSigningKey", testAuditRevokeSigningKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -245,7 +245,7 @@ func (m *memStore) DeleteSigningKey(ctx context.Context, kid string) error {
 	return nil
 }
 
-func (m *memStore) RevokeSigningKey(ctx context.Context, kid string, at time.Time) (time.Time, bool, error) {
+func (m *memStore) RevokeSigningKey(ctx context.Context, kid string, at time.Time, _ ...*jot.Audit) (time.Time, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, k := range m.keys {

@@ -554,7 +554,10 @@ var ErrRevokeCurrent = errors.New("token: the current signing key cannot be revo
 // The check that kid is not current and the revocation are two steps: a
 // next key whose activation falls between them is revoked nonetheless,
 // and the key before it simply goes on signing.
-func (k *Keyring) Revoke(ctx context.Context, kid string) (revokedAt time.Time, already bool, err error) {
+//
+// audit, if given, is stored in the transaction of the revocation (see
+// jot.KeyStore.RevokeSigningKey): `jot keys revoke` records key_revoked.
+func (k *Keyring) Revoke(ctx context.Context, kid string, audit ...*jot.Audit) (revokedAt time.Time, already bool, err error) {
 	if k.isStatic.Load() {
 		return time.Time{}, false, errors.New("token: a configured key cannot be revoked here: change the secret or the PEM file")
 	}
@@ -564,7 +567,7 @@ func (k *Keyring) Revoke(ctx context.Context, kid string) (revokedAt time.Time, 
 	if ks := k.cur.Load(); ks != nil && ks.Signing() != nil && ks.Signing().ID == kid {
 		return time.Time{}, false, ErrRevokeCurrent
 	}
-	revokedAt, already, err = k.store.RevokeSigningKey(ctx, kid, k.now())
+	revokedAt, already, err = k.store.RevokeSigningKey(ctx, kid, k.now(), audit...)
 	if err != nil {
 		return time.Time{}, false, err
 	}

@@ -198,7 +198,13 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	at, already, err := ring.Revoke(ctx, kid)
+	// The revocation and its key_revoked event commit together (nothing
+	// is stored for a key revoked already); the actor is the command
+	// line, as for a rotation.
+	e := jot.NewAuditEvent(jot.AuditKeyRevoked, time.Now())
+	e.ActorID = jot.AuditActorCLI
+	e.Detail = map[string]any{"kid": kid}
+	at, already, err := ring.Revoke(ctx, kid, &jot.Audit{Events: []*jot.AuditEvent{e}})
 	switch {
 	case errors.Is(err, token.ErrRevokeCurrent):
 		return fmt.Errorf("key %s is the current signing key: rotate it away first with \"jot keys rotate --now\", then revoke it", kid)
@@ -212,6 +218,7 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "key %s was already revoked at %s\n", kid, when)
 		return nil
 	}
+	newLogger(cfg.LogFormat, os.Stderr).Info("audit", "event", e.Event, "audit_id", e.ID, "actor_id", e.ActorID, "detail", e.Detail)
 	fmt.Fprintf(stdout, "revoked key %s at %s: unpublished now, its tokens refused by every running server within 5 s\n", kid, when)
 	return nil
 }
