@@ -105,8 +105,8 @@ func (g *Guard) RequireRole(roles ...string) func(http.Handler) http.Handler {
 // Refuse answers a request for an error of Authenticate or of a strategy:
 // 401 invalid_token with the reason of a *token.Error, 401
 // invalid_credentials for ErrInvalidCredentials, 400 or 413 for a request
-// whose credentials cannot be read, and OnError (default 500) for anything
-// else. Handlers that run a strategy themselves use it to answer alike.
+// whose credentials cannot be read, 503 unavailable with Retry-After for
+// ErrUnavailable, and OnError (default 500) for anything else. Handlers that run a strategy themselves use it to answer alike.
 func (g *Guard) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		te *token.Error
@@ -126,12 +126,20 @@ func (g *Guard) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &re):
 		g.refused(r, re.status, "")
 		writeProblem(w, problem{Error: re.code, Description: re.desc, Status: re.status})
+	case errors.Is(err, ErrUnavailable):
+		g.refused(r, http.StatusServiceUnavailable, "")
+		w.Header().Set("Retry-After", retryAfter)
+		writeProblem(w, problem{Error: "unavailable", Description: "the token issuer cannot be reached; retry shortly", Status: http.StatusServiceUnavailable})
 	case g.OnError != nil:
 		g.OnError(w, r, err)
 	default:
 		writeProblem(w, problem{Error: "server_error", Description: "internal error", Status: http.StatusInternalServerError})
 	}
 }
+
+// retryAfter is the Retry-After of a 503, in seconds: about a poll of a
+// Remote, after which the issuer may well answer again.
+const retryAfter = "5"
 
 func (g *Guard) refused(r *http.Request, status int, reason token.Reason) {
 	if g.OnRefuse != nil {
