@@ -80,7 +80,7 @@ func readLogin(r *http.Request) (email, password string, err error) {
 			return "", "", ErrNoCredentials
 		}
 		dec := json.NewDecoder(bytes.NewReader(data))
-		// API.md: unknown fields are refused so that a typo such as
+		// docs/api.md: unknown fields are refused so that a typo such as
 		// "emial" is not mistaken for an absent email.
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&l); err != nil {

@@ -115,7 +115,7 @@ func challenge(realm, errCode string) string {
 
 func writeProblem(w http.ResponseWriter, p problem) {
 	p.Description = descriptionText(p.Description)
-	// Fields in the order of jot's error shape (API.md §1).
+	// Fields in the order of jot's error shape (docs/api.md §1).
 	body := struct {
 		Error       string       `json:"error"`
 		Description string       `json:"error_description"`

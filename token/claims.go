@@ -5,8 +5,8 @@ package token
 
 import (
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 
 	"github.com/golang-jwt/jwt/v5"
 )
