@@ -38,7 +38,7 @@ func TestSignupAnswersTokenResponse(t *testing.T) {
 	if r.Header.Get("X-Request-Id") == "" {
 		t.Error("no X-Request-Id")
 	}
-	// The access token carries the claims of API.md §2.
+	// The access token carries the claims of docs/api.md §2.
 	claims := jwt.MapClaims{}
 	parts := strings.Split(tk.Access, ".")
 	hdr, _ := base64.RawURLEncoding.DecodeString(parts[0])

@@ -147,7 +147,7 @@ func (e *env) refresh(rt string) *response {
 	return e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
 }
 
-// wantError checks the exact error shape of API.md §1.
+// wantError checks the exact error shape of docs/api.md §1.
 func wantError(t *testing.T, r *response, status int, code string) map[string]any {
 	t.Helper()
 	if r.StatusCode != status {

@@ -15,7 +15,7 @@ import (
 	"github.com/jotauth/jot"
 )
 
-// maxBody is the largest request body accepted (API.md §1).
+// maxBody is the largest request body accepted (docs/api.md §1).
 const maxBody = 1 << 20
 
 var errTooLarge = &jot.Error{Code: codePayloadTooLarge, Message: "request body exceeds 1 MiB"}

@@ -196,7 +196,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 		}
 	}
-	// The form-encoded bodies API.md allows are documented.
+	// The form-encoded bodies docs/api.md allows are documented.
 	for _, p := range []string{"/v1/auth/login", "/v1/auth/token"} {
 		if _, ok := doc.Paths[p]["post"].RequestBody.Content["application/x-www-form-urlencoded"]; !ok {
 			t.Errorf("POST %s: no form-encoded body", p)

@@ -13,7 +13,7 @@ import (
 	"github.com/jotauth/jot"
 )
 
-// Page sizes of the list endpoints (API.md §3).
+// Page sizes of the list endpoints (docs/api.md §3).
 const (
 	defaultLimit = 20
 	maxLimit     = 100

@@ -86,7 +86,7 @@ func (f *field[T]) UnmarshalJSON(b []byte) error {
 }
 
 // missingField is the answer to a required field that was not sent: 400
-// invalid_request, as API.md has it for a missing field.
+// invalid_request, as docs/api.md has it for a missing field.
 func missingField(name string) error {
 	return jot.Errorf(jot.EINVALID, "missing field %q", name)
 }

@@ -189,7 +189,7 @@ func TestTaskLifecycle(t *testing.T) {
 		t.Errorf("Location %q", loc)
 	}
 	if len(task) != 6 {
-		t.Errorf("task has fields beyond API.md: %v", task)
+		t.Errorf("task has fields beyond docs/api.md: %v", task)
 	}
 	got := wantStatus(t, e.do("GET", "/v1/tasks/"+id, a.Access, nil), http.StatusOK)
 	if fmt.Sprint(got) != fmt.Sprint(task) {

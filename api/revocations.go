@@ -20,14 +20,14 @@ import (
 	"github.com/jotauth/jot/token"
 )
 
-// Page sizes of the revocation feed (API.md §3). A page of the largest
+// Page sizes of the revocation feed (docs/api.md §3). A page of the largest
 // size is about 600 KB of JSON, 300 KB gzipped.
 const (
 	defaultFeedLimit = 10000
 	maxFeedLimit     = 10000
 )
 
-// feedListFor is how long the feed lists an entry past its exp (API.md §3).
+// feedListFor is how long the feed lists an entry past its exp (docs/api.md §3).
 const feedListFor = 30 * time.Second
 
 type revocationJSON struct {

@@ -1,5 +1,5 @@
 // Package api is jot's HTTP layer: routing, request decoding, the one error
-// shape, middleware, and the handlers of every endpoint of API.md. It is
+// shape, middleware, and the handlers of every endpoint of docs/api.md. It is
 // the only package that maps application error codes to HTTP statuses.
 package api
 
@@ -111,7 +111,7 @@ type Server struct {
 	rateLimitedSeen *limiter
 }
 
-// New returns a Server with every route of API.md registered.
+// New returns a Server with every route of docs/api.md registered.
 func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -15,7 +15,7 @@ import (
 
 // Look-alike and invisible characters in emails either fold into the one
 // account they look like or are refused: never a second account that reads
-// the same (API.md §3 Auth).
+// the same (docs/api.md §3 Auth).
 func TestEmailLookAlikes(t *testing.T) {
 	e := newEnv(t, nil)
 	const pw = "correct horse battery"

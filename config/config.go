@@ -14,7 +14,7 @@ import (
 	"github.com/jotauth/jot/password"
 )
 
-// Config is every setting of the program; see the table in API.md §4.
+// Config is every setting of the program; see the table in docs/api.md §4.
 // Get one from Default or Load, and check it with Validate.
 type Config struct {
 	// Addr is the listen address (JOT_ADDR).

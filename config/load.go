@@ -28,7 +28,7 @@ type setting struct {
 	set func(c *Config, v string) error
 }
 
-// settings is the settings table of API.md §4, in its order.
+// settings is the settings table of docs/api.md §4, in its order.
 func settings() []setting {
 	return []setting{
 		text("JOT_ADDR", "addr", "listen `address`", func(c *Config) *string { return &c.Addr }),

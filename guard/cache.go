@@ -178,8 +178,12 @@ func (s *cacheShard) evict(now int64) {
 
 // Trusted reports whether kid names one of the issuer's keys in the JWKS
 // last fetched: a key the issuer dropped stops verifying cached tokens at
-// the next JWKS refresh.
+// the next JWKS refresh. It is false while the Remote is not Ready, so a
+// cached token is verified again, and refused with 503, like any other.
 func (r *Remote) Trusted(kid string) bool {
+	if !r.Ready() {
+		return false
+	}
 	for _, ks := range *r.keys.Load() {
 		if ks != nil && ks.Lookup(kid) != nil {
 			return true

@@ -104,7 +104,7 @@ func FirstOf(ex ...Extractor) Extractor {
 	}
 }
 
-// Standard returns the lookup order of jot's API (API.md §2): the Bearer
+// Standard returns the lookup order of jot's API (docs/api.md §2): the Bearer
 // scheme always, then extraSchemes, then the query parameter and the cookie
 // when they are named. Empty names turn those sources off.
 func Standard(extraSchemes []string, query, cookie string) Extractor {

@@ -76,7 +76,7 @@ func TestFromQueryAndCookie(t *testing.T) {
 }
 
 // The default extractor and the standard one without names must not look at
-// the query or cookies: tokens there are opt-in (API.md §2).
+// the query or cookies: tokens there are opt-in (docs/api.md §2).
 func TestQueryAndCookieOffByDefault(t *testing.T) {
 	r := httptest.NewRequest("GET", "/?access_token=from-query", nil)
 	r.AddCookie(&http.Cookie{Name: "access_token", Value: "from-cookie"})

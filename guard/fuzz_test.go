@@ -65,7 +65,7 @@ func FuzzExtractors(f *testing.F) {
 				t.Fatalf("cookies %q: %q from nothing", cookies, got)
 			}
 		}
-		// First match wins, in the order of API.md §2.
+		// First match wins, in the order of docs/api.md §2.
 		want := header(r)
 		if want == "" {
 			want = query(r)

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -24,6 +25,18 @@ type Guard struct {
 	// than refused (a database is down), as Passport hands them to next(err).
 	// The default answers 500 server_error and shows nothing of err.
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
+	// Render, if set, writes every refusal in the app's own error shape.
+	// The guard has set the headers the answer needs (WWW-Authenticate,
+	// Retry-After) before; Render writes the status and the body. The
+	// default writes jot's shape: {"error", "error_description",
+	// "status", "reason"}.
+	Render func(w http.ResponseWriter, r *http.Request, f Refusal)
+	// User, if set, loads the app's own record of a caller a strategy
+	// authenticated, into Principal.User. Returning a *token.Error (such
+	// as one with token.ReasonRevoked, for a user deleted since) or
+	// ErrInvalidCredentials refuses the request; any other error is a
+	// failure, answered by OnError.
+	User func(ctx context.Context, p *Principal) (any, error)
 }
 
 // Authenticate runs the strategies in order and returns the first
@@ -37,6 +50,13 @@ func (g *Guard) Authenticate(r *http.Request) (*Principal, error) {
 	for _, s := range g.Strategies {
 		p, err := s.Authenticate(r)
 		if err == nil && p != nil {
+			if g.User != nil {
+				u, err := g.User(r.Context(), p)
+				if err != nil {
+					return nil, err
+				}
+				p.User = u
+			}
 			return p, nil
 		}
 		// A strategy that returns neither is treated as having found
@@ -94,7 +114,7 @@ func (g *Guard) RequireRole(roles ...string) func(http.Handler) http.Handler {
 			}
 			if !slices.Contains(roles, p.Role) {
 				gg.refused(r, http.StatusForbidden, "")
-				WriteForbidden(w, gg.Realm, "this role may not do this")
+				gg.write(w, r, forbidden(w.Header(), gg.Realm, "this role may not do this"))
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -105,8 +125,8 @@ func (g *Guard) RequireRole(roles ...string) func(http.Handler) http.Handler {
 // Refuse answers a request for an error of Authenticate or of a strategy:
 // 401 invalid_token with the reason of a *token.Error, 401
 // invalid_credentials for ErrInvalidCredentials, 400 or 413 for a request
-// whose credentials cannot be read, and OnError (default 500) for anything
-// else. Handlers that run a strategy themselves use it to answer alike.
+// whose credentials cannot be read, 503 unavailable with Retry-After for
+// ErrUnavailable, and OnError (default 500) for anything else. Handlers that run a strategy themselves use it to answer alike.
 func (g *Guard) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		te *token.Error
@@ -119,19 +139,58 @@ func (g *Guard) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 			reason = token.ReasonInvalid
 		}
 		g.refused(r, http.StatusUnauthorized, reason)
-		WriteUnauthorized(w, g.Realm, reason, "")
+		g.write(w, r, unauthorized(w.Header(), g.Realm, reason, ""))
 	case errors.Is(err, ErrInvalidCredentials):
 		g.refused(r, http.StatusUnauthorized, "")
-		WriteInvalidCredentials(w, g.Realm)
+		g.write(w, r, invalidCredentials(w.Header(), g.Realm))
 	case errors.As(err, &re):
 		g.refused(r, re.status, "")
-		writeProblem(w, problem{Error: re.code, Description: re.desc, Status: re.status})
+		g.write(w, r, problem{Error: re.code, Description: re.desc, Status: re.status})
+	case errors.Is(err, ErrUnavailable):
+		g.refused(r, http.StatusServiceUnavailable, "")
+		w.Header().Set("Retry-After", retryAfter)
+		g.write(w, r, problem{Error: "unavailable", Description: "the token issuer cannot be reached; retry shortly", Status: http.StatusServiceUnavailable})
 	case g.OnError != nil:
 		g.OnError(w, r, err)
 	default:
-		writeProblem(w, problem{Error: "server_error", Description: "internal error", Status: http.StatusInternalServerError})
+		g.write(w, r, problem{Error: "server_error", Description: "internal error", Status: http.StatusInternalServerError})
 	}
 }
+
+// write answers a refusal with Render, or in jot's shape.
+func (g *Guard) write(w http.ResponseWriter, r *http.Request, p problem) {
+	if g.Render == nil {
+		writeProblem(w, p)
+		return
+	}
+	p.Description = descriptionText(p.Description)
+	g.Render(w, r, p)
+}
+
+// Optional returns next behind the guard for routes that serve anonymous
+// callers too: a request without credentials reaches next without a
+// Principal, one that a strategy authenticates reaches it with one, and
+// one whose credentials are refused (a bad or expired token) is answered
+// as Require answers it, so a client learns that its token is no good.
+func (g *Guard) Optional(next http.Handler) http.Handler {
+	gg := *g
+	gg.Strategies = slices.Clone(g.Strategies)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := gg.Authenticate(r)
+		switch {
+		case err == nil:
+			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		case isMissing(err):
+			next.ServeHTTP(w, r)
+		default:
+			gg.Refuse(w, r, err)
+		}
+	})
+}
+
+// retryAfter is the Retry-After of a 503, in seconds: about a poll of a
+// Remote, after which the issuer may well answer again.
+const retryAfter = "5"
 
 func (g *Guard) refused(r *http.Request, status int, reason token.Reason) {
 	if g.OnRefuse != nil {
@@ -151,6 +210,14 @@ func isRefusal(err error) bool {
 func Require(strategies ...Strategy) func(http.Handler) http.Handler {
 	g := &Guard{Strategies: strategies}
 	return g.Require
+}
+
+// Optional returns middleware that authenticates requests with strategies
+// when they carry credentials and lets anonymous ones through, using a
+// Guard with default settings (see Guard.Optional).
+func Optional(strategies ...Strategy) func(http.Handler) http.Handler {
+	g := &Guard{Strategies: strategies}
+	return g.Optional
 }
 
 // RequireRole returns middleware that lets through only callers whose role

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"net/http"
@@ -13,6 +14,13 @@ import (
 // error counts as token.ReasonInvalid.
 type TokenVerifier interface {
 	Verify(raw string) (*token.Claims, error)
+}
+
+// ContextVerifier is a TokenVerifier whose check may wait (for a fetch
+// of keys, as Remote's does): JWT calls VerifyContext with the request's
+// context, so a request that ends stops waiting.
+type ContextVerifier interface {
+	VerifyContext(ctx context.Context, raw string) (*token.Claims, error)
 }
 
 // RevocationChecker tells whether a session has ended.
@@ -47,6 +55,10 @@ func JWT(v TokenVerifier, opts JWTOptions) Strategy {
 	if extract == nil {
 		extract = FromAuthHeader()
 	}
+	verify := func(r *http.Request, raw string) (*token.Claims, error) { return v.Verify(raw) }
+	if cv, ok := v.(ContextVerifier); ok {
+		verify = func(r *http.Request, raw string) (*token.Claims, error) { return cv.VerifyContext(r.Context(), raw) }
+	}
 	revocations := opts.Revocations
 	cache := opts.Cache
 	var trusted func(kid string) bool
@@ -79,7 +91,7 @@ func JWT(v TokenVerifier, opts JWTOptions) Strategy {
 		fresh := claims == nil
 		if fresh {
 			var err error
-			if claims, err = v.Verify(raw); err != nil {
+			if claims, err = verify(r, raw); err != nil {
 				return nil, refusal(err)
 			}
 			// Fail closed on a verifier that says yes without saying who.
@@ -121,8 +133,12 @@ var (
 
 // refusal makes a verifier's error a *token.Error, keeping its reason. A
 // token was present, so "missing" from a verifier is a bug there; it
-// becomes "invalid" rather than letting the next strategy decide.
+// becomes "invalid" rather than letting the next strategy decide. An error
+// matching ErrUnavailable stays as it is: it is no answer about the token.
 func refusal(err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return err
+	}
 	var te *token.Error
 	if errors.As(err, &te) && te.Reason != token.ReasonMissing && te.Reason != "" {
 		return err

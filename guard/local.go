@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // maxLocalBody is the API's body limit; a login needs a tiny fraction of it.
@@ -79,10 +80,15 @@ func readLogin(r *http.Request) (email, password string, err error) {
 			return "", "", ErrNoCredentials
 		}
 		dec := json.NewDecoder(bytes.NewReader(data))
-		// API.md: unknown fields are refused so that a typo such as
+		// docs/api.md: unknown fields are refused so that a typo such as
 		// "emial" is not mistaken for an absent email.
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&l); err != nil {
+			// encoding/json has no error type for an unknown field; its
+			// message is stable ("json: unknown field \"x\"").
+			if strings.HasPrefix(err.Error(), "json: unknown field ") {
+				return "", "", badRequest("unknown field in JSON body", err)
+			}
 			return "", "", badRequest("malformed JSON body", err)
 		}
 		if dec.Decode(&struct{}{}) != io.EOF {

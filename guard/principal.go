@@ -7,14 +7,20 @@ import (
 )
 
 // Principal is the authenticated caller, carried in the request context.
+// It marshals as {"user_id", "session_id", "role", "email"}, ready for a
+// "who am I" answer; neither Claims nor User is written.
 type Principal struct {
-	UserID    string
-	SessionID string
-	Role      string
-	Email     string
+	UserID    string `json:"user_id"`
+	SessionID string `json:"session_id,omitempty"`
+	Role      string `json:"role,omitempty"`
+	Email     string `json:"email,omitempty"`
 	// Claims are the verified token's claims; nil for strategies that do not
 	// use tokens (Local, or an app's own).
-	Claims *token.Claims
+	Claims *token.Claims `json:"-"`
+	// User is the app's own record of the caller, as Guard.User loaded it
+	// (or a strategy of the app's set it); nil otherwise. It is never
+	// marshalled: an app's user may hold what must not be shown.
+	User any `json:"-"`
 }
 
 // principalKey is unexported so that only this package can put a Principal

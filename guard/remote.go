@@ -9,11 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,12 +38,30 @@ type RemoteOptions struct {
 	// the expiry of revocations: token.DefaultLeeway (30 s) when zero, none
 	// when negative, as for token.Verifier.
 	Leeway time.Duration
-	// PollInterval is how often the revocation feed is read; default 5 s.
+	// PollInterval is how often the revocation feed is read (and, before
+	// the issuer first answered, how often it is tried); default 5 s.
 	PollInterval time.Duration
-	// MinRefetch is the shortest gap between JWKS fetches prompted by an
-	// unknown kid, so that tokens with made-up kids cannot make every
-	// request a call to the issuer; default 10 s.
+	// MinRefetch is the shortest gap between the end of one JWKS fetch and
+	// the start of another prompted by an unknown kid, so that tokens with
+	// made-up kids cannot make every request a call to the issuer;
+	// default 10 s.
 	MinRefetch time.Duration
+	// MaxWait bounds how long a request waits for a JWKS fetch under way
+	// (one fetch serves every request waiting for it); past it, the
+	// request is answered 503 unavailable. Default 2 s.
+	MaxWait time.Duration
+	// MaxStale, when positive, is how long the revocation feed may go
+	// without answering before tokens are refused with 503 unavailable:
+	// past it, a session ended at the issuer could be accepted here. Zero
+	// keeps accepting tokens through any outage (logged), trusting the
+	// signature and expiry alone. Used only with RevocationsURL.
+	MaxStale time.Duration
+	// StartWithoutIssuer makes NewRemote return at once even when the
+	// issuer cannot be reached: it keeps trying in the background every
+	// PollInterval, and until the JWKS and the whole feed have been read,
+	// Ready is false and tokens are refused with 503 unavailable. Without
+	// it, NewRemote fails when the issuer does not answer.
+	StartWithoutIssuer bool
 	// Client makes the requests; default a client with a 10 s timeout.
 	Client *http.Client
 	// Logger reports failed fetches; default slog.Default(). Tokens are
@@ -55,7 +71,34 @@ type RemoteOptions struct {
 	// "Authorization: Bearer <secret>", for an issuer that requires one
 	// (JOT_REVOCATIONS_SECRET). Only the feed gets it; it is never logged.
 	RevocationsSecret string
+	// Now is the clock of token checks, MinRefetch and MaxStale; time.Now
+	// when nil.
+	Now func() time.Time
 }
+
+// ErrUnavailable matches the errors of a verifier that cannot answer for
+// now (the issuer of the keys cannot be reached, or revocations are too
+// stale to trust). Guard answers them 503 unavailable with Retry-After,
+// and never hands the request to a later strategy.
+var ErrUnavailable = errors.New("guard: unavailable")
+
+type unavailableError struct{ msg string }
+
+func (e *unavailableError) Error() string        { return "guard: unavailable: " + e.msg }
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+func unavailable(format string, args ...any) error {
+	return &unavailableError{fmt.Sprintf(format, args...)}
+}
+
+// The Remote's fixed answers for an issuer it has not heard from.
+var (
+	errNotReady = unavailable("the issuer has not been reached yet")
+	errStale    = unavailable("the revocation feed has not answered within MaxStale")
+)
+
+// errClosed is the cause a closed Remote's follower stops with.
+var errClosed = errors.New("guard: remote closed")
 
 // Remote verifies tokens issued by a jot server, for other services that
 // trust them without sharing its database: it keeps the issuer's public
@@ -64,24 +107,35 @@ type RemoteOptions struct {
 // the RevocationChecker of the JWT strategy:
 //
 //	remote, err := guard.NewRemote(ctx, opts)
+//	defer remote.Close()
 //	strategy := guard.JWT(remote, guard.JWTOptions{Revocations: remote})
+//
+// What happens while the issuer is down is the caller's choice:
+// StartWithoutIssuer, MaxStale and MaxWait; see Ready for health checks.
 type Remote struct {
-	ctx    context.Context
+	ctx    context.Context // the follower's lifetime, ended by Close
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed when the follower has returned
 	opts   RemoteOptions
 	log    *slog.Logger
 	client *http.Client
+	now    func() time.Time
 
 	keys      atomic.Pointer[map[string]*token.KeySet] // by algorithm
 	verifiers map[string]*token.Verifier               // by algorithm; fixed after NewRemote
+	ready     atomic.Bool
 
-	fetchMu   sync.Mutex   // one JWKS fetch at a time
-	lastFetch atomic.Int64 // Unix nanoseconds of the last JWKS fetch attempt
+	jwks      jwksState
 	jwksEvery atomic.Int64 // refresh period from the JWKS's max-age
 
 	revoked *RevocationSet
+	feedOK  atomic.Int64 // clock's Unix nanoseconds of the last feed answer
+	// staleLogged is set by requests, so it is atomic.
+	staleLogged atomic.Bool
 	// Only the follower goroutine touches these after NewRemote.
 	cursor      string
 	feedFailing bool
+	startFailed bool
 	// etag is the ETag of the last feed answer, read with since=etagSince:
 	// sent back when polling from the same cursor, so that a poll that
 	// finds nothing new is a 304 without a body.
@@ -99,13 +153,19 @@ const (
 	defaultJWKSEvery  = 5 * time.Minute
 	maxJWKSEvery      = time.Hour
 	defaultRemoteWait = 10 * time.Second
+	defaultMaxWait    = 2 * time.Second
 )
 
-// NewRemote fetches the JWKS (an error if it cannot) and the whole
-// revocation feed, every page of it, so that the first request is checked
-// as well as any later one, then follows both in a goroutine until ctx ends: the feed every
-// PollInterval, the JWKS as its Cache-Control max-age says (default 5
-// minutes) so that keys the issuer drops stop verifying here too.
+// NewRemote fetches the JWKS and the whole revocation feed, every page of
+// it, so that the first request is checked as well as any later one
+// (unless StartWithoutIssuer, which returns at once and fetches in the
+// background). Then it follows both in a goroutine until Close: the feed
+// every PollInterval, the JWKS as its Cache-Control max-age says (default
+// 5 minutes) so that keys the issuer drops stop verifying here too.
+//
+// ctx bounds the start only: a deadline on it does not end the follower,
+// since a service that stopped hearing of logouts would go on accepting
+// them. Call Close to end it.
 func NewRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
 	if opts.JWKSURL == "" {
 		return nil, errors.New("guard: remote: JWKSURL is required")
@@ -134,11 +194,15 @@ func NewRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
 	if opts.MinRefetch <= 0 {
 		opts.MinRefetch = 10 * time.Second
 	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = defaultMaxWait
+	}
 	r := &Remote{
-		ctx:       ctx,
 		opts:      opts,
 		log:       opts.Logger,
 		client:    opts.Client,
+		now:       opts.Now,
+		done:      make(chan struct{}),
 		verifiers: make(map[string]*token.Verifier),
 		revoked:   &RevocationSet{Leeway: max(opts.Leeway, 0)},
 	}
@@ -148,31 +212,68 @@ func NewRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
 	if r.client == nil {
 		r.client = &http.Client{Timeout: defaultRemoteWait}
 	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.keys.Store(&map[string]*token.KeySet{})
 	for _, alg := range opts.Algorithms {
 		r.verifiers[alg] = &token.Verifier{
 			Keys:     remoteKeys{r, alg},
 			Issuer:   opts.Issuer,
 			Audience: opts.Audience,
 			Leeway:   opts.Leeway,
+			Now:      r.now,
 		}
 	}
+	// The follower keeps ctx's values but not its deadline or cancel.
+	r.ctx, r.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
 
-	r.fetchMu.Lock()
-	n, err := r.fetchJWKS(ctx)
-	r.fetchMu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("guard: remote: the JWKS at %s has no keys for %s", opts.JWKSURL, strings.Join(opts.Algorithms, ", "))
-	}
-	if opts.RevocationsURL != "" {
-		if err := r.pollRevocations(ctx); err != nil {
+	if !opts.StartWithoutIssuer {
+		if err := r.start(ctx); err != nil {
+			r.cancel(err)
+			close(r.done)
 			return nil, err
 		}
 	}
-	go r.follow(ctx)
+	go r.follow()
 	return r, nil
+}
+
+// start reads the JWKS and the whole feed, and makes the Remote ready.
+func (r *Remote) start(ctx context.Context) error {
+	if err := r.fetchJWKS(ctx); err != nil {
+		return err
+	}
+	r.jwks.mu.Lock()
+	r.jwks.fetchedAt = r.now()
+	r.jwks.mu.Unlock()
+	if r.opts.RevocationsURL != "" {
+		if err := r.pollRevocations(ctx); err != nil {
+			return err
+		}
+	}
+	r.ready.Store(true)
+	return nil
+}
+
+// Ready reports whether the Remote can verify tokens: the issuer's JWKS and
+// its whole revocation feed have been read, and (with MaxStale) the feed
+// has answered within MaxStale. While it is false every token is refused
+// with 503 unavailable; a health check of the service can report it.
+func (r *Remote) Ready() bool { return r.ready.Load() && !r.stale() }
+
+// Close ends the follower and waits for it to return. Tokens are still
+// verified with the keys and revocations known at that moment.
+func (r *Remote) Close() {
+	r.cancel(errClosed)
+	<-r.done
+}
+
+func (r *Remote) stale() bool {
+	if r.opts.MaxStale <= 0 || r.opts.RevocationsURL == "" {
+		return false
+	}
+	return r.now().Sub(time.Unix(0, r.feedOK.Load())) > r.opts.MaxStale
 }
 
 // remoteKeys is the KeySource of one algorithm: the latest JWKS, so a
@@ -184,10 +285,28 @@ type remoteKeys struct {
 
 func (k remoteKeys) KeySet() *token.KeySet { return (*k.r.keys.Load())[k.alg] }
 
-// Verify checks raw against the issuer's keys. A token whose kid is not
-// known yet (the issuer rotated) prompts one JWKS refetch, at most every
-// MinRefetch, and is checked again.
+// Verify is VerifyContext without a context: a wait for a JWKS fetch is
+// bounded by MaxWait alone.
 func (r *Remote) Verify(raw string) (*token.Claims, error) {
+	return r.VerifyContext(context.Background(), raw)
+}
+
+// VerifyContext checks raw against the issuer's keys. A token whose kid is
+// not known yet (the issuer rotated) prompts one JWKS fetch, at most every
+// MinRefetch, shared by every request that needs it and waited for until
+// ctx ends or MaxWait passes; then it is checked again. When the JWKS
+// cannot be had (the fetch failed or is still under way), such a token is
+// refused with an error matching ErrUnavailable rather than as invalid:
+// it may well be genuine, and a client told "invalid" would log in again
+// in a loop. So is every token before the Remote is Ready.
+func (r *Remote) VerifyContext(ctx context.Context, raw string) (*token.Claims, error) {
+	if !r.ready.Load() {
+		return nil, errNotReady
+	}
+	if r.stale() {
+		r.logStale()
+		return nil, errStale
+	}
 	v := r.verifiers[r.opts.Algorithms[0]]
 	var alg, kid string
 	peeked := false
@@ -210,7 +329,11 @@ func (r *Remote) Verify(raw string) (*token.Claims, error) {
 	if !peeked || kid == "" || r.verifiers[alg] == nil || r.lookup(alg, kid) {
 		return c, err
 	}
-	if !r.refetchFor(alg, kid) {
+	known, ferr := r.refetchFor(ctx, alg, kid)
+	if ferr != nil {
+		return nil, ferr
+	}
+	if !known {
 		return c, err
 	}
 	return r.verifiers[alg].Verify(raw)
@@ -224,190 +347,45 @@ func (r *Remote) lookup(alg, kid string) bool {
 	return ks != nil && ks.Lookup(kid) != nil
 }
 
-// refetchFor fetches the JWKS for an unknown kid unless one was fetched
-// less than MinRefetch ago, and reports whether the kid is known now.
-func (r *Remote) refetchFor(alg, kid string) bool {
-	if r.fetchedRecently() && r.fetchMu.TryLock() {
-		// Too soon for a fetch, and none under way that could bring the
-		// kid: a flood of made-up kids ends here without queueing.
-		r.fetchMu.Unlock()
-		return r.lookup(alg, kid)
-	}
-	// A fetch is due, or one is under way (the rotation that this kid
-	// belongs to, likely): wait for it rather than refuse a genuine token.
-	r.fetchMu.Lock()
-	defer r.fetchMu.Unlock()
-	if r.lookup(alg, kid) {
-		return true
-	}
-	if r.fetchedRecently() {
-		return false
-	}
-	if _, err := r.fetchJWKS(r.ctx); err != nil {
-		r.log.Warn("guard: JWKS refetch for an unknown kid failed", "url", r.opts.JWKSURL, "err", err)
-		return false
-	}
-	return r.lookup(alg, kid)
-}
-
-func (r *Remote) fetchedRecently() bool {
-	return time.Since(time.Unix(0, r.lastFetch.Load())) < r.opts.MinRefetch
-}
-
-// fetchJWKS replaces the keys with the issuer's current JWKS and returns
-// how many keys of the accepted algorithms it holds. The caller holds
-// fetchMu. A failed fetch keeps the keys there are: an issuer that is
-// briefly down must not take every service that trusts it down too.
-func (r *Remote) fetchJWKS(ctx context.Context) (int, error) {
-	r.lastFetch.Store(time.Now().UnixNano())
-	body, header, err := r.get(ctx, r.opts.JWKSURL, maxRemoteBody, nil)
-	if err != nil {
-		return 0, fmt.Errorf("guard: remote: fetch JWKS: %w", err)
-	}
-	keys, err := token.ParseJWKS(body)
-	if err != nil {
-		return 0, fmt.Errorf("guard: remote: %s: %w", r.opts.JWKSURL, err)
-	}
-	sets := make(map[string]*token.KeySet, len(r.opts.Algorithms))
-	n := 0
-	for _, alg := range r.opts.Algorithms {
-		// Keys from a JWKS have no private half, so NewKeySet treats them
-		// as verification-only and the TTL does not matter.
-		sets[alg] = token.NewKeySet(alg, keys, time.Now(), 0, 0)
-		n += len(sets[alg].Keys())
-	}
-	r.keys.Store(&sets)
-	r.jwksEvery.Store(int64(refreshPeriod(header.Get("Cache-Control"), r.opts.MinRefetch)))
-	return n, nil
-}
-
-// refreshPeriod is the JWKS's max-age, kept between MinRefetch and an hour.
-func refreshPeriod(cacheControl string, floor time.Duration) time.Duration {
-	d := defaultJWKSEvery
-	for directive := range strings.SplitSeq(cacheControl, ",") {
-		name, value, _ := strings.Cut(strings.TrimSpace(directive), "=")
-		if strings.EqualFold(name, "max-age") {
-			if s, err := strconv.Atoi(strings.Trim(value, `"`)); err == nil && s >= 0 {
-				d = time.Duration(s) * time.Second
-			}
-		}
-	}
-	return min(max(d, floor), maxJWKSEvery)
-}
-
-// revocationFeed is the body of GET /v1/auth/revocations.
-type revocationFeed struct {
-	Sessions []struct {
-		SID string  `json:"sid"`
-		Exp float64 `json:"exp"` // NumericDate: seconds, possibly fractional
-	} `json:"sessions"`
-	Cursor string `json:"cursor"`
-	// More says another page follows at once.
-	More bool `json:"more"`
-}
-
-// pollRevocations reads the feed since the last cursor, page after page
-// until the issuer says no more follow. What the pages read before a
-// failure brought stays, and the next poll goes on from there.
-func (r *Remote) pollRevocations(ctx context.Context) error {
-	defer r.revoked.Prune(time.Now())
-	for {
-		more, err := r.pollPage(ctx)
-		if err != nil || !more {
-			return err
-		}
-	}
-}
-
-// pollPage reads one page of the feed from the cursor and reports whether
-// another follows.
-func (r *Remote) pollPage(ctx context.Context) (bool, error) {
-	u, err := url.Parse(r.opts.RevocationsURL)
-	if err != nil {
-		return false, fmt.Errorf("guard: remote: RevocationsURL: %w", err)
-	}
-	if r.cursor != "" {
-		q := u.Query()
-		q.Set("since", r.cursor)
-		u.RawQuery = q.Encode()
-	}
-	// Go's transport asks for gzip and decompresses on its own; the
-	// page's limit applies to what it decompresses.
-	body, header, err := r.get(ctx, u.String(), maxFeedPage, func(req *http.Request) {
-		if r.opts.RevocationsSecret != "" {
-			req.Header.Set("Authorization", "Bearer "+r.opts.RevocationsSecret)
-		}
-		if r.etag != "" && r.etagSince == r.cursor {
-			req.Header.Set("If-None-Match", r.etag)
-		}
-	})
-	if err != nil {
-		var se *statusError
-		switch {
-		case errors.As(err, &se) && se.status == http.StatusNotModified:
-			// Nothing new since the last answer from this cursor.
-			return false, nil
-		case errors.As(err, &se) && se.status == http.StatusBadRequest && r.cursor != "":
-			// The issuer no longer knows the cursor (a restart, a new
-			// database): read the whole feed again on the next poll
-			// rather than stay stuck.
-			r.cursor, r.etag = "", ""
-		case errors.As(err, &se) && se.status == http.StatusUnauthorized:
-			return false, fmt.Errorf("guard: remote: poll revocations: the issuer refused its credentials (RevocationsSecret must be its JOT_REVOCATIONS_SECRET): %w", err)
-		}
-		return false, fmt.Errorf("guard: remote: poll revocations: %w", err)
-	}
-	var feed revocationFeed
-	if err := json.Unmarshal(body, &feed); err != nil {
-		return false, fmt.Errorf("guard: remote: revocations: %w", err)
-	}
-	for _, s := range feed.Sessions {
-		sec := int64(s.Exp)
-		exp := time.Unix(sec, int64((s.Exp-float64(sec))*1e9))
-		r.revoked.Add(s.SID, exp)
-	}
-	if feed.More && (feed.Cursor == r.cursor || len(feed.Sessions) == 0) {
-		// A page that says more but moves nowhere would be read forever.
-		return false, errors.New("guard: remote: revocations: a page says more follow but does not advance the cursor")
-	}
-	r.etag, r.etagSince = header.Get("ETag"), r.cursor
-	r.cursor = feed.Cursor
-	return feed.More, nil
-}
-
-// follow polls the revocation feed and refreshes the JWKS until ctx ends.
-func (r *Remote) follow(ctx context.Context) {
+// follow retries the start until the issuer answers, then polls the
+// revocation feed and refreshes the JWKS, until Close. It says in the log
+// when it stops, since from then on logouts are no longer seen.
+func (r *Remote) follow() {
+	defer close(r.done)
+	defer func() {
+		r.log.Info("guard: remote stopped following the issuer; sessions ended from now on are not seen here", "cause", context.Cause(r.ctx).Error())
+	}()
 	tick := time.NewTicker(r.opts.PollInterval)
 	defer tick.Stop()
+	if !r.ready.Load() {
+		r.tryStart()
+	}
 	for {
 		select {
-		case <-ctx.Done():
+		case <-r.ctx.Done():
 			return
-		case now := <-tick.C:
-			if r.opts.RevocationsURL != "" {
-				err := r.pollRevocations(ctx)
-				// Logged when the feed fails and when it recovers, not at
-				// every poll of an outage.
-				switch {
-				case err != nil && !r.feedFailing && ctx.Err() == nil:
-					r.feedFailing = true
-					r.log.Warn("guard: revocation feed unavailable; sessions ended meanwhile are accepted until it answers", "err", err)
-				case err == nil && r.feedFailing:
-					r.feedFailing = false
-					r.log.Info("guard: revocation feed answers again")
-				}
-			} else {
-				r.revoked.Prune(now)
-			}
-			if now.Sub(time.Unix(0, r.lastFetch.Load())) >= time.Duration(r.jwksEvery.Load()) {
-				r.fetchMu.Lock()
-				_, err := r.fetchJWKS(ctx)
-				r.fetchMu.Unlock()
-				if err != nil && ctx.Err() == nil {
-					r.log.Warn("guard: JWKS refresh failed; keeping the keys there are", "err", err)
-				}
-			}
+		case <-tick.C:
 		}
+		if !r.ready.Load() {
+			r.tryStart()
+			continue
+		}
+		r.pollFeed()
+		r.refreshJWKS()
+	}
+}
+
+// tryStart is one attempt of the background start, logged when it first
+// fails and when it succeeds.
+func (r *Remote) tryStart() {
+	err := r.start(r.ctx)
+	switch {
+	case err == nil:
+		r.feedOK.Store(r.now().UnixNano())
+		r.log.Info("guard: remote reached the issuer; verifying tokens")
+	case r.ctx.Err() == nil && !r.startFailed:
+		r.startFailed = true
+		r.log.Warn("guard: remote cannot reach the issuer; refusing tokens with 503 until it answers", "err", err)
 	}
 }
 

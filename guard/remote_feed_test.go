@@ -1,7 +1,6 @@
 package guard_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -127,9 +126,7 @@ func (j *jotIssuer) end(t *testing.T, n int) []string {
 
 func (j *jotIssuer) remote(t *testing.T, feedQuery, secret string, poll time.Duration) (*guard.Remote, error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	return guard.NewRemote(ctx, guard.RemoteOptions{
+	r, err := guard.NewRemote(t.Context(), guard.RemoteOptions{
 		JWKSURL:           j.url + "/.well-known/jwks.json",
 		RevocationsURL:    j.url + "/v1/auth/revocations" + feedQuery,
 		Issuer:            "jot",
@@ -138,6 +135,10 @@ func (j *jotIssuer) remote(t *testing.T, feedQuery, secret string, poll time.Dur
 		Logger:            quietLogger(),
 		RevocationsSecret: secret,
 	})
+	if err == nil {
+		t.Cleanup(r.Close)
+	}
+	return r, err
 }
 
 func waitFor(t *testing.T, what string, f func() bool) {

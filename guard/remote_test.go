@@ -1,7 +1,6 @@
 package guard_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,6 +32,14 @@ type fakeIssuer struct {
 	sinces       []string
 	forgetCursor bool // answer 400 to any since, as after an issuer restart
 	jwksDelay    time.Duration
+	// jwksHang, when set, holds every JWKS request until it is closed or
+	// the client gives up: an issuer that hangs.
+	jwksHang chan struct{}
+	// onJWKS, when set, runs in every JWKS request before it answers.
+	onJWKS func()
+
+	down     atomic.Bool // both endpoints answer 503
+	feedDown atomic.Bool // the feed answers 503
 
 	jwksHits atomic.Int64
 	feedHits atomic.Int64
@@ -48,6 +55,23 @@ func newFakeIssuer(t *testing.T) *fakeIssuer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
 		f.jwksHits.Add(1)
+		if f.down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		f.mu.Lock()
+		hang, onJWKS := f.jwksHang, f.onJWKS
+		f.mu.Unlock()
+		if hang != nil {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if onJWKS != nil {
+			onJWKS()
+		}
 		f.mu.Lock()
 		ks := token.NewKeySet(token.AlgES256, f.published, time.Now(), 15*time.Minute, 30*time.Second)
 		ed := token.NewKeySet(token.AlgEdDSA, f.published, time.Now(), 15*time.Minute, 30*time.Second)
@@ -63,6 +87,10 @@ func newFakeIssuer(t *testing.T) *fakeIssuer {
 	})
 	mux.HandleFunc("GET /v1/auth/revocations", func(w http.ResponseWriter, r *http.Request) {
 		f.feedHits.Add(1)
+		if f.down.Load() || f.feedDown.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		since := r.URL.Query().Get("since")
@@ -142,16 +170,17 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func newRemote(t *testing.T, opts guard.RemoteOptions) *guard.Remote {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	if opts.Issuer == "" {
 		opts.Issuer, opts.Audience = "jot", "jot"
 	}
-	opts.Logger = quietLogger()
-	r, err := guard.NewRemote(ctx, opts)
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	r, err := guard.NewRemote(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Close)
 	return r
 }
 
@@ -222,7 +251,8 @@ func TestRemoteUnknownKidRefetchIsRateLimited(t *testing.T) {
 	junk := f.newKey(token.AlgES256, false) // a key the issuer never publishes
 
 	const minRefetch = 300 * time.Millisecond
-	remote := newRemote(t, guard.RemoteOptions{JWKSURL: f.jwksURL(), MinRefetch: minRefetch, PollInterval: time.Hour})
+	clock := newFakeClock()
+	remote := newRemote(t, guard.RemoteOptions{JWKSURL: f.jwksURL(), MinRefetch: minRefetch, PollInterval: time.Hour, Now: clock.Now})
 	if n := f.jwksHits.Load(); n != 1 {
 		t.Fatalf("JWKS fetched %d times by NewRemote", n)
 	}
@@ -249,7 +279,7 @@ func TestRemoteUnknownKidRefetchIsRateLimited(t *testing.T) {
 		t.Errorf("junk kids within MinRefetch of the last fetch caused %d fetches", n-1)
 	}
 	// Once MinRefetch has passed, a burst of junk costs one fetch.
-	time.Sleep(minRefetch)
+	clock.Advance(minRefetch)
 	verifyMany(100)
 	if n := f.jwksHits.Load(); n != 2 {
 		t.Errorf("a burst of junk kids caused %d fetches, want 1", n-1)
@@ -262,7 +292,7 @@ func TestRemoteUnknownKidRefetchIsRateLimited(t *testing.T) {
 	if _, err := remote.Verify(fresh); token.ReasonOf(err) != token.ReasonInvalid {
 		t.Errorf("new kid within MinRefetch: %v", err)
 	}
-	time.Sleep(minRefetch)
+	clock.Advance(minRefetch)
 	// A burst of the new kid while the issuer answers slowly: one fetch,
 	// and the requests that arrive during it wait for it and pass.
 	f.mu.Lock()

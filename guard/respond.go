@@ -11,14 +11,23 @@ import (
 // DefaultRealm is the realm of WWW-Authenticate when none is set.
 const DefaultRealm = "jot"
 
-// problem is jot's one error shape (API.md §1), compatible with RFC 6749
-// §5.2 and RFC 6750 §3.
-type problem struct {
-	Error       string       `json:"error"`
-	Description string       `json:"error_description"`
-	Status      int          `json:"status"`
-	Reason      token.Reason `json:"reason,omitempty"`
+// Refusal is an answer a Guard gives instead of the handler: jot's error
+// shape, compatible with RFC 6749 §5.2 and RFC 6750 §3, and what a
+// Guard.Render is given to write in the app's own shape.
+type Refusal struct {
+	// Status is the HTTP status: 400, 401, 403, 413, 500 or 503.
+	Status int `json:"status"`
+	// Error is the code: invalid_token, invalid_credentials,
+	// insufficient_scope, invalid_request, payload_too_large, unavailable
+	// or server_error.
+	Error string `json:"error"`
+	// Description is fixed text, safe to show; never a parser's message.
+	Description string `json:"error_description"`
+	// Reason says why a token was refused (invalid_token only).
+	Reason token.Reason `json:"reason,omitempty"`
 }
+
+type problem = Refusal
 
 // reasonText is what a client is told for each reason: fixed text, so that
 // neither the token nor a parser's message ever reaches a response.
@@ -36,6 +45,11 @@ var reasonText = map[token.Reason]string{
 // challenge). An empty description gets the standard text of the reason; a
 // reason outside token's list is written as token.ReasonInvalid.
 func WriteUnauthorized(w http.ResponseWriter, realm string, reason token.Reason, description string) {
+	writeProblem(w, unauthorized(w.Header(), realm, reason, description))
+}
+
+// unauthorized sets the challenge of a 401 invalid_token and returns its body.
+func unauthorized(h http.Header, realm string, reason token.Reason, description string) problem {
 	if _, ok := reasonText[reason]; !ok {
 		reason = token.ReasonInvalid
 	}
@@ -43,28 +57,36 @@ func WriteUnauthorized(w http.ResponseWriter, realm string, reason token.Reason,
 		description = reasonText[reason]
 	}
 	if reason == token.ReasonMissing {
-		w.Header().Set("WWW-Authenticate", challenge(realm, ""))
+		h.Set("WWW-Authenticate", challenge(realm, ""))
 	} else {
-		w.Header().Set("WWW-Authenticate", challenge(realm, "invalid_token"))
+		h.Set("WWW-Authenticate", challenge(realm, "invalid_token"))
 	}
-	writeProblem(w, problem{Error: "invalid_token", Description: description, Status: http.StatusUnauthorized, Reason: reason})
+	return problem{Error: "invalid_token", Description: description, Status: http.StatusUnauthorized, Reason: reason}
 }
 
 // WriteForbidden answers 403 insufficient_scope: the caller is known, but
 // may not do this. An empty description gets a standard text.
 func WriteForbidden(w http.ResponseWriter, realm string, description string) {
+	writeProblem(w, forbidden(w.Header(), realm, description))
+}
+
+func forbidden(h http.Header, realm string, description string) problem {
 	if description == "" {
 		description = "not allowed for this caller"
 	}
-	w.Header().Set("WWW-Authenticate", challenge(realm, "insufficient_scope"))
-	writeProblem(w, problem{Error: "insufficient_scope", Description: description, Status: http.StatusForbidden})
+	h.Set("WWW-Authenticate", challenge(realm, "insufficient_scope"))
+	return problem{Error: "insufficient_scope", Description: description, Status: http.StatusForbidden}
 }
 
 // WriteInvalidCredentials answers 401 invalid_credentials, for a wrong login.
 // The challenge carries no error attribute: no token was at fault.
 func WriteInvalidCredentials(w http.ResponseWriter, realm string) {
-	w.Header().Set("WWW-Authenticate", challenge(realm, ""))
-	writeProblem(w, problem{Error: "invalid_credentials", Description: "invalid email or password", Status: http.StatusUnauthorized})
+	writeProblem(w, invalidCredentials(w.Header(), realm))
+}
+
+func invalidCredentials(h http.Header, realm string) problem {
+	h.Set("WWW-Authenticate", challenge(realm, ""))
+	return problem{Error: "invalid_credentials", Description: "invalid email or password", Status: http.StatusUnauthorized}
 }
 
 // challenge builds a Bearer challenge (RFC 6750 §3).
@@ -93,13 +115,20 @@ func challenge(realm, errCode string) string {
 
 func writeProblem(w http.ResponseWriter, p problem) {
 	p.Description = descriptionText(p.Description)
+	// Fields in the order of jot's error shape (docs/api.md §1).
+	body := struct {
+		Error       string       `json:"error"`
+		Description string       `json:"error_description"`
+		Status      int          `json:"status"`
+		Reason      token.Reason `json:"reason,omitempty"`
+	}{p.Error, p.Description, p.Status, p.Reason}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
 	// Encoding a struct of strings and an int cannot fail, and once the
 	// status is written there is no better answer to give anyway.
-	_ = json.NewEncoder(w).Encode(p)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // descriptionText holds an error_description to the characters RFC 6749

@@ -46,7 +46,7 @@ func startJot(t *testing.T, alg string, edit func(*config.Config)) *jotServer {
 	return &jotServer{t: t, URL: srv.URL, App: app, Store: st, Cfg: cfg}
 }
 
-// tokenResponse is jot's token response (API.md §2).
+// tokenResponse is jot's token response (docs/api.md §2).
 type tokenResponse struct {
 	Access  string `json:"access_token"`
 	Type    string `json:"token_type"`

@@ -2,6 +2,7 @@ package password
 
 import (
 	_ "embed"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -21,13 +22,27 @@ const (
 	MaxBytes = 72
 )
 
-// The policy's answers, under Fields["password"] of the validation error.
-const (
-	msgShort      = "must be at least 8 characters"
-	msgLong       = "must be at most 72 bytes"
-	msgWhitespace = "must not be all whitespace"
-	msgCommon     = "is too common"
+// The policy's answers: Validate's error matches one of them (errors.Is),
+// and its text is the message under Fields["password"].
+var (
+	ErrTooShort   = errors.New("must be at least 8 characters")
+	ErrTooLong    = errors.New("must be at most 72 bytes")
+	ErrWhitespace = errors.New("must not be all whitespace")
+	ErrTooCommon  = errors.New("is too common")
 )
+
+// FieldError is a value that breaks the policy: Field is the request field
+// ("password"), Err one of the policy's answers.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+// Error reads as a sentence: "password must be at least 8 characters".
+func (e *FieldError) Error() string { return e.Field + " " + e.Err.Error() }
+
+// Unwrap returns the policy's answer.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 //go:generate go run ./internal/commongen
 
@@ -56,7 +71,8 @@ func Common(password string) bool {
 }
 
 // Validate applies the password policy. It returns nil or a *jot.Error with
-// code jot.EVALIDATION and the problem under Fields["password"].
+// code jot.EVALIDATION and the problem under Fields["password"], which
+// wraps a *FieldError: errors.Is(err, ErrTooShort) tells which rule.
 //
 // A password needs at least MinChars characters that are not combining
 // marks (so "e" followed by U+0301 is one character, as it looks), at most
@@ -66,13 +82,13 @@ func Common(password string) bool {
 func Validate(password string) error {
 	switch {
 	case chars(password) < MinChars:
-		return invalid(msgShort)
+		return invalid(ErrTooShort)
 	case len(password) > MaxBytes:
 		return tooLong()
 	case strings.TrimFunc(password, unicode.IsSpace) == "":
-		return invalid(msgWhitespace)
+		return invalid(ErrWhitespace)
 	case Common(password):
-		return invalid(msgCommon)
+		return invalid(ErrTooCommon)
 	}
 	return nil
 }
@@ -91,8 +107,10 @@ func chars(s string) int {
 	return n
 }
 
-func invalid(msg string) error {
-	return jot.ValidationError(map[string]string{"password": msg})
+func invalid(rule error) error {
+	e := jot.ValidationError(map[string]string{"password": rule.Error()})
+	e.Err = &FieldError{Field: "password", Err: rule}
+	return e
 }
 
-func tooLong() error { return invalid(msgLong) }
+func tooLong() error { return invalid(ErrTooLong) }

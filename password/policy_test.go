@@ -87,3 +87,21 @@ func TestCommonList(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateSentinels(t *testing.T) {
+	for pw, want := range map[string]error{
+		"short":                 password.ErrTooShort,
+		strings.Repeat("a", 73): password.ErrTooLong,
+		"          ":            password.ErrWhitespace,
+		"Password123":           password.ErrTooCommon,
+	} {
+		err := password.Validate(pw)
+		var fe *password.FieldError
+		if !errors.Is(err, want) || !errors.As(err, &fe) || fe.Field != "password" {
+			t.Errorf("Validate(%.10q) = %v, want %v", pw, err, want)
+		}
+		if jot.ErrorCode(err) != jot.EVALIDATION {
+			t.Errorf("Validate(%.10q) code = %q", pw, jot.ErrorCode(err))
+		}
+	}
+}

@@ -6,6 +6,7 @@ package token
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -20,6 +21,44 @@ type Claims struct {
 
 	// EmailVerified is the `email_verified` claim (as in OpenID Connect).
 	EmailVerified bool `json:"email_verified"`
+
+	// Extra holds the app's own claims: written beside the standard ones
+	// when issuing (a name that clashes with one of them is an error), and
+	// filled with any claim this struct does not name when verifying.
+	Extra map[string]any `json:"-"`
+}
+
+// knownClaims are the claim names Claims has fields for.
+var knownClaims = map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
+	"jti": true, "sid": true, "role": true, "email": true, "email_verified": true}
+
+// UnmarshalJSON decodes the claims, and any claim without a field into
+// Extra.
+func (c *Claims) UnmarshalJSON(data []byte) error {
+	type plain Claims // without the methods, so no recursion
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	for name, raw := range all {
+		if knownClaims[name] {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		if p.Extra == nil {
+			p.Extra = make(map[string]any)
+		}
+		p.Extra[name] = v
+	}
+	*c = Claims(p)
+	return nil
 }
 
 // Reason says why a token was refused; it is the `reason` of a 401 answer.
@@ -62,9 +101,12 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// ReasonOf returns the reason of a token error, and ReasonInvalid for any
-// other non-nil error.
+// ReasonOf returns the reason of a token error, ReasonInvalid for any other
+// non-nil error, and "" for nil: no error is no refusal.
 func ReasonOf(err error) Reason {
+	if err == nil {
+		return ""
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Reason
@@ -84,7 +126,7 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 	default:
 		aud = []string(c.Audience)
 	}
-	return json.Marshal(struct {
+	std, err := json.Marshal(struct {
 		Issuer    string           `json:"iss,omitempty"`
 		Subject   string           `json:"sub,omitempty"`
 		Audience  any              `json:"aud,omitempty"`
@@ -99,4 +141,21 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 		EmailVerified bool `json:"email_verified"`
 	}{c.Issuer, c.Subject, aud, c.ExpiresAt, c.NotBefore, c.IssuedAt, c.ID, c.SessionID, c.Role, c.Email,
 		c.EmailVerified})
+	if err != nil || len(c.Extra) == 0 {
+		return std, err
+	}
+	for name := range c.Extra {
+		if knownClaims[name] {
+			return nil, fmt.Errorf("token: extra claim %q is a standard claim; set its field instead", name)
+		}
+	}
+	extra, err := json.Marshal(c.Extra)
+	if err != nil {
+		return nil, fmt.Errorf("token: extra claims: %w", err)
+	}
+	// Both are JSON objects: join them as one.
+	if string(extra) == "{}" {
+		return std, nil
+	}
+	return append(append(std[:len(std)-1:len(std)-1], ','), extra[1:]...), nil
 }

@@ -28,7 +28,7 @@ func fuzzFixture(t testing.TB) (*token.Verifier, *token.Issuer) {
 		&token.Issuer{Keys: src, Issuer: testIss, Audience: testAud, TTL: testTTL, Now: clk.Now}
 }
 
-// wellFormedToken is API.md §2's line between malformed and the rest: at
+// wellFormedToken is docs/api.md §2's line between malformed and the rest: at
 // most MaxTokenSize, three strict base64url segments, the first two JSON
 // objects. Written here independently of the verifier's own check.
 func wellFormedToken(raw string) bool {

@@ -19,6 +19,9 @@ type Issuer struct {
 	TTL time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// SessionOptional issues tokens without a `sid` (see
+	// Verifier.SessionOptional).
+	SessionOptional bool
 }
 
 // Issue signs c as an access token and returns it with its `exp`. It fills
@@ -26,10 +29,13 @@ type Issuer struct {
 // and jti (128 random bits, base64url) that c leaves unset, so a caller
 // that needs exp before issuing can set it. The header carries alg,
 // typ "JWT" and the signing key's kid. c must name a subject and a
-// session: Verify refuses tokens without them.
+// session (unless SessionOptional): Verify refuses tokens without them.
 func (i *Issuer) Issue(c Claims) (raw string, exp time.Time, err error) {
-	if c.Subject == "" || c.SessionID == "" {
-		return "", time.Time{}, errors.New("token: issue: sub and sid are required")
+	if c.Subject == "" {
+		return "", time.Time{}, errors.New("token: issue: sub is required")
+	}
+	if c.SessionID == "" && !i.SessionOptional {
+		return "", time.Time{}, errors.New("token: issue: sid is required (or set SessionOptional)")
 	}
 	var ks *KeySet
 	if i.Keys != nil {

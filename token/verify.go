@@ -34,6 +34,10 @@ type Verifier struct {
 	Leeway time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// SessionOptional accepts tokens without a `sid`, for an app without
+	// sessions that never revokes a token before it expires (guard's JWT
+	// still refuses them when it checks revocations).
+	SessionOptional bool
 
 	// parser caches the jwt.Parser built from the fields above, so the hot
 	// path allocates no options. An atomic.Value (unlike atomic.Pointer)
@@ -136,12 +140,12 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 		}
 	}
 	if err != nil {
-		return nil, refusal(raw, c, err)
+		return nil, v.refusal(raw, c, err)
 	}
 	if !numericDates(raw) {
 		return nil, &Error{Reason: ReasonInvalid, Err: errDateType}
 	}
-	if c.Subject == "" || c.SessionID == "" {
+	if c.Subject == "" || (c.SessionID == "" && !v.SessionOptional) {
 		return nil, &Error{Reason: ReasonInvalid, Err: errNoSubject}
 	}
 	return c, nil
@@ -150,14 +154,14 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 // refusal classifies a jwt error. Only the refusal path pays for the shape
 // check, which jwt's own errors cannot answer: it calls a JSON array or an
 // exp of the wrong type alike "malformed", and null a valid header.
-func refusal(raw string, c *Claims, err error) *Error {
+func (v *Verifier) refusal(raw string, c *Claims, err error) *Error {
 	if !wellFormed(raw) {
 		return &Error{Reason: ReasonMalformed, Err: errors.Join(errShape, err)}
 	}
 	// Claims are validated only after the signature verified, so an
 	// expired-only failure means a genuine token that simply aged out
 	// (provided its dates were numbers to begin with).
-	if onlyExpired(err) && c.Subject != "" && c.SessionID != "" && numericDates(raw) {
+	if onlyExpired(err) && c.Subject != "" && (c.SessionID != "" || v.SessionOptional) && numericDates(raw) {
 		return &Error{Reason: ReasonExpired, Err: err}
 	}
 	return &Error{Reason: ReasonInvalid, Err: err}

@@ -44,7 +44,7 @@ func cmdKeys(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 }
 
-// keyJSON is one key of `jot keys list --json`, named as API.md lists the
+// keyJSON is one key of `jot keys list --json`, named as docs/api.md lists the
 // columns: kid, algorithm, state, created.
 type keyJSON struct {
 	KID       string     `json:"kid"`

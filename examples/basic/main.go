@@ -12,6 +12,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/jotauth/jot/guard"
 )
@@ -22,12 +23,20 @@ func main() {
 		JWKSURL:        jot + "/.well-known/jwks.json",
 		RevocationsURL: jot + "/v1/auth/revocations",
 		Issuer:         "jot", Audience: "jot", // the server's JOT_ISSUER and JOT_AUDIENCE
+		StartWithoutIssuer: true,        // 503 until jot answers, rather than fail to start
+		MaxStale:           time.Minute, // 503 rather than accept logged-out tokens after a minute of silence
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer remote.Close()
 	auth := guard.Require(guard.JWT(remote, guard.JWTOptions{Revocations: remote}))
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !remote.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
 	mux.Handle("GET /hello", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := guard.FromContext(r.Context())
 		fmt.Fprintf(w, "hello, %s (%s)\n", p.Email, p.Role)
