@@ -54,6 +54,9 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("JOT_BCRYPT_COST: %w", err)
 	}
+	// While other requests are in flight, hashing takes half of its share
+	// of the cores: a flood of logins leaves token checks most of the CPU.
+	hasher.Pool().SetRest(1)
 	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL}
 	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway}
 	revoked := guard.NewRevocationSet()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ErrBusy is returned by Hash, Verify and VerifyDummy when ctx ends before a
@@ -57,6 +58,10 @@ func classOf(ctx context.Context) Class {
 type Pool struct {
 	workers int // the bound when idle
 	share   int // the bound while foreground work is in flight
+	// rest is how long, in multiples of the hash it just ran, a worker
+	// waits before it takes more work while foreground work is in flight
+	// (see SetRest).
+	rest float64
 
 	foreground atomic.Int64
 	pending    atomic.Int64
@@ -117,10 +122,30 @@ func (p *Pool) Run(ctx context.Context, fn func()) error {
 			return ErrBusy
 		}
 	}
-	defer p.release()
+	rests := false
+	defer func() {
+		if !rests {
+			p.release()
+		}
+	}()
+	start := time.Now()
 	fn()
+	if p.rest > 0 && p.foreground.Load() > 0 {
+		// The caller has its answer now; only the worker waits.
+		rests = true
+		time.AfterFunc(time.Duration(float64(time.Since(start))*p.rest), p.release)
+	}
 	return nil
 }
+
+// SetRest makes each worker, while foreground work is in flight, wait
+// factor times as long as the hash it just ran took before it takes the
+// next: the share of workers then hashes at most 1/(1+factor) of the
+// time. On a machine of two cores a share is one whole core, more than
+// cheap requests can spare under a flood of logins; SetRest(1) leaves
+// them half of it too. Idle, the pool never rests. Call it before the
+// pool is used.
+func (p *Pool) SetRest(factor float64) { p.rest = max(factor, 0) }
 
 // Foreground marks one piece of work that is not hashing (a request that
 // does not hash a password) as in flight, until done is called. While any

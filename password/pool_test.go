@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jotauth/jot/password"
 )
@@ -213,5 +214,43 @@ func TestPoolCanceledWaiter(t *testing.T) {
 	wg.Wait()
 	if len(g.order) != 2 || g.order[1] != "second" || p.Pending() != 0 || p.Running() != 0 {
 		t.Errorf("order %v, pending %d, running %d; want [first second], 0, 0", g.order, p.Pending(), p.Running())
+	}
+}
+
+// TestPoolRest: with a rest set, a worker that hashed while foreground
+// work was in flight stays taken after its caller has the answer, then
+// frees itself; idle, it is free at once.
+func TestPoolRest(t *testing.T) {
+	t.Parallel()
+	p := password.NewPool(1)
+	p.SetRest(1)
+	hash := func() { time.Sleep(40 * time.Millisecond) }
+	done := p.Foreground()
+	if err := p.Run(t.Context(), hash); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Running(); got != 1 {
+		t.Fatalf("right after a hash under foreground work: %d running, want 1 (resting)", got)
+	}
+	// The resting worker takes nothing: a caller that cannot wait as long
+	// as the rest is turned away.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	defer cancel()
+	if err := p.Run(ctx, func() {}); !errors.Is(err, password.ErrBusy) {
+		t.Fatalf("Run during the rest: %v, want ErrBusy", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Running() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never came back from its rest")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	done()
+	if err := p.Run(t.Context(), hash); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Running(); got != 0 {
+		t.Fatalf("after a hash with nothing else in flight: %d running, want 0", got)
 	}
 }
