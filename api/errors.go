@@ -4,9 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/guard"
 )
 
 // statusOf maps an application error code to its HTTP status: the one
@@ -96,7 +96,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "internal error"
 	}
-	body := errorBody{Error: code, Description: descriptionText(msg), Status: status}
+	body := errorBody{Error: code, Description: guard.ErrorDescription(msg), Status: status}
 	var je *jot.Error
 	if errors.As(err, &je) && code == jot.EVALIDATION {
 		body.Fields = je.Fields
@@ -122,24 +122,4 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		h.Set("WWW-Authenticate", `Bearer realm="jot", error="invalid_token"`)
 	}
 	writeJSON(w, status, body)
-}
-
-// descriptionText holds an error_description to the characters RFC 6749
-// §5.2 allows (%x20-21 / %x23-5B / %x5D-7E), whatever a message quotes:
-// a double quote becomes a single one, a backslash a slash, and anything
-// else outside printable ASCII (a control, a non-ASCII letter of a field
-// name the client sent) a question mark. Every error answer goes through
-// writeError, so this is the one place the rule is kept.
-func descriptionText(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '"':
-			return '\''
-		case r == '\\':
-			return '/'
-		case r < 0x20 || r > 0x7e:
-			return '?'
-		}
-		return r
-	}, s)
 }

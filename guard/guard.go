@@ -163,7 +163,7 @@ func (g *Guard) write(w http.ResponseWriter, r *http.Request, p problem) {
 		writeProblem(w, p)
 		return
 	}
-	p.Description = descriptionText(p.Description)
+	p.Description = ErrorDescription(p.Description)
 	g.Render(w, r, p)
 }
 

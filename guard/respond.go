@@ -114,7 +114,7 @@ func challenge(realm, errCode string) string {
 }
 
 func writeProblem(w http.ResponseWriter, p problem) {
-	p.Description = descriptionText(p.Description)
+	p.Description = ErrorDescription(p.Description)
 	// Fields in the order of jot's error shape (docs/api.md §1).
 	body := struct {
 		Error       string       `json:"error"`
@@ -131,12 +131,14 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// descriptionText holds an error_description to the characters RFC 6749
-// §5.2 allows (%x20-21 / %x23-5B / %x5D-7E), so that a description passed
-// to WriteUnauthorized or WriteForbidden cannot break a client's parser: a
-// double quote becomes a single one, a backslash a slash, anything else
-// outside printable ASCII a question mark.
-func descriptionText(s string) string {
+// ErrorDescription holds an error_description to the characters RFC 6749
+// §5.2 allows (%x20-21 / %x23-5B / %x5D-7E), so that a description cannot
+// break a client's parser, whatever a message quotes: a double quote
+// becomes a single one, a backslash a slash, anything else outside
+// printable ASCII (a control, a non-ASCII letter of a field name the
+// client sent) a question mark. The guard's refusals and the jot server's
+// error answers all go through it.
+func ErrorDescription(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '"':
