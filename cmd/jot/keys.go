@@ -12,6 +12,7 @@ import (
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/storage"
 	"github.com/jotauth/jot/token"
 )
@@ -120,11 +121,8 @@ func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
-	if cfg.JWTAlg == token.AlgHS256 {
-		return fmt.Errorf("JOT_JWT_ALG: HS256 keys are the shared secret JOT_JWT_SECRET; change that secret to rotate")
-	}
-	if cfg.JWTKeyFile != "" {
-		return fmt.Errorf("JOT_JWT_KEY_FILE: the signing key comes from a file; replace the file to rotate")
+	if err := storedKeysOnly(cfg, "rotate"); err != nil {
+		return err
 	}
 	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -183,11 +181,8 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: jot keys revoke KID", errUsage)
 	}
 	kid := rest[0]
-	if cfg.JWTAlg == token.AlgHS256 {
-		return fmt.Errorf("JOT_JWT_ALG: HS256 keys are the shared secret JOT_JWT_SECRET; change that secret to revoke it")
-	}
-	if cfg.JWTKeyFile != "" {
-		return fmt.Errorf("JOT_JWT_KEY_FILE: the signing key comes from a file; replace the file to revoke it")
+	if err := storedKeysOnly(cfg, "revoke it"); err != nil {
+		return err
 	}
 	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -220,5 +215,18 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	newLogger(cfg.LogFormat, os.Stderr).Info("audit", "event", e.Event, "audit_id", e.ID, "actor_id", e.ActorID, "detail", e.Detail)
 	fmt.Fprintf(stdout, "revoked key %s at %s: unpublished now, its tokens refused by every running server within 5 s\n", kid, when)
+	return nil
+}
+
+// storedKeysOnly refuses a command that manages stored signing keys where
+// the key is not a stored one: an HS256 secret or a PEM file. what is what
+// the operator would do ("rotate").
+func storedKeysOnly(cfg *config.Config, what string) error {
+	if cfg.JWTAlg == token.AlgHS256 {
+		return fmt.Errorf("JOT_JWT_ALG: HS256 keys are the shared secret JOT_JWT_SECRET; change that secret to %s", what)
+	}
+	if cfg.JWTKeyFile != "" {
+		return fmt.Errorf("JOT_JWT_KEY_FILE: the signing key comes from a file; replace the file to %s", what)
+	}
 	return nil
 }
