@@ -186,3 +186,15 @@ type HashCostStore interface {
 	// when none is stored.
 	MaxBcryptCost(ctx context.Context) (int, error)
 }
+
+// RevocationScanner is a store that can list revocations without building
+// a value for each: what a server reads at start, a million of them after
+// a mass logout, in pages.
+type RevocationScanner interface {
+	// ScanRevocations lists what Revocations(ctx, after, notBefore, limit)
+	// would, in the same order, calling fn with each one's session id and
+	// Exp instead of returning them; sessionID is valid only during the
+	// call. It returns the same cursor and more as Revocations.
+	ScanRevocations(ctx context.Context, after int64, notBefore time.Time, limit int,
+		fn func(sessionID []byte, exp time.Time)) (cursor int64, more bool, err error)
+}

@@ -53,6 +53,12 @@ type Options struct {
 
 	// Mail configures the mail flows (verification, reset, email change).
 	Mail MailOptions
+
+	// UserCacheTTL is how long User trusts a user it read
+	// (DefaultUserCacheTTL when zero; negative: no cache); UserCacheSize
+	// bounds how many it remembers (DefaultUserCacheSize when zero).
+	UserCacheTTL  time.Duration
+	UserCacheSize int
 }
 
 // Events reported through Options.Events.
@@ -67,7 +73,11 @@ const (
 
 // Service is the account service. Create it with New.
 type Service struct {
-	store   jot.Store
+	store jot.Store
+	// raw is the store as given, store the same wrapped so that writes
+	// to users invalidate users.
+	raw     jot.Store
+	users   *userCache
 	hasher  *password.Hasher
 	issuer  *token.Issuer
 	revoked *guard.RevocationSet
@@ -104,7 +114,7 @@ const ceilingTTL = time.Second
 // When the store cannot answer, the last answer stands (or 0: the
 // configured cost), as the login itself will need the store anyway.
 func (s *Service) hashCeiling(ctx context.Context) int {
-	hs, ok := s.store.(jot.HashCostStore)
+	hs, ok := s.raw.(jot.HashCostStore)
 	if !ok {
 		return 0
 	}
@@ -162,6 +172,8 @@ func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *
 		return nil, fmt.Errorf("load refresh key: %w", err)
 	}
 	s := &Service{store: store, hasher: hasher, issuer: issuer, revoked: revoked, opts: opts, successorKey: key}
+	s.raw, s.users = store, newUserCache(opts.UserCacheTTL, opts.UserCacheSize)
+	s.store = userWrites{Store: store, users: s.users}
 	if err := s.SyncRevocations(ctx); err != nil {
 		return nil, err
 	}
@@ -177,8 +189,26 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 	defer s.syncMu.Unlock()
 	began := s.fresh.Load()
 	now := s.opts.Now()
+	scan, _ := s.raw.(jot.RevocationScanner)
 	for {
-		revs, cursor, more, err := s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway), syncPage)
+		var (
+			revs   []jot.Revocation
+			n      int
+			cursor int64
+			more   bool
+			err    error
+		)
+		if scan != nil {
+			// No value per row: a start after a mass logout reads a
+			// million of these.
+			cursor, more, err = scan.ScanRevocations(ctx, s.cursor, now.Add(-s.opts.Leeway), syncPage, func(id []byte, exp time.Time) {
+				s.revoked.AddBytes(id, exp.Add(s.opts.Leeway))
+				n++
+			})
+		} else {
+			revs, cursor, more, err = s.store.Revocations(ctx, s.cursor, now.Add(-s.opts.Leeway), syncPage)
+			n = len(revs)
+		}
 		if err != nil {
 			if ctx.Err() == nil && s.miss() {
 				s.opts.Logger.Warn("revocation sync failed; protected routes answer 503 until it succeeds", "err", err)
@@ -187,6 +217,12 @@ func (s *Service) SyncRevocations(ctx context.Context) error {
 		}
 		for _, r := range revs {
 			s.revoked.Add(r.SessionID, r.Exp.Add(s.opts.Leeway))
+		}
+		if n > 0 {
+			// Sessions end when a user is disabled, deleted, demoted or
+			// changes password, here or on another instance: forget the
+			// users read, rather than serve such a change late.
+			s.users.clear()
 		}
 		s.cursor = cursor
 		if !more {
@@ -784,11 +820,28 @@ func (s *Service) EndSession(ctx context.Context, p *guard.Principal, id string)
 	return nil
 }
 
-// User returns a user by id.
+// User returns a user by id, from a short-lived cache when it was read
+// lately (see DefaultUserCacheTTL): for answers, never for decisions that
+// need the stored password hash or role.
 func (s *Service) User(ctx context.Context, id string) (*jot.User, error) {
 	if !jot.ValidID(id) {
 		return nil, jot.Errorf(jot.ENOTFOUND, "user not found")
 	}
+	if s.users.off() {
+		return s.userByID(ctx, id)
+	}
+	u, gen := s.users.get(id)
+	if u != nil {
+		return u, nil
+	}
+	u, err := s.userByID(ctx, id)
+	if err == nil {
+		s.users.put(u, gen)
+	}
+	return u, err
+}
+
+func (s *Service) userByID(ctx context.Context, id string) (*jot.User, error) {
 	u, err := s.store.UserByID(ctx, id)
 	if jot.ErrorCode(err) == jot.ENOTFOUND {
 		return nil, jot.Errorf(jot.ENOTFOUND, "user not found")

@@ -60,7 +60,7 @@ func orNobody(u *jot.User) *jot.User {
 // AdminPasswordReset mails the user a reset link, on an admin's request.
 // A disabled account is ECONFLICT: its link could not be used.
 func (s *Service) AdminPasswordReset(ctx context.Context, id string) error {
-	u, err := s.User(ctx, id)
+	u, err := s.userByID(ctx, id)
 	if err != nil {
 		return err
 	}

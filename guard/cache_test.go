@@ -1,6 +1,7 @@
 package guard_test
 
 import (
+	"fmt"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -310,4 +311,34 @@ func TestRemoteCachedTokenOfDroppedKey(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	wantProblem(t, serve(h, bearer(raw)), 401, "invalid_token", "invalid", challengeInvalid)
+}
+
+// With the default size, 10,000 distinct live tokens (W1c of bench/run)
+// all stay remembered: the second round verifies none of them.
+func TestTokenCacheDefaultHoldsTenThousand(t *testing.T) {
+	c := newCached(t, 0)
+	const n = 10_000
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i] = c.issue(c.key, "u"+strconv.Itoa(i), fmt.Sprintf("0b9d6a62-4c8e-4b4e-9a8e-%012d", i))
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i, raw := range toks {
+		c.wantOK(raw, "u"+strconv.Itoa(i))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	t.Logf("heap per remembered token: %d bytes", (int64(after.HeapAlloc)-int64(before.HeapAlloc))/n)
+	calls := c.v.calls.Load()
+	for i, raw := range toks {
+		c.wantOK(raw, "u"+strconv.Itoa(i))
+	}
+	if again := c.v.calls.Load() - calls; again != 0 {
+		t.Errorf("%d of %d remembered tokens were verified again", again, n)
+	}
+	if st := c.cache.Stats(); st.Len != n {
+		t.Errorf("entries = %d, want %d", st.Len, n)
+	}
 }

@@ -2,20 +2,15 @@ package guard
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 )
 
 // revocationFeed is the body of GET /v1/auth/revocations.
+// Its sessions are read by decodeFeed as they come, never kept as a slice.
 type revocationFeed struct {
-	Sessions []struct {
-		SID string  `json:"sid"`
-		Exp float64 `json:"exp"` // NumericDate: seconds, possibly fractional
-	} `json:"sessions"`
 	Cursor string `json:"cursor"`
 	// More says another page follows at once.
 	More bool `json:"more"`
@@ -107,15 +102,12 @@ func (r *Remote) pollPage(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("guard: remote: poll revocations: %w", err)
 	}
 	var feed revocationFeed
-	if err := json.Unmarshal(body, &feed); err != nil {
+	n := 0
+	feed.Cursor, feed.More, n, err = decodeFeed(body, r.revoked.AddBytes)
+	if err != nil {
 		return false, fmt.Errorf("guard: remote: revocations: %w", err)
 	}
-	for _, s := range feed.Sessions {
-		sec := int64(s.Exp)
-		exp := time.Unix(sec, int64((s.Exp-float64(sec))*1e9))
-		r.revoked.Add(s.SID, exp)
-	}
-	if feed.More && (feed.Cursor == r.cursor || len(feed.Sessions) == 0) {
+	if feed.More && (feed.Cursor == r.cursor || n == 0) {
 		// A page that says more but moves nowhere would be read forever.
 		return false, errors.New("guard: remote: revocations: a page says more follow but does not advance the cursor")
 	}

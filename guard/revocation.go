@@ -142,7 +142,7 @@ func (s *RevocationSet) Len() int {
 
 // parseUUID reads the canonical 36-character form of a UUID, in either
 // case; ok is false for anything else, which the set keeps as a string.
-func parseUUID(s string) (id [16]byte, ok bool) {
+func parseUUID[T string | []byte](s T) (id [16]byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return id, false
 	}

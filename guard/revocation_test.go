@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,4 +222,22 @@ func TestRevocationSetMemoryPerEntry(t *testing.T) {
 	}
 	runtime.KeepAlive(ids)
 	runtime.KeepAlive(s)
+}
+
+// AddBytes records what Add does, and a UUID costs no allocation once the
+// set has room.
+func TestRevocationSetAddBytes(t *testing.T) {
+	s := guard.NewRevocationSet()
+	exp := time.Now().Add(time.Hour)
+	const id = "0b9d6a62-4c8e-4b4e-9a8e-0c3a7f1d2e01"
+	s.AddBytes([]byte(id), exp)
+	s.AddBytes([]byte("not-a-uuid"), exp)
+	s.AddBytes(nil, exp)
+	if !s.Revoked(id) || !s.Revoked(strings.ToUpper(id)) || !s.Revoked("not-a-uuid") || s.Len() != 2 {
+		t.Fatalf("after AddBytes: %v %v %d", s.Revoked(id), s.Revoked("not-a-uuid"), s.Len())
+	}
+	b := []byte(id)
+	if n := testing.AllocsPerRun(100, func() { s.AddBytes(b, exp) }); n != 0 {
+		t.Errorf("AddBytes of a UUID allocates %v times", n)
+	}
 }

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) jot.Store) {
 		{"EndUserSessions", testEndUserSessions},
 		{"Revocations", testRevocations},
 		{"RevocationsLimit", testRevocationsLimit},
+		{"ScanRevocations", testScanRevocations},
 		{"Prune", testPrune},
 		{"CreateSessionWithin", testCreateSessionWithin},
 		{"CreateSessionWithinConcurrent", testCreateSessionWithinConcurrent},
