@@ -55,8 +55,9 @@ func newRequestID() string {
 type logInfo struct {
 	userID string
 	// foreground ends this request's count as foreground work of the
-	// hashing pool; nil without a pool.
-	foreground func()
+	// hashing pool, and toHashing ends it when the request turns out to
+	// hash a password; both nil without a pool.
+	foreground, toHashing func()
 }
 
 // The classes of hashing requests, named here so handlers whose
@@ -71,8 +72,8 @@ const (
 // as foreground work for the hashing pool (whose share of the CPU it would
 // otherwise shrink), and its hashing queues as class c.
 func hashes(r *http.Request, c password.Class) *http.Request {
-	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok && info.foreground != nil {
-		info.foreground()
+	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok && info.toHashing != nil {
+		info.toHashing()
 	}
 	return r.WithContext(password.WithClass(r.Context(), c))
 }
@@ -116,7 +117,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		if s.opts.Hashing != nil {
 			// Until the handler says it hashes (see hashes), a request
 			// counts as one the hashing pool must leave CPU to.
-			info.foreground = s.opts.Hashing.Foreground()
+			info.foreground, info.toHashing = s.opts.Hashing.Request()
 			defer info.foreground()
 		}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)

@@ -64,7 +64,14 @@ type Pool struct {
 	rest float64
 
 	foreground atomic.Int64
-	pending    atomic.Int64
+	// lastForeground is when foreground work last started or ended (unix
+	// nanoseconds): cheap requests come and go in microseconds, so the
+	// pool counts them as in flight for foregroundWindow after each.
+	lastForeground atomic.Int64
+	// idleDispatch is set while a dispatch is scheduled for the end of
+	// the window, so that only one is.
+	idleDispatch atomic.Bool
+	pending      atomic.Int64
 
 	mu      sync.Mutex
 	running int
@@ -130,7 +137,7 @@ func (p *Pool) Run(ctx context.Context, fn func()) error {
 	}()
 	start := time.Now()
 	fn()
-	if p.rest > 0 && p.foreground.Load() > 0 {
+	if p.rest > 0 && p.busy() {
 		// The caller has its answer now; only the worker waits.
 		rests = true
 		time.AfterFunc(time.Duration(float64(time.Since(start))*p.rest), p.release)
@@ -149,21 +156,45 @@ func (p *Pool) SetRest(factor float64) { p.rest = max(factor, 0) }
 
 // Foreground marks one piece of work that is not hashing (a request that
 // does not hash a password) as in flight, until done is called. While any
-// is, the pool starts new hashes only up to its share of the workers;
-// hashes already running finish. done must be called exactly once.
+// is, and for a short window after (see foregroundWindow), the pool
+// starts new hashes only up to its share of the workers; hashes already
+// running finish. done must be called; calling it again does nothing.
 func (p *Pool) Foreground() (done func()) {
+	done, _ = p.Request()
+	return done
+}
+
+// Request is Foreground for a request that may turn out to hash a
+// password: it counts as foreground work until done is called, or until
+// hashing is called, when the request is found to be a hashing one. That
+// ends the count without the window after it, so a stream of logins alone
+// keeps every worker. The first of the two calls counts; later calls of
+// either do nothing.
+func (p *Pool) Request() (done, hashing func()) {
 	p.foreground.Add(1)
 	var once sync.Once
-	return func() {
+	end := func(stamp bool) {
 		once.Do(func() {
-			if p.foreground.Add(-1) == 0 {
-				// Idle again: the workers held back may start.
-				p.mu.Lock()
-				p.dispatch()
-				p.mu.Unlock()
+			if stamp {
+				p.lastForeground.Store(time.Now().UnixNano())
+			}
+			if p.foreground.Add(-1) == 0 && p.pending.Load() > 0 && p.idleDispatch.CompareAndSwap(false, true) {
+				// Idle again, once the window has passed with nothing new:
+				// the workers held back may start.
+				wait := foregroundWindow
+				if !stamp {
+					wait = 0
+				}
+				time.AfterFunc(wait, func() {
+					p.idleDispatch.Store(false)
+					p.mu.Lock()
+					p.dispatch()
+					p.mu.Unlock()
+				})
 			}
 		})
 	}
+	return func() { end(true) }, func() { end(false) }
 }
 
 // Pending returns how many calls of Run are queued or running.
@@ -181,10 +212,21 @@ func (p *Pool) Running() int {
 func (p *Pool) Workers() (all, share int) { return p.workers, p.share }
 
 func (p *Pool) limit() int {
-	if p.foreground.Load() > 0 {
+	if p.busy() {
 		return p.share
 	}
 	return p.workers
+}
+
+// foregroundWindow is how long after foreground work the pool still
+// counts it as in flight. A protected request takes tens of
+// microseconds: between two of a steady stream the count is often zero,
+// and the pool must not take every core in those gaps.
+const foregroundWindow = 50 * time.Millisecond
+
+// busy reports whether foreground work is in flight, or was a moment ago.
+func (p *Pool) busy() bool {
+	return p.foreground.Load() > 0 || time.Now().UnixNano()-p.lastForeground.Load() < int64(foregroundWindow)
 }
 
 func (p *Pool) queued() int {

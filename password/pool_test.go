@@ -247,6 +247,8 @@ func TestPoolRest(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	done()
+	// Foreground work counts for a short window after it ends.
+	time.Sleep(100 * time.Millisecond)
 	if err := p.Run(t.Context(), hash); err != nil {
 		t.Fatal(err)
 	}
