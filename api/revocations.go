@@ -36,10 +36,12 @@ type revocationJSON struct {
 }
 
 // feedPage is one answer of the feed, in the order its fields are written.
+// The cursor and more come first: a client that reads them before the
+// sessions can ask for the next page while it reads this one.
 type feedPage struct {
-	Sessions []revocationJSON `json:"sessions"`
 	Cursor   string           `json:"cursor"`
 	More     bool             `json:"more"`
+	Sessions []revocationJSON `json:"sessions"`
 }
 
 // revocations is the feed of ended sessions for verifiers elsewhere. It is

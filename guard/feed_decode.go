@@ -76,6 +76,37 @@ func decodeFeed(body []byte, add func(sid []byte, exp time.Time)) (cursor string
 	return cursor, more, n, nil
 }
 
+// peekFeedHead reads a feed page's cursor and more when both come before
+// its sessions, as jot writes them, without reading the sessions; ok is
+// false when they do not (any order is valid JSON: the page is then read
+// whole before the next is asked for).
+func peekFeedHead(body []byte) (cursor string, more, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if wantDelim(dec, '{') != nil {
+		return "", false, false
+	}
+	var haveCursor, haveMore bool
+	for dec.More() && !(haveCursor && haveMore) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false, false
+		}
+		key, _ := tok.(string)
+		switch {
+		case strings.EqualFold(key, "cursor"):
+			haveCursor = dec.Decode(&cursor) == nil
+		case strings.EqualFold(key, "more"):
+			haveMore = dec.Decode(&more) == nil
+		default:
+			return "", false, false
+		}
+		if !haveCursor && !haveMore {
+			return "", false, false
+		}
+	}
+	return cursor, more, haveCursor && haveMore
+}
+
 func wantDelim(dec *json.Decoder, want json.Delim) error {
 	t, err := dec.Token()
 	if err != nil {

@@ -8,14 +8,6 @@ import (
 	"net/url"
 )
 
-// revocationFeed is the body of GET /v1/auth/revocations.
-// Its sessions are read by decodeFeed as they come, never kept as a slice.
-type revocationFeed struct {
-	Cursor string `json:"cursor"`
-	// More says another page follows at once.
-	More bool `json:"more"`
-}
-
 // pollFeed is one poll of the follower, logged when the feed fails and
 // when it recovers, not at every poll of an outage.
 func (r *Remote) pollFeed() {
@@ -48,50 +40,99 @@ func (r *Remote) logStale() {
 
 // pollRevocations reads the feed since the last cursor, page after page
 // until the issuer says no more follow. What the pages read before a
-// failure brought stays, and the next poll goes on from there.
+// failure brought stays, and the next poll goes on from there. When a
+// page names the next cursor before its sessions (jot's feed does), the
+// next page is asked for while this one is read, so a long feed costs
+// the issuer's time and this side's side by side, not one after the other.
 func (r *Remote) pollRevocations(ctx context.Context) error {
 	defer r.revoked.Prune(r.now())
+	since := r.cursor
+	body, header, err := r.fetchPage(ctx, since, r.etagFor(since))
 	for {
-		more, err := r.pollPage(ctx)
-		if err != nil {
-			return err
+		var next chan fetchedPage
+		if err == nil {
+			if cursor, more, ok := peekFeedHead(body); ok && more && cursor != since {
+				next = make(chan fetchedPage, 1)
+				go func() {
+					b, h, e := r.fetchPage(ctx, cursor, "")
+					next <- fetchedPage{cursor, b, h, e}
+				}()
+			}
 		}
-		if !more {
-			r.feedOK.Store(r.now().UnixNano())
-			return nil
+		more, perr := r.applyPage(since, body, header, err)
+		switch {
+		case perr != nil || !more:
+			if next != nil {
+				<-next // never leave a request behind
+			}
+			if perr == nil {
+				r.feedOK.Store(r.now().UnixNano())
+			}
+			return perr
+		case next != nil:
+			p := <-next
+			if p.since == r.cursor {
+				since, body, header, err = p.since, p.body, p.header, p.err
+				continue
+			}
 		}
+		since = r.cursor
+		body, header, err = r.fetchPage(ctx, since, r.etagFor(since))
 	}
 }
 
-// pollPage reads one page of the feed from the cursor and reports whether
-// another follows.
-func (r *Remote) pollPage(ctx context.Context) (bool, error) {
+// fetchedPage is a page of the feed asked for ahead of its turn.
+type fetchedPage struct {
+	since  string
+	body   []byte
+	header http.Header
+	err    error
+}
+
+// etagFor is the ETag to send with a request from the cursor since: the
+// last answer's, when it was for the same cursor.
+func (r *Remote) etagFor(since string) string {
+	if r.etag != "" && r.etagSince == since {
+		return r.etag
+	}
+	return ""
+}
+
+// fetchPage asks for one page of the feed from the cursor since. It reads
+// nothing of r but its options, so it may run beside applyPage.
+func (r *Remote) fetchPage(ctx context.Context, since, etag string) ([]byte, http.Header, error) {
 	u, err := url.Parse(r.opts.RevocationsURL)
 	if err != nil {
-		return false, fmt.Errorf("guard: remote: RevocationsURL: %w", err)
+		return nil, nil, fmt.Errorf("guard: remote: RevocationsURL: %w", err)
 	}
-	if r.cursor != "" {
+	if since != "" {
 		q := u.Query()
-		q.Set("since", r.cursor)
+		q.Set("since", since)
 		u.RawQuery = q.Encode()
 	}
 	// Go's transport asks for gzip and decompresses on its own; the
 	// page's limit applies to what it decompresses.
-	body, header, err := r.get(ctx, u.String(), maxFeedPage, func(req *http.Request) {
+	return r.get(ctx, u.String(), maxFeedPage, func(req *http.Request) {
 		if r.opts.RevocationsSecret != "" {
 			req.Header.Set("Authorization", "Bearer "+r.opts.RevocationsSecret)
 		}
-		if r.etag != "" && r.etagSince == r.cursor {
-			req.Header.Set("If-None-Match", r.etag)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
 		}
 	})
+}
+
+// applyPage adds what a page of the feed, asked for from the cursor
+// since, lists to the set, moves the cursor, and reports whether another
+// page follows.
+func (r *Remote) applyPage(since string, body []byte, header http.Header, err error) (bool, error) {
 	if err != nil {
 		var se *statusError
 		switch {
 		case errors.As(err, &se) && se.status == http.StatusNotModified:
 			// Nothing new since the last answer from this cursor.
 			return false, nil
-		case errors.As(err, &se) && se.status == http.StatusBadRequest && r.cursor != "":
+		case errors.As(err, &se) && se.status == http.StatusBadRequest && since != "":
 			// The issuer no longer knows the cursor (a restart, a new
 			// database): read the whole feed again on the next poll
 			// rather than stay stuck.
@@ -101,17 +142,15 @@ func (r *Remote) pollPage(ctx context.Context) (bool, error) {
 		}
 		return false, fmt.Errorf("guard: remote: poll revocations: %w", err)
 	}
-	var feed revocationFeed
-	n := 0
-	feed.Cursor, feed.More, n, err = decodeFeed(body, r.revoked.AddBytes)
+	cursor, more, n, err := decodeFeed(body, r.revoked.AddBytes)
 	if err != nil {
 		return false, fmt.Errorf("guard: remote: revocations: %w", err)
 	}
-	if feed.More && (feed.Cursor == r.cursor || n == 0) {
+	if more && (cursor == since || n == 0) {
 		// A page that says more but moves nowhere would be read forever.
 		return false, errors.New("guard: remote: revocations: a page says more follow but does not advance the cursor")
 	}
-	r.etag, r.etagSince = header.Get("ETag"), r.cursor
-	r.cursor = feed.Cursor
-	return feed.More, nil
+	r.etag, r.etagSince = header.Get("ETag"), since
+	r.cursor = cursor
+	return more, nil
 }
