@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jotauth/jot"
@@ -173,7 +174,7 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 			"cannot be revoked: rotate it away first with \"jot keys rotate --now\".\n\n")
 		fs.PrintDefaults()
 	}
-	cfg, rest, err := loadConfig(fs, args, "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_SECRET", "JOT_JWT_KEY_FILE", "JOT_LOG_FORMAT", "JOT_KEY_ENCRYPTION_KEY")
+	cfg, rest, err := loadConfig(fs, kidArgs(args), "JOT_DATABASE_URL", "JOT_JWT_ALG", "JOT_JWT_SECRET", "JOT_JWT_KEY_FILE", "JOT_LOG_FORMAT", "JOT_KEY_ENCRYPTION_KEY")
 	if err != nil {
 		return err
 	}
@@ -229,4 +230,29 @@ func storedKeysOnly(cfg *config.Config, what string) error {
 		return fmt.Errorf("JOT_JWT_KEY_FILE: the signing key comes from a file; replace the file to %s", what)
 	}
 	return nil
+}
+
+// kidArgs puts a KID that starts with "-" behind "--", so the flag parser
+// takes it for the argument it is: a kid is a JWK thumbprint, 43
+// characters of base64url, and one in 64 starts with a dash. No flag
+// looks like that (flags are words, and a flag's value comes with "=" or
+// as the next argument).
+func kidArgs(args []string) []string {
+	out := make([]string, 0, len(args)+1)
+	var kids []string
+	for i, a := range args {
+		if a == "--" {
+			kids = append(kids, args[i+1:]...)
+			break
+		}
+		if len(a) == 43 && a[0] == '-' && strings.Trim(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == "" {
+			kids = append(kids, a)
+			continue
+		}
+		out = append(out, a)
+	}
+	if len(kids) == 0 {
+		return out
+	}
+	return append(append(out, "--"), kids...)
 }
