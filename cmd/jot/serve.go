@@ -29,7 +29,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: jot serve takes no arguments", errUsage)
 	}
-	log := slog.New(api.RequestIDHandler(newLogger(cfg.LogFormat, stderr).Handler()))
+	logOut := newBatchWriter(stderr)
+	defer logOut.Close()
+	log := slog.New(api.RequestIDHandler(newLogger(cfg.LogFormat, logOut).Handler()))
 	st, err := storage.OpenWith(ctx, cfg.DatabaseURL, storage.Options{Timeout: cfg.DBTimeout, Logger: log})
 	if err != nil {
 		return err
