@@ -339,52 +339,14 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 
 // Revocations lists at most limit revocations after the cursor whose Exp
 // is after notBefore, the cursor of what follows and whether more do; see
-// jot.SessionStore. The list and the greatest Seq come from one snapshot,
-// so the cursor never skips a revocation that the list did not show. The
-// rows are read along the primary key (seq is the rowid) from `after`, so
-// a page costs its own size, not the table's.
+// jot.SessionStore and revocationPage.
 func (db *DB) Revocations(ctx context.Context, after int64, notBefore time.Time, limit int) ([]jot.Revocation, int64, bool, error) {
-	ctx, cancel := db.bound(ctx)
-	defer cancel()
 	revs := []jot.Revocation{}
-	var cursor int64
-	more := false
-	// One row past the limit tells whether another page follows.
-	fetch := -1
-	if limit > 0 {
-		fetch = limit + 1
-	}
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		// sqlite_sequence keeps the greatest seq even if old rows are pruned.
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(
-			(SELECT seq FROM sqlite_sequence WHERE name = 'revocations'), 0)`).Scan(&cursor)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT seq, session_id, exp, ended_at FROM revocations
-			WHERE seq > ? AND seq <= ? AND exp > ? ORDER BY seq LIMIT ?`, after, cursor, nanos(notBefore), fetch)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r jot.Revocation
-			var exp, ended int64
-			if err := rows.Scan(&r.Seq, &r.SessionID, &exp, &ended); err != nil {
-				return err
-			}
-			r.Exp = fromNanos(exp)
-			r.EndedAt = fromNanos(ended)
-			revs = append(revs, r)
-		}
-		return rows.Err()
+	cursor, more, err := db.revocationPage(ctx, after, notBefore, limit, func(seq int64, id []byte, exp, ended int64) {
+		revs = append(revs, jot.Revocation{Seq: seq, SessionID: string(id), Exp: fromNanos(exp), EndedAt: fromNanos(ended)})
 	})
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("revocations: %w", err)
-	}
-	if limit > 0 && len(revs) > limit {
-		revs, more = revs[:limit], true
-		cursor = revs[limit-1].Seq
+		return nil, 0, false, err
 	}
 	return revs, cursor, more, nil
 }
