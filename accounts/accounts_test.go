@@ -79,6 +79,9 @@ type fixture struct {
 	verifier *token.Verifier
 }
 
+// The server hands New a *guard.RevocationSet.
+var _ accounts.Revocations = (*guard.RevocationSet)(nil)
+
 // newFixture builds the account service over a fresh SQLite database.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -210,7 +213,7 @@ func TestStartSessionAfterChange(t *testing.T) {
 			}
 		}},
 		{"password changed", func(f *fixture, u *jot.User) {
-			p := &guard.Principal{UserID: u.ID}
+			p := accounts.Caller{UserID: u.ID}
 			if err := f.svc.ChangePassword(f.t.Context(), p, "pass-phrase-1", "pass-phrase-2"); err != nil {
 				f.t.Fatal(err)
 			}
@@ -311,7 +314,7 @@ func TestRehashDoesNotUndoPasswordChange(t *testing.T) {
 	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
 	f.hasher.Cost = password.MinCost + 1 // the stored hash now needs a rehash
 	f.store.onUserByEmail(func() {
-		if err := f.svc.ChangePassword(ctx, &guard.Principal{UserID: u.ID}, "pass-phrase-1", "pass-phrase-2"); err != nil {
+		if err := f.svc.ChangePassword(ctx, accounts.Caller{UserID: u.ID}, "pass-phrase-1", "pass-phrase-2"); err != nil {
 			t.Errorf("ChangePassword: %v", err)
 		}
 	})
@@ -375,7 +378,7 @@ func TestChangePasswordWhileRehashing(t *testing.T) {
 			t.Errorf("inner Login: %v", err)
 		}
 	})
-	if err := f.svc.ChangePassword(ctx, &guard.Principal{UserID: u.ID}, "pass-phrase-1", "pass-phrase-2"); err != nil {
+	if err := f.svc.ChangePassword(ctx, accounts.Caller{UserID: u.ID}, "pass-phrase-1", "pass-phrase-2"); err != nil {
 		t.Fatalf("ChangePassword with the right current password: %v", err)
 	}
 	if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-2", accounts.Client{}); err != nil {

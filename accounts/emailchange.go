@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/guard"
 )
 
 // ChangeEmail checks the caller's password and mails the new address a
@@ -12,8 +11,8 @@ import (
 // address registered already gets a notice instead of a link, so the
 // answer does not tell whether it has an account. A wrong password is
 // EINVALIDCREDENTIALS.
-func (s *Service) ChangeEmail(ctx context.Context, p *guard.Principal, newEmail, current string) error {
-	u, err := s.store.UserByID(ctx, p.UserID)
+func (s *Service) ChangeEmail(ctx context.Context, c Caller, newEmail, current string) error {
+	u, err := s.store.UserByID(ctx, c.UserID)
 	if err != nil {
 		return err
 	}
@@ -45,7 +44,7 @@ func (s *Service) ChangeEmail(ctx context.Context, p *guard.Principal, newEmail,
 		if is, err = s.prepare(u, jot.PurposeEmailChange, mailEmailChange, newEmail, change); err != nil {
 			return err
 		}
-		is.tok.SessionID = p.SessionID
+		is.tok.SessionID = c.SessionID
 		err = s.store.IssueMailToken(ctx, is.tok, is.mail, notice)
 	}
 	if err != nil {

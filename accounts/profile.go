@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/guard"
 	"github.com/jotauth/jot/password"
 )
 
@@ -40,15 +39,15 @@ func (s *Service) userByID(ctx context.Context, id string) (*jot.User, error) {
 }
 
 // Rename changes the caller's display name.
-func (s *Service) Rename(ctx context.Context, p *guard.Principal, name string) (*jot.User, error) {
+func (s *Service) Rename(ctx context.Context, c Caller, name string) (*jot.User, error) {
 	name = strings.TrimSpace(name)
 	if msg := ValidateName(name); msg != "" {
 		return nil, jot.ValidationError(map[string]string{"name": msg})
 	}
 	audit := &jot.Audit{Events: []*jot.AuditEvent{
-		s.Event(ctx, jot.AuditUserUpdated, p.UserID, p.SessionID, map[string]any{"fields": []string{"name"}}),
+		s.Event(ctx, jot.AuditUserUpdated, c.UserID, c.SessionID, map[string]any{"fields": []string{"name"}}),
 	}}
-	u, err := s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{Name: &name}, s.opts.Now(), audit)
+	u, err := s.store.UpdateUser(ctx, c.UserID, jot.UserUpdate{Name: &name}, s.opts.Now(), audit)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +57,8 @@ func (s *Service) Rename(ctx context.Context, p *guard.Principal, name string) (
 
 // ChangePassword checks the caller's current password, stores the new one
 // and ends every other session of the caller.
-func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, current, next string) error {
-	u, err := s.store.UserByID(ctx, p.UserID)
+func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next string) error {
+	u, err := s.store.UserByID(ctx, c.UserID)
 	if err != nil {
 		return err
 	}
@@ -93,12 +92,12 @@ func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, curren
 	checked := u.PasswordHash
 	for attempt := 0; ; attempt++ {
 		audit := &jot.Audit{
-			Events: []*jot.AuditEvent{s.Event(ctx, jot.AuditPasswordChanged, p.UserID, p.SessionID, nil)},
-			Ended:  s.Event(ctx, jot.AuditSessionEnded, p.UserID, "", why(jot.WhyPasswordChange)),
+			Events: []*jot.AuditEvent{s.Event(ctx, jot.AuditPasswordChanged, c.UserID, c.SessionID, nil)},
+			Ended:  s.Event(ctx, jot.AuditSessionEnded, c.UserID, "", why(jot.WhyPasswordChange)),
 		}
-		_, err := s.store.UpdateUser(ctx, p.UserID, jot.UserUpdate{
+		_, err := s.store.UpdateUser(ctx, c.UserID, jot.UserUpdate{
 			PasswordHash: &hash, IfPasswordHash: &checked,
-			EndSessions: true, EndSessionsExcept: p.SessionID,
+			EndSessions: true, EndSessionsExcept: c.SessionID,
 		}, s.opts.Now(), audit)
 		if err == nil {
 			s.LogAudit(ctx, audit)
@@ -109,7 +108,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, curren
 			}
 			return err
 		}
-		cur, err := s.store.UserByID(ctx, p.UserID)
+		cur, err := s.store.UserByID(ctx, c.UserID)
 		if err != nil {
 			return err
 		}

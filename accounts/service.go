@@ -1,7 +1,9 @@
 // Package accounts is the account service: signup, login, refresh-token
 // rotation with reuse detection, logout, sessions and password changes. It
 // ties the store, the password hasher and the token issuer together, and
-// keeps the in-memory set of ended sessions that the guard consults.
+// keeps the in-memory set of ended sessions that the guard consults. It
+// knows nothing of the guard's types: callers are named by their ids
+// (Caller), and the set is any Revocations.
 package accounts
 
 import (
@@ -15,7 +17,6 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/guard"
 	"github.com/jotauth/jot/password"
 	"github.com/jotauth/jot/token"
 )
@@ -63,6 +64,25 @@ const (
 	EventSessionEnded = "session_ended"
 )
 
+// Revocations is the in-memory set of ended sessions that a Service keeps
+// in step with the store and that verifiers consult; *guard.RevocationSet
+// is one. Add records a session ended until exp (its last access token's
+// expiry plus the leeway); Prune drops what has expired by now.
+type Revocations interface {
+	Add(sessionID string, exp time.Time)
+	// AddBytes is Add with the id as bytes, so a sync that reads many
+	// ids need not make a string of each.
+	AddBytes(sessionID []byte, exp time.Time)
+	Prune(now time.Time)
+}
+
+// Caller names the authenticated user a request acts for, and the session
+// it came with ("" when it came with none).
+type Caller struct {
+	UserID    string
+	SessionID string
+}
+
 // Service is the account service. Create it with New.
 type Service struct {
 	store jot.Store
@@ -72,7 +92,7 @@ type Service struct {
 	users   *userCache
 	hasher  *password.Hasher
 	issuer  *token.Issuer
-	revoked *guard.RevocationSet
+	revoked Revocations
 	opts    Options
 	// successorKey derives a refresh token's successor from the token, so
 	// a replay within the grace window answers with the same successor
@@ -98,7 +118,7 @@ type Service struct {
 
 // New returns a Service. It loads the refresh-token key and the ended
 // sessions that are still relevant from the store.
-func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *token.Issuer, revoked *guard.RevocationSet, opts Options) (*Service, error) {
+func New(ctx context.Context, store jot.Store, hasher *password.Hasher, issuer *token.Issuer, revoked Revocations, opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = utcNow
 	}

@@ -4,22 +4,21 @@ import (
 	"context"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/guard"
 )
 
 // Logout ends the caller's session, or with all every session of theirs.
-func (s *Service) Logout(ctx context.Context, p *guard.Principal, all bool) error {
+func (s *Service) Logout(ctx context.Context, c Caller, all bool) error {
 	var err error
 	scope := "session"
 	if all {
 		scope = "all"
 	}
 	// One logout event for each session the logout ends.
-	audit := &jot.Audit{Ended: s.Event(ctx, jot.AuditLogout, p.UserID, "", map[string]any{"scope": scope})}
+	audit := &jot.Audit{Ended: s.Event(ctx, jot.AuditLogout, c.UserID, "", map[string]any{"scope": scope})}
 	if all {
-		err = s.store.EndUserSessions(ctx, p.UserID, "", s.opts.Now(), audit)
+		err = s.store.EndUserSessions(ctx, c.UserID, "", s.opts.Now(), audit)
 	} else {
-		err = s.store.EndSession(ctx, p.SessionID, s.opts.Now(), audit)
+		err = s.store.EndSession(ctx, c.SessionID, s.opts.Now(), audit)
 		if jot.ErrorCode(err) == jot.ENOTFOUND {
 			// Already ended (a race with another logout): the goal holds.
 			err = nil
@@ -34,19 +33,19 @@ func (s *Service) Logout(ctx context.Context, p *guard.Principal, all bool) erro
 }
 
 // Sessions lists the caller's live sessions.
-func (s *Service) Sessions(ctx context.Context, p *guard.Principal) ([]*jot.Session, error) {
-	return s.store.ListSessions(ctx, p.UserID, s.opts.Now())
+func (s *Service) Sessions(ctx context.Context, c Caller) ([]*jot.Session, error) {
+	return s.store.ListSessions(ctx, c.UserID, s.opts.Now())
 }
 
 // SessionsPage lists one page of the caller's live sessions, newest
 // first; see jot.SessionStore.ListSessionsPage.
-func (s *Service) SessionsPage(ctx context.Context, p *guard.Principal, page jot.Page) ([]*jot.Session, error) {
-	return s.store.ListSessionsPage(ctx, p.UserID, s.opts.Now(), page)
+func (s *Service) SessionsPage(ctx context.Context, c Caller, page jot.Page) ([]*jot.Session, error) {
+	return s.store.ListSessionsPage(ctx, c.UserID, s.opts.Now(), page)
 }
 
 // EndSession ends one of the caller's sessions; another user's session is
 // ENOTFOUND, exactly like a missing one.
-func (s *Service) EndSession(ctx context.Context, p *guard.Principal, id string) error {
+func (s *Service) EndSession(ctx context.Context, c Caller, id string) error {
 	notFound := jot.Errorf(jot.ENOTFOUND, "session not found")
 	if !jot.ValidID(id) {
 		return notFound
@@ -58,10 +57,10 @@ func (s *Service) EndSession(ctx context.Context, p *guard.Principal, id string)
 		}
 		return err
 	}
-	if sess.UserID != p.UserID || !sess.Live(s.opts.Now()) {
+	if sess.UserID != c.UserID || !sess.Live(s.opts.Now()) {
 		return notFound
 	}
-	audit := &jot.Audit{Ended: s.Event(ctx, jot.AuditSessionEnded, p.UserID, "", why(jot.WhyEndedByUser))}
+	audit := &jot.Audit{Ended: s.Event(ctx, jot.AuditSessionEnded, c.UserID, "", why(jot.WhyEndedByUser))}
 	if err := s.store.EndSession(ctx, id, s.opts.Now(), audit); err != nil {
 		if jot.ErrorCode(err) == jot.ENOTFOUND {
 			return notFound

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/guard"
 )
 
 // createUser stores a new account; unless verification is off, with a
@@ -26,11 +25,11 @@ func (s *Service) createUser(ctx context.Context, u *jot.User, audit *jot.Audit)
 
 // ResendVerification mails the caller a new verification link. An email
 // verified already is ECONFLICT; with verification off, ENOTFOUND.
-func (s *Service) ResendVerification(ctx context.Context, p *guard.Principal) error {
+func (s *Service) ResendVerification(ctx context.Context, c Caller) error {
 	if s.opts.Mail.Verification == VerificationOff {
 		return jot.Errorf(jot.ENOTFOUND, "email verification is turned off")
 	}
-	u, err := s.store.UserByID(ctx, p.UserID)
+	u, err := s.store.UserByID(ctx, c.UserID)
 	if err != nil {
 		return err
 	}

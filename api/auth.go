@@ -220,7 +220,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 			return jot.Errorf(jot.EINVALID, "scope must be \"session\" or \"all\"")
 		}
 	}
-	if err := s.opts.Accounts.Logout(r.Context(), p, all); err != nil {
+	if err := s.opts.Accounts.Logout(r.Context(), caller(p), all); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -259,7 +259,7 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.opts.Accounts.SessionsPage(r.Context(), p, page)
+	list, err := s.opts.Accounts.SessionsPage(r.Context(), caller(p), page)
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	if err := s.opts.Accounts.EndSession(r.Context(), p, r.PathValue("id")); err != nil {
+	if err := s.opts.Accounts.EndSession(r.Context(), caller(p), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

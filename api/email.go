@@ -167,7 +167,7 @@ func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request) erro
 	if err := s.takeMail(r, "user:"+p.UserID); err != nil {
 		return err
 	}
-	if err := s.opts.Accounts.ResendVerification(r.Context(), p); err != nil {
+	if err := s.opts.Accounts.ResendVerification(r.Context(), caller(p)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, struct{}{})
@@ -199,7 +199,7 @@ func (s *Server) changeEmail(w http.ResponseWriter, r *http.Request) error {
 	if ok, after := s.mail.byAddress.take(accountKey("mail:", *req.Email)); !ok {
 		return tooMany(after)
 	}
-	err := s.opts.Accounts.ChangeEmail(r.Context(), p, *req.Email, *req.Current)
+	err := s.opts.Accounts.ChangeEmail(r.Context(), caller(p), *req.Email, *req.Current)
 	var je *jot.Error
 	if errors.As(err, &je) && je.Code == jot.EINVALIDCREDENTIALS {
 		// 403, not 401: the caller's token is fine and must not be dropped.

@@ -36,7 +36,7 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) error {
 	if req.Name == nil {
 		return jot.Errorf(jot.EINVALID, "missing field \"name\"")
 	}
-	u, err := s.opts.Accounts.Rename(r.Context(), p, *req.Name)
+	u, err := s.opts.Accounts.Rename(r.Context(), caller(p), *req.Name)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return tooMany(after)
 	}
 	r = hashes(r, classChange)
-	err := s.opts.Accounts.ChangePassword(r.Context(), p, *req.Current, *req.New)
+	err := s.opts.Accounts.ChangePassword(r.Context(), caller(p), *req.Current, *req.New)
 	var je *jot.Error
 	if !errors.As(err, &je) || je.Code != jot.EINVALIDCREDENTIALS {
 		s.loginByAccount.refund(key)
