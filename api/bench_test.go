@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/guard"
 	"github.com/jotauth/jot/internal/jottest"
@@ -30,7 +30,7 @@ import (
 // in front of the App.
 type benchApp struct {
 	b   *testing.B
-	app *api.App
+	app *app.App
 	cfg config.Config
 }
 

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/token"
@@ -108,7 +108,7 @@ func revokeAcross(t *testing.T, dsn string, envs []*env) {
 	}
 	cfg := jottest.Config(t)
 	cfg.DatabaseURL = dsn
-	ring, err := api.LoadKeys(ctx, &cfg, cli, slog.New(slog.DiscardHandler))
+	ring, err := app.LoadKeys(ctx, &cfg, cli, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestKeyEncryption(t *testing.T) {
 		cfg := jottest.Config(t)
 		cfg.DatabaseURL = dsn
 		cfg.KeyEncryptionKey = kek
-		_, err := api.Build(ctx, &cfg, st, nil)
+		_, err := app.Build(ctx, &cfg, st, nil)
 		want := "JOT_KEY_ENCRYPTION_KEY: does not decrypt the stored signing keys: it is not the key that encrypted them"
 		if kek == nil {
 			want = "JOT_KEY_ENCRYPTION_KEY: not set, but the stored signing keys are encrypted: set it to the key that encrypted them"

@@ -59,8 +59,8 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(d.reconnects, prometheus.CounterValue, float64(s.ListenerReconnects))
 }
 
-// watchDB adds the store's connection metrics, when it reports them.
-func (m *Metrics) watchDB(store jot.Store) {
+// WatchDB adds the store's connection metrics, when it reports them.
+func (m *Metrics) WatchDB(store jot.Store) {
 	if st, ok := store.(dbStatser); ok {
 		m.reg.MustRegister(newDBCollector(st.Stats))
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/jottest"
 )
@@ -21,7 +21,7 @@ import (
 type env struct {
 	t   *testing.T
 	srv *httptest.Server
-	app *api.App
+	app *app.App
 	cfg *config.Config
 	dsn string
 }

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/sqlite"
 	"github.com/jotauth/jot/token"
@@ -92,7 +92,7 @@ func TestSigningKeyFromPEMFile(t *testing.T) {
 		if err := st.Migrate(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		_, err = api.LoadKeys(context.Background(), &cfg, st, nil)
+		_, err = app.LoadKeys(context.Background(), &cfg, st, nil)
 		if err == nil || !strings.HasPrefix(err.Error(), "JOT_JWT_KEY_FILE: ") {
 			t.Fatalf("an EC key for RS256: %v, want an error naming JOT_JWT_KEY_FILE", err)
 		}

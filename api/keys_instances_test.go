@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/internal/storage"
 	"github.com/jotauth/jot/token"
@@ -169,7 +169,7 @@ func TestSimultaneousFirstStartOverPostgres(t *testing.T) {
 		dsn := postgresSchema(t)
 		cfg := jottest.Config(t)
 		cfg.DatabaseURL = dsn
-		apps := make([]*api.App, 3)
+		apps := make([]*app.App, 3)
 		errs := make([]error, 3)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
@@ -182,7 +182,7 @@ func TestSimultaneousFirstStartOverPostgres(t *testing.T) {
 					return
 				}
 				t.Cleanup(func() { st.Close() })
-				apps[i], errs[i] = api.Build(context.Background(), &cfg, st, nil)
+				apps[i], errs[i] = app.Build(context.Background(), &cfg, st, nil)
 			})
 		}
 		close(start)
@@ -197,8 +197,8 @@ func TestSimultaneousFirstStartOverPostgres(t *testing.T) {
 			t.Fatalf("run %d: %d signing keys after a simultaneous first start (%v), want 1", run, len(keys), err)
 		}
 		urls := make([]string, len(apps))
-		for i, app := range apps {
-			srv := httptest.NewServer(app)
+		for i, a := range apps {
+			srv := httptest.NewServer(a)
 			t.Cleanup(srv.Close)
 			urls[i] = srv.URL
 		}
@@ -235,11 +235,11 @@ func TestUnknownKIDReloadsKeys(t *testing.T) {
 	cfg.DatabaseURL = dsn
 	st := &countingStore{Store: openStore(t, dsn)}
 	// Built but not run: no periodic reload, so only a token can prompt one.
-	app, err := api.Build(context.Background(), &cfg, st, nil)
+	built, err := app.Build(context.Background(), &cfg, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &env{t: t, srv: httptest.NewServer(app), app: app, cfg: &cfg, dsn: dsn}
+	b := &env{t: t, srv: httptest.NewServer(built), app: built, cfg: &cfg, dsn: dsn}
 	t.Cleanup(b.srv.Close)
 
 	if _, err := a.app.Keyring.Rotate(context.Background(), true); err != nil {

@@ -11,9 +11,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/jotauth/jot/config"
+	"github.com/jotauth/jot/accounts"
+	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/password"
 	"github.com/jotauth/jot/sqlite"
+	"github.com/jotauth/jot/token"
 )
 
 // openAPIOp is the part of an OpenAPI operation the tests look at.
@@ -42,18 +46,14 @@ func loadOpenAPI(t *testing.T) openAPIDocument {
 	return doc
 }
 
-// testServer builds the whole server over a temporary SQLite database.
+// testServer builds the whole server, every route with the service behind
+// it, over a temporary SQLite database. (The program's wiring, in
+// cmd/jot/app, imports this package, so an internal test cannot use it.)
 func testServer(t *testing.T) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite://" + filepath.Join(t.TempDir(), "jot.db")
-	cfg.BcryptCost = 10
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.OpenURL(ctx, cfg.DatabaseURL)
+	st, err := sqlite.OpenURL(ctx, "sqlite://"+filepath.Join(t.TempDir(), "jot.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +61,25 @@ func testServer(t *testing.T) *Server {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	app, err := Build(ctx, &cfg, st, nil)
+	key, err := token.HMACKey([]byte("openapi-test-secret-of-32-bytes!"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return app.Server
+	const accessTTL = 15 * time.Minute
+	keys := token.StaticKeys(token.NewKeySet(token.AlgHS256, []*token.Key{key}, time.Now(), accessTTL, token.DefaultLeeway))
+	hasher, err := password.New(10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := guard.NewRevocationSet()
+	svc, err := accounts.New(ctx, st, hasher, &token.Issuer{Keys: keys, Issuer: "jot", Audience: "jot", TTL: accessTTL}, revoked, accounts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Options{
+		Store: st, Accounts: svc, Keys: keys, Revoked: revoked, Hashing: hasher.Pool(),
+		Verifier: &token.Verifier{Keys: keys, Issuer: "jot", Audience: "jot"},
+	})
 }
 
 var wildcard = regexp.MustCompile(`\{[^}]*\}`)

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/jottest"
 )
@@ -23,7 +23,7 @@ const testSecret = "interop-test-secret-of-at-least-32-bytes"
 type jotServer struct {
 	t     *testing.T
 	URL   string
-	App   *api.App
+	App   *app.App
 	Store jot.Store
 	Cfg   config.Config
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/storage"
 	"github.com/jotauth/jot/token"
@@ -82,7 +82,7 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	ring, err := api.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
+	ring, err := app.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 	defer st.Close()
 	// Sealed with JOT_KEY_ENCRYPTION_KEY like the servers' own keys; a
 	// missing or wrong key stops here, before anything is written.
-	keys, err := api.OpenKeyStore(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
+	keys, err := app.OpenKeyStore(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	ring, err := api.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
+	ring, err := app.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
 	if err != nil {
 		return err
 	}

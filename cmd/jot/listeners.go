@@ -24,7 +24,7 @@ type sideServer struct {
 // sideServers opens the listeners of JOT_METRICS_ADDR and JOT_PPROF_ADDR
 // (those set), before anything is served, so a taken port stops the start
 // with the setting's name.
-func sideServers(cfg *config.Config, app *api.App, log *slog.Logger) ([]*sideServer, error) {
+func sideServers(cfg *config.Config, server *api.Server, log *slog.Logger) ([]*sideServer, error) {
 	var out []*sideServer
 	closeAll := func() {
 		for _, s := range out {
@@ -33,7 +33,7 @@ func sideServers(cfg *config.Config, app *api.App, log *slog.Logger) ([]*sideSer
 	}
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", app.MetricsHandler())
+		mux.Handle("GET /metrics", server.MetricsHandler())
 		ln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
 			return nil, fmt.Errorf("JOT_METRICS_ADDR: %w", err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/internal/storage"
 )
 
@@ -33,7 +33,7 @@ func cmdUsersResetLink(ctx context.Context, args []string, stdout io.Writer) err
 		return err
 	}
 	defer st.Close()
-	link, err := accounts.ResetLink(ctx, st, api.MailOptionsOf(cfg), *email)
+	link, err := accounts.ResetLink(ctx, st, app.MailOptionsOf(cfg), *email)
 	if err != nil {
 		if c := jot.ErrorCode(err); c == jot.ENOTFOUND || c == jot.ECONFLICT {
 			return fmt.Errorf("%s", jot.ErrorMessage(err))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/internal/storage"
 )
 
@@ -37,7 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	app, err := api.Build(ctx, cfg, st, log)
+	a, err := app.Build(ctx, cfg, st, log)
 	if err != nil {
 		return err
 	}
@@ -45,12 +46,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("JOT_ADDR: %w", err)
 	}
-	side, err := sideServers(cfg, app, log)
+	side, err := sideServers(cfg, a.Server, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	srv := api.NewHTTPServer(app)
+	srv := api.NewHTTPServer(a)
 	// net/http's own complaints (a superfluous WriteHeader, an accept
 	// error it retries) go to the same log, in its format.
 	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
@@ -64,14 +65,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	go func() {
 		defer close(bgDone)
-		app.Run(bg)
+		a.Run(bg)
 	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("jot listening", "addr", "http://"+ln.Addr().String(), "database", redactURL(cfg.DatabaseURL), "alg", cfg.JWTAlg, "version", version())
 	fmt.Fprintf(stdout, "jot listening on http://%s\n", ln.Addr())
-	if app.MailToLog {
+	if a.MailToLog {
 		// Development without a mail server: the mails, links included,
 		// are the log lines.
 		log.Warn("JOT_SMTP_URL is not set: mails are not sent but written to this log, links included")

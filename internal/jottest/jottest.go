@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/api"
+	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/storage"
 )
@@ -28,7 +28,7 @@ func Config(tb testing.TB) config.Config {
 // Start validates cfg, opens and migrates its database and builds the App,
 // logging to log (nil: nowhere). The App's background work runs and the
 // store stays open until tb ends.
-func Start(tb testing.TB, cfg config.Config, log *slog.Logger) (*api.App, jot.Store) {
+func Start(tb testing.TB, cfg config.Config, log *slog.Logger) (*app.App, jot.Store) {
 	tb.Helper()
 	if err := cfg.Validate(); err != nil {
 		tb.Fatalf("config: %v", err)
@@ -39,7 +39,7 @@ func Start(tb testing.TB, cfg config.Config, log *slog.Logger) (*api.App, jot.St
 		cancel()
 		tb.Fatal(err)
 	}
-	app, err := api.Build(ctx, &cfg, st, log)
+	a, err := app.Build(ctx, &cfg, st, log)
 	if err != nil {
 		cancel()
 		st.Close()
@@ -48,12 +48,12 @@ func Start(tb testing.TB, cfg config.Config, log *slog.Logger) (*api.App, jot.St
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		app.Run(ctx)
+		a.Run(ctx)
 	}()
 	tb.Cleanup(func() {
 		cancel()
 		<-done
 		st.Close()
 	})
-	return app, st
+	return a, st
 }

@@ -1,16 +1,19 @@
-package api
+// Package app wires the jot program together: from a validated
+// configuration and an open store it builds the keys, the password hasher,
+// the account service, the mail outbox and the HTTP server of package api,
+// and runs the background work that keeps them in step with the store.
+package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"time"
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
+	"github.com/jotauth/jot/api"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/guard"
 	"github.com/jotauth/jot/mail"
@@ -21,7 +24,7 @@ import (
 // App is a configured server with the background work that keeps it in
 // step with the store (key rotation, sessions ended elsewhere).
 type App struct {
-	*Server
+	*api.Server
 	Keyring  *token.Keyring
 	Accounts *accounts.Service
 
@@ -29,6 +32,11 @@ type App struct {
 	// log because no SMTP server is configured.
 	Mailer    *mail.Worker
 	MailToLog bool
+
+	store jot.Store
+	log   *slog.Logger
+	// auditRetention is how long audit events are kept.
+	auditRetention time.Duration
 }
 
 // Build assembles the server from a validated configuration and an open,
@@ -39,7 +47,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		log = slog.New(slog.DiscardHandler)
 	}
 	// Lines logged deep in a service carry the id of their request.
-	log = slog.New(RequestIDHandler(log.Handler()))
+	log = slog.New(api.RequestIDHandler(log.Handler()))
 	ring, err := LoadKeys(ctx, cfg, store, log)
 	if err != nil {
 		return nil, err
@@ -60,8 +68,8 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL}
 	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway}
 	revoked := guard.NewRevocationSet()
-	metrics := NewMetrics(nil)
-	metrics.watchDB(store)
+	metrics := api.NewMetrics(nil)
+	metrics.WatchDB(store)
 	mailer, toLog, err := buildMailer(cfg, store, log)
 	if err != nil {
 		return nil, err
@@ -75,7 +83,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	srv := New(Options{
+	srv := api.New(api.Options{
 		Store: store, Accounts: svc, Keys: ring, Verifier: verifier, Revoked: revoked, Metrics: metrics,
 		TokenSchemes: cfg.TokenSchemes, TokenQuery: cfg.TokenQuery, TokenCookie: cfg.TokenCookie,
 		CORSOrigins: cfg.CORSOrigins, LoginRateN: cfg.LoginRate.N, LoginRatePer: cfg.LoginRate.Per,
@@ -87,70 +95,19 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		Hashing:           hasher.Pool(),
 		AuditRetention:    cfg.AuditRetention,
 	})
-	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
+	retention := cfg.AuditRetention
+	if retention <= 0 {
+		// What api.New takes a zero retention for.
+		retention = 2160 * time.Hour
+	}
+	return &App{
+		Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog,
+		store: store, log: log, auditRetention: retention,
+	}, nil
 }
 
 // leeway is the clock leeway of every time check on tokens.
 const leeway = 30 * time.Second
-
-// LoadKeys returns the signing keys the configuration names, generating
-// and storing a key on first start.
-func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *slog.Logger) (*token.Keyring, error) {
-	var pemKey *token.Key
-	if cfg.JWTKeyFile != "" {
-		b, err := os.ReadFile(cfg.JWTKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("JOT_JWT_KEY_FILE: %w", err)
-		}
-		if pemKey, err = token.ParsePEMKey(cfg.JWTAlg, b); err != nil {
-			return nil, fmt.Errorf("JOT_JWT_KEY_FILE: %w", err)
-		}
-	}
-	if cfg.JWTAlg != token.AlgHS256 && pemKey == nil {
-		// Keys come from the store: sealed and opened with
-		// JOT_KEY_ENCRYPTION_KEY, checked before anything is read.
-		sealed, err := OpenKeyStore(ctx, cfg, store, log)
-		if err != nil {
-			return nil, err
-		}
-		store = sealed
-	}
-	ring := token.NewKeyring(store, token.KeyringOptions{
-		Alg: cfg.JWTAlg, Secret: cfg.JWTSecret, PEM: pemKey,
-		AccessTTL: cfg.AccessTTL, Leeway: leeway, JWKSMaxAge: cfg.JWKSMaxAge, Logger: log,
-	})
-	if err := ring.Load(ctx); err != nil {
-		return nil, fmt.Errorf("load signing keys: %w", err)
-	}
-	return ring, nil
-}
-
-// OpenKeyStore returns store with its private keys sealed with
-// JOT_KEY_ENCRYPTION_KEY (token.SealedKeys), after bringing the stored
-// keys in line: with the setting, plaintext keys are encrypted, all in one
-// transaction, and keys encrypted under another key stop the program;
-// without it, encrypted keys stop the program. The errors are one line
-// naming the setting. Going back to plaintext is not supported: once the
-// keys are encrypted, the setting is required.
-func OpenKeyStore(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *slog.Logger) (*token.SealedKeys, error) {
-	sealed, err := token.NewSealedKeys(store, cfg.KeyEncryptionKey)
-	if err != nil {
-		return nil, &config.SettingError{Setting: "JOT_KEY_ENCRYPTION_KEY", Problem: "must be 32 bytes in base64"}
-	}
-	n, err := sealed.SealStored(ctx)
-	switch {
-	case errors.Is(err, token.ErrSealedNoKey):
-		return nil, &config.SettingError{Setting: "JOT_KEY_ENCRYPTION_KEY", Problem: "not set, but the stored signing keys are encrypted: set it to the key that encrypted them"}
-	case errors.Is(err, token.ErrSealedWrongKey):
-		return nil, &config.SettingError{Setting: "JOT_KEY_ENCRYPTION_KEY", Problem: "does not decrypt the stored signing keys: it is not the key that encrypted them"}
-	case err != nil:
-		return nil, fmt.Errorf("load signing keys: %w", err)
-	}
-	if n > 0 && log != nil {
-		log.Info("encrypted the stored signing keys with JOT_KEY_ENCRYPTION_KEY", "keys", n)
-	}
-	return sealed, nil
-}
 
 // revocationListener is a store that announces ended sessions (PostgreSQL
 // with LISTEN/NOTIFY).
@@ -168,14 +125,14 @@ type keyListener interface {
 // and sessions ended by other instances or the CLI within a second or two.
 func (a *App) Run(ctx context.Context) {
 	go a.Keyring.Run(ctx, 2*time.Second)
-	if l, ok := a.opts.Store.(revocationListener); ok {
+	if l, ok := a.store.(revocationListener); ok {
 		// Other instances' logouts arrive at once, not at the next poll.
 		go l.ListenRevocations(ctx, func() {
 			// A failure is logged by SyncRevocations, once per outage.
 			_ = a.Accounts.SyncRevocations(ctx)
 		})
 	}
-	if l, ok := a.opts.Store.(keyListener); ok {
+	if l, ok := a.store.(keyListener); ok {
 		// A rotation anywhere reaches this server at once, not at its
 		// next reload.
 		go l.ListenKeys(ctx, func() {
@@ -200,7 +157,7 @@ func (a *App) prune(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := a.opts.Store.Prune(ctx, a.opts.Now().Add(-leeway-time.Minute)); err != nil && ctx.Err() == nil {
+		if err := a.store.Prune(ctx, time.Now().Add(-leeway-time.Minute)); err != nil && ctx.Err() == nil {
 			a.log.Warn("prune failed", "err", err)
 		}
 		a.PruneAudit(ctx)
@@ -215,7 +172,7 @@ func (a *App) prune(ctx context.Context, every time.Duration) {
 // PruneAudit deletes the audit events older than JOT_AUDIT_RETENTION. The
 // periodic prune of Run calls it; it is exported for tests and tools.
 func (a *App) PruneAudit(ctx context.Context) {
-	n, err := a.opts.Store.PruneAudit(ctx, a.opts.Now().Add(-a.opts.AuditRetention))
+	n, err := a.store.PruneAudit(ctx, time.Now().Add(-a.auditRetention))
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.Warn("audit prune failed", "err", err)
