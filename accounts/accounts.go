@@ -494,6 +494,16 @@ func NewUser(ctx context.Context, hasher *password.Hasher, email, pw, name strin
 	return &jot.User{ID: jot.NewID(), Email: email, Name: name, Role: role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}, nil
 }
 
+// policyMessage is the message of password.Validate's error to show under
+// the password's field: the rule broken ("must be at least 8 characters").
+func policyMessage(err error) string {
+	var fe *password.FieldError
+	if errors.As(err, &fe) {
+		return fe.Err.Error()
+	}
+	return err.Error()
+}
+
 // validateNewUser checks a new account's fields and returns the email and
 // name normalized.
 func validateNewUser(email, pw, name string, role jot.Role) (string, string, error) {
@@ -504,14 +514,7 @@ func validateNewUser(email, pw, name string, role jot.Role) (string, string, err
 		fields["email"] = msg
 	}
 	if err := password.Validate(pw); err != nil {
-		var je *jot.Error
-		if errors.As(err, &je) && len(je.Fields) > 0 {
-			for k, v := range je.Fields {
-				fields[k] = v
-			}
-		} else {
-			fields["password"] = err.Error()
-		}
+		fields["password"] = policyMessage(err)
 	}
 	if msg := ValidateName(name); msg != "" {
 		fields["name"] = msg
@@ -885,11 +888,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *guard.Principal, curren
 		return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
 	}
 	if err := password.Validate(next); err != nil {
-		var je *jot.Error
-		if errors.As(err, &je) && len(je.Fields) > 0 {
-			return jot.ValidationError(map[string]string{"new_password": je.Fields["password"]})
-		}
-		return jot.ValidationError(map[string]string{"new_password": err.Error()})
+		return jot.ValidationError(map[string]string{"new_password": policyMessage(err)})
 	}
 	hash, err := s.hasher.Hash(hctx, next)
 	if err != nil {

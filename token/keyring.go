@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/jotauth/jot"
 )
 
 // KeyringOptions configure a Keyring.
@@ -56,11 +54,11 @@ const (
 const AnnounceEvery = 30 * time.Second
 
 // Keyring keeps the current KeySet of a running server, built from a
-// jot.KeyStore and rebuilt by Run, so that a rotation made by the CLI or by
+// KeyStore and rebuilt by Run, so that a rotation made by the CLI or by
 // another instance, and the activation of a next key, take effect without
 // a restart. Readers get the snapshot with one atomic load.
 type Keyring struct {
-	store jot.KeyStore
+	store KeyStore
 	opts  KeyringOptions
 	cur   atomic.Pointer[KeySet]
 
@@ -82,7 +80,7 @@ type Keyring struct {
 }
 
 // NewKeyring returns a Keyring over store; call Load before using it.
-func NewKeyring(store jot.KeyStore, opts KeyringOptions) *Keyring {
+func NewKeyring(store KeyStore, opts KeyringOptions) *Keyring {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -311,7 +309,7 @@ func (k *Keyring) Announce(ctx context.Context) error {
 	}
 	now := k.now()
 	life := max(k.opts.AccessTTL+k.leeway(), k.opts.JWKSMaxAge)
-	err := k.store.RecordKeyServer(ctx, jot.KeyServer{
+	err := k.store.RecordKeyServer(ctx, KeyServer{
 		ID: k.id, JWKSMaxAge: k.opts.JWKSMaxAge, AccessTTL: k.opts.AccessTTL,
 		ExpiresAt: now.Add(2*AnnounceEvery + life),
 	}, now)
@@ -482,7 +480,7 @@ func (k *Keyring) logReload(err error) {
 // in this Keyring's snapshot on return; other instances pick it up at once
 // where the store announces new keys (PostgreSQL), else on their next
 // reload or the first token that names it.
-func (k *Keyring) Rotate(ctx context.Context, immediate bool) (*jot.SigningKey, error) {
+func (k *Keyring) Rotate(ctx context.Context, immediate bool) (*StoredKey, error) {
 	if k.opts.Alg == AlgHS256 || k.opts.PEM != nil {
 		return nil, errors.New("token: a configured key cannot be rotated here: change the secret or the PEM file")
 	}
@@ -506,7 +504,7 @@ func (k *Keyring) Rotate(ctx context.Context, immediate bool) (*jot.SigningKey, 
 // token names it. The servers decide, not the caller's own settings, which
 // may differ; fallback is used only when no server has a live record (none
 // runs, so no cache can hold what one served).
-func RotationDelay(ctx context.Context, store jot.KeyStore, now time.Time, fallback time.Duration) (time.Duration, error) {
+func RotationDelay(ctx context.Context, store KeyStore, now time.Time, fallback time.Duration) (time.Duration, error) {
 	maxAge, _, err := store.KeyServerLimits(ctx, now)
 	if err != nil {
 		return 0, fmt.Errorf("token: read key servers: %w", err)
@@ -520,7 +518,7 @@ func RotationDelay(ctx context.Context, store jot.KeyStore, now time.Time, fallb
 // Rotate generates a key of alg that signs from now + delay and stores it.
 // `jot keys rotate` passes RotationDelay as delay, so every JWKS cache
 // downstream has the key before any token names it; `--now` passes 0.
-func Rotate(ctx context.Context, store jot.KeyStore, alg string, delay time.Duration, now time.Time) (*jot.SigningKey, error) {
+func Rotate(ctx context.Context, store KeyStore, alg string, delay time.Duration, now time.Time) (*StoredKey, error) {
 	if delay < 0 {
 		return nil, errors.New("token: rotate: negative delay")
 	}
@@ -544,8 +542,9 @@ var ErrRevokeCurrent = errors.New("token: the current signing key cannot be revo
 // refused. The row stays, marked revoked, so the key is never trusted
 // again (no reload, unknown-kid reload included, brings it back) and its
 // kid cannot be stored again. The current key is refused
-// (ErrRevokeCurrent); an unknown kid is jot.ENOTFOUND. Revoking a key
-// twice changes nothing and reports already, with the first time.
+// (ErrRevokeCurrent); an unknown kid is the store's not-found error
+// (jot.ENOTFOUND). Revoking a key twice changes nothing and reports
+// already, with the first time.
 //
 // This Keyring drops the key on return; other instances at once where the
 // store announces key changes (PostgreSQL), else at their next reload
@@ -555,9 +554,10 @@ var ErrRevokeCurrent = errors.New("token: the current signing key cannot be revo
 // next key whose activation falls between them is revoked nonetheless,
 // and the key before it simply goes on signing.
 //
-// audit, if given, is stored in the transaction of the revocation (see
-// jot.KeyStore.RevokeSigningKey): `jot keys revoke` records key_revoked.
-func (k *Keyring) Revoke(ctx context.Context, kid string, audit ...*jot.Audit) (revokedAt time.Time, already bool, err error) {
+// notes, if given, are stored in the transaction of the revocation (see
+// KeyStore.RevokeSigningKey): `jot keys revoke` records key_revoked with a
+// *jot.Audit.
+func (k *Keyring) Revoke(ctx context.Context, kid string, notes ...RevokeNote) (revokedAt time.Time, already bool, err error) {
 	if k.isStatic.Load() {
 		return time.Time{}, false, errors.New("token: a configured key cannot be revoked here: change the secret or the PEM file")
 	}
@@ -567,7 +567,7 @@ func (k *Keyring) Revoke(ctx context.Context, kid string, audit ...*jot.Audit) (
 	if ks := k.cur.Load(); ks != nil && ks.Signing() != nil && ks.Signing().ID == kid {
 		return time.Time{}, false, ErrRevokeCurrent
 	}
-	revokedAt, already, err = k.store.RevokeSigningKey(ctx, kid, k.now(), audit...)
+	revokedAt, already, err = k.store.RevokeSigningKey(ctx, kid, k.now(), notes...)
 	if err != nil {
 		return time.Time{}, false, err
 	}
