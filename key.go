@@ -1,35 +1,38 @@
 package jot
 
-import "time"
+import (
+	"fmt"
 
-// SigningKey is a stored asymmetric signing key. A key is `next` until
-// ActivatesAt, then `current` until a newer key activates, then `retired`;
-// a revoked key (RevokedAt set) is none of these: it neither signs nor
-// verifies, ever again.
-type SigningKey struct {
-	KID string
-	// Alg is the JWS algorithm: ES256, EdDSA or RS256.
-	Alg string
-	// Private is the private key, PKCS #8 DER, or that DER sealed with
-	// the key encryption key (token.SealedKeys tells them apart).
-	Private     []byte
-	CreatedAt   time.Time
-	ActivatesAt time.Time
-	// RevokedAt is when the key was revoked; zero while it is not.
-	RevokedAt time.Time
-}
+	"github.com/jotauth/jot/token"
+)
 
-// KeyServer is what one running server records about its keys' timeline,
-// so that decisions taken elsewhere hold for every instance: a rotation
-// (made by the CLI or any server) waits for the longest JWKS max age of
-// any server before its key signs, and a retired key is kept, and
-// verified, for the longest access TTL any server signs with.
-type KeyServer struct {
-	// ID names one server process, random per start.
-	ID         string
-	JWKSMaxAge time.Duration
-	AccessTTL  time.Duration
-	// ExpiresAt is when the record stops counting: past the server's last
-	// refresh by as long as its tokens live and its JWKS may be cached.
-	ExpiresAt time.Time
+// SigningKey is a stored asymmetric signing key: see token.StoredKey.
+type SigningKey = token.StoredKey
+
+// KeyServer is what one running server records about its keys' timeline:
+// see token.KeyServer.
+type KeyServer = token.KeyServer
+
+// KeyStore keeps signing keys and server secrets: see token.KeyStore. The
+// notes its RevokeSigningKey takes are *Audit values, stored with the
+// revocation (AuditsOf).
+type KeyStore = token.KeyStore
+
+// AuditsOf returns the audits among notes, the values a caller handed to
+// KeyStore.RevokeSigningKey (through token.Keyring.Revoke) for the store to
+// record with the revocation. A note that is not an *Audit is an error: the
+// caller meant it to be stored, and no store of jot knows how.
+func AuditsOf(notes []token.RevokeNote) ([]*Audit, error) {
+	audits := make([]*Audit, 0, len(notes))
+	for _, n := range notes {
+		if n == nil {
+			continue
+		}
+		a, ok := n.(*Audit)
+		if !ok {
+			return nil, fmt.Errorf("jot: a key revocation note must be a *jot.Audit, not %T", n)
+		}
+		audits = append(audits, a)
+	}
+	return audits, nil
 }

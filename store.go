@@ -125,42 +125,6 @@ type RecipeStore interface {
 	ListRecipes(ctx context.Context, p Page) ([]*Recipe, error)
 }
 
-// KeyStore keeps signing keys and server secrets.
-type KeyStore interface {
-	// SigningKeys lists every stored signing key, oldest first.
-	SigningKeys(ctx context.Context) ([]*SigningKey, error)
-	CreateSigningKey(ctx context.Context, k *SigningKey) error
-	// CreateFirstSigningKey stores k unless a key of k.Alg that signs at
-	// now (ActivatesAt not after now) is stored already, and reports
-	// whether it stored k. Concurrent callers, on any instance, are
-	// serialized: however many servers start at once, one key is made.
-	CreateFirstSigningKey(ctx context.Context, k *SigningKey, now time.Time) (bool, error)
-	// DeleteSigningKey removes the key kid; an unknown kid is no error.
-	DeleteSigningKey(ctx context.Context, kid string) error
-	// RevokeSigningKey marks the key kid revoked at `at`, keeping its row,
-	// and announces it to every server like a new key. It returns when the
-	// key was revoked: `at`, or the earlier time of a key already revoked
-	// (then already is true and nothing changes). An unknown kid is
-	// ENOTFOUND. audit (`jot keys revoke`: key_revoked) is stored in the
-	// same transaction when this call revoked the key, and not when it
-	// was revoked already.
-	RevokeSigningKey(ctx context.Context, kid string, at time.Time, audit ...*Audit) (revokedAt time.Time, already bool, err error)
-	// RewriteSigningKeys calls fn with every stored key, oldest first, in
-	// one transaction that locks the keys against concurrent rewrites, and
-	// stores the private key fn returns where it reports a change. An error
-	// of fn rolls everything back. It returns how many keys changed.
-	RewriteSigningKeys(ctx context.Context, fn func(k *SigningKey) (private []byte, changed bool, err error)) (int, error)
-	// RecordKeyServer stores, or refreshes, r (by r.ID) and deletes the
-	// records that expired before now.
-	RecordKeyServer(ctx context.Context, r KeyServer, now time.Time) error
-	// KeyServerLimits returns the largest JWKSMaxAge and AccessTTL of the
-	// records that have not expired at now; zero when there are none.
-	KeyServerLimits(ctx context.Context, now time.Time) (jwksMaxAge, accessTTL time.Duration, err error)
-	// Secret returns the secret stored under name, storing gen() first when
-	// there is none; concurrent callers all get the one stored value.
-	Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
-}
-
 // Store is everything the server keeps.
 type Store interface {
 	UserStore

@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/jotauth/jot"
@@ -74,11 +73,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, current, next st
 		return jot.Errorf(jot.EINVALIDCREDENTIALS, "current password is wrong")
 	}
 	if err := password.Validate(next); err != nil {
-		var je *jot.Error
-		if errors.As(err, &je) && len(je.Fields) > 0 {
-			return jot.ValidationError(map[string]string{"new_password": je.Fields["password"]})
-		}
-		return jot.ValidationError(map[string]string{"new_password": err.Error()})
+		return jot.ValidationError(map[string]string{"new_password": policyMessage(err)})
 	}
 	hash, err := s.hasher.Hash(hctx, next)
 	if err != nil {

@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/password"
@@ -116,11 +115,7 @@ func ResetLink(ctx context.Context, store jot.Store, o MailOptions, email string
 // and leaves the token usable.
 func (s *Service) ResetPassword(ctx context.Context, token, pw string) error {
 	if err := password.Validate(pw); err != nil {
-		var je *jot.Error
-		if errors.As(err, &je) && len(je.Fields) > 0 {
-			return jot.ValidationError(map[string]string{"password": je.Fields["password"]})
-		}
-		return jot.ValidationError(map[string]string{"password": err.Error()})
+		return jot.ValidationError(map[string]string{"password": policyMessage(err)})
 	}
 	if token == "" || len(token) > maxMailToken {
 		return ErrBadMailToken

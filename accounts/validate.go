@@ -48,6 +48,16 @@ func ValidateName(name string) string {
 	return ""
 }
 
+// policyMessage is the message of password.Validate's error to show under
+// the password's field: the rule broken ("must be at least 8 characters").
+func policyMessage(err error) string {
+	var fe *password.FieldError
+	if errors.As(err, &fe) {
+		return fe.Err.Error()
+	}
+	return err.Error()
+}
+
 // validateNewUser checks a new account's fields and returns the email and
 // name normalized.
 func validateNewUser(email, pw, name string, role jot.Role) (string, string, error) {
@@ -58,14 +68,7 @@ func validateNewUser(email, pw, name string, role jot.Role) (string, string, err
 		fields["email"] = msg
 	}
 	if err := password.Validate(pw); err != nil {
-		var je *jot.Error
-		if errors.As(err, &je) && len(je.Fields) > 0 {
-			for k, v := range je.Fields {
-				fields[k] = v
-			}
-		} else {
-			fields["password"] = err.Error()
-		}
+		fields["password"] = policyMessage(err)
 	}
 	if msg := ValidateName(name); msg != "" {
 		fields["name"] = msg

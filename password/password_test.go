@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jotauth/jot"
 )
 
 // testCost keeps the suite fast; the default cost gets one test of its own.
@@ -231,9 +229,9 @@ func TestHashTooLong(t *testing.T) {
 	t.Parallel()
 	h := newHasher(t, testCost, 1)
 	_, err := h.Hash(t.Context(), strings.Repeat("a", 73))
-	var e *jot.Error
-	if !errors.As(err, &e) || e.Code != jot.EVALIDATION || e.Fields["password"] != "must be at most 72 bytes" {
-		t.Errorf("Hash of 73 bytes: %v, want a validation error \"must be at most 72 bytes\"", err)
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "password" || !errors.Is(err, ErrTooLong) {
+		t.Errorf("Hash of 73 bytes: %v, want ErrTooLong", err)
 	}
 	h.Argon2 = true
 	if _, err := h.Hash(t.Context(), strings.Repeat("a", 73)); err != nil {

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/jotauth/jot"
 )
 
 // MinChars and MaxBytes are the password policy's bounds.
@@ -70,9 +68,10 @@ func Common(password string) bool {
 	return found
 }
 
-// Validate applies the password policy. It returns nil or a *jot.Error with
-// code jot.EVALIDATION and the problem under Fields["password"], which
-// wraps a *FieldError: errors.Is(err, ErrTooShort) tells which rule.
+// Validate applies the password policy. It returns nil or a *FieldError
+// for the field "password": errors.Is(err, ErrTooShort) tells which rule,
+// and the rule's text is the message to show under the field (the server
+// answers it as EVALIDATION, its text under Fields["password"]).
 //
 // A password needs at least MinChars characters that are not combining
 // marks (so "e" followed by U+0301 is one character, as it looks), at most
@@ -108,9 +107,7 @@ func chars(s string) int {
 }
 
 func invalid(rule error) error {
-	e := jot.ValidationError(map[string]string{"password": rule.Error()})
-	e.Err = &FieldError{Field: "password", Err: rule}
-	return e
+	return &FieldError{Field: "password", Err: rule}
 }
 
 func tooLong() error { return invalid(ErrTooLong) }

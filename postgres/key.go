@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/token"
 )
 
 // SigningKeys lists every stored signing key, oldest first.
@@ -120,12 +121,16 @@ func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 // key revoked already keeps its first time. The update notifies keyChannel
 // in the same transaction, so every server listening reloads its keys, and
 // drops this one, the moment it is committed.
-func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, audit ...*jot.Audit) (time.Time, bool, error) {
+func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, notes ...token.RevokeNote) (time.Time, bool, error) {
+	audit, err := jot.AuditsOf(notes)
+	if err != nil {
+		return time.Time{}, false, err
+	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var revokedAt time.Time
 	already := false
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	err = db.tx(ctx, func(tx pgx.Tx) error {
 		var prev pgtype.Timestamptz
 		err := tx.QueryRow(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = $1 FOR UPDATE`, kid).Scan(&prev)
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/token"
 )
 
 // SigningKeys lists every stored signing key, oldest first.
@@ -93,12 +94,16 @@ func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 // RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a
 // key revoked already keeps its first time. Servers on the file see it at
 // their next reload (every 2 s), there being no notifications in SQLite.
-func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, audit ...*jot.Audit) (time.Time, bool, error) {
+func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, notes ...token.RevokeNote) (time.Time, bool, error) {
+	audit, err := jot.AuditsOf(notes)
+	if err != nil {
+		return time.Time{}, false, err
+	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var revokedAt time.Time
 	already := false
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = db.writeTx(ctx, func(tx *sql.Tx) error {
 		var prev sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = ?`, kid).Scan(&prev)
 		if errors.Is(err, sql.ErrNoRows) {

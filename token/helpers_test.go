@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/token"
 )
 
@@ -47,12 +46,12 @@ func (c *clock) After(d time.Duration) time.Time { return c.Now().Add(d) }
 // slowest thing these tests do, and a few distinct ones are enough.
 var rsaPool = struct {
 	sync.Mutex
-	keys []*jot.SigningKey
+	keys []*token.StoredKey
 	next int
 }{}
 
 // newStoredKey returns a stored-form key of alg activating at activates.
-func newStoredKey(t testing.TB, alg string, created, activates time.Time) *jot.SigningKey {
+func newStoredKey(t testing.TB, alg string, created, activates time.Time) *token.StoredKey {
 	t.Helper()
 	if alg == token.AlgRS256 {
 		rsaPool.Lock()
@@ -186,25 +185,25 @@ func encJSON(t testing.TB, v any) string {
 	return b64.EncodeToString(b)
 }
 
-// memStore is an in-memory jot.KeyStore: a test double for the interface,
+// memStore is an in-memory token.KeyStore: a test double for the interface,
 // with a switch to make reads fail.
 type memStore struct {
 	mu      sync.Mutex
-	keys    []*jot.SigningKey
+	keys    []*token.StoredKey
 	secrets map[string][]byte
 	fail    error
 	reads   int
-	servers map[string]jot.KeyServer
+	servers map[string]token.KeyServer
 }
 
-func (m *memStore) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
+func (m *memStore) SigningKeys(ctx context.Context) ([]*token.StoredKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reads++
 	if m.fail != nil {
 		return nil, m.fail
 	}
-	out := make([]*jot.SigningKey, len(m.keys))
+	out := make([]*token.StoredKey, len(m.keys))
 	for i, k := range m.keys {
 		c := *k
 		out[i] = &c
@@ -212,12 +211,12 @@ func (m *memStore) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 	return out, nil
 }
 
-func (m *memStore) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
+func (m *memStore) CreateSigningKey(ctx context.Context, k *token.StoredKey) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, e := range m.keys {
 		if e.KID == k.KID {
-			return jot.Errorf(jot.ECONFLICT, "duplicate kid")
+			return errors.New("duplicate kid")
 		}
 	}
 	c := *k
@@ -225,7 +224,7 @@ func (m *memStore) CreateSigningKey(ctx context.Context, k *jot.SigningKey) erro
 	return nil
 }
 
-func (m *memStore) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now time.Time) (bool, error) {
+func (m *memStore) CreateFirstSigningKey(ctx context.Context, k *token.StoredKey, now time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, e := range m.keys {
@@ -241,11 +240,11 @@ func (m *memStore) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey,
 func (m *memStore) DeleteSigningKey(ctx context.Context, kid string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.keys = slices.DeleteFunc(m.keys, func(k *jot.SigningKey) bool { return k.KID == kid })
+	m.keys = slices.DeleteFunc(m.keys, func(k *token.StoredKey) bool { return k.KID == kid })
 	return nil
 }
 
-func (m *memStore) RevokeSigningKey(ctx context.Context, kid string, at time.Time, _ ...*jot.Audit) (time.Time, bool, error) {
+func (m *memStore) RevokeSigningKey(ctx context.Context, kid string, at time.Time, _ ...token.RevokeNote) (time.Time, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, k := range m.keys {
@@ -257,10 +256,10 @@ func (m *memStore) RevokeSigningKey(ctx context.Context, kid string, at time.Tim
 			return at, false, nil
 		}
 	}
-	return time.Time{}, false, &jot.Error{Code: jot.ENOTFOUND, Message: "signing key not found"}
+	return time.Time{}, false, errors.New("signing key not found")
 }
 
-func (m *memStore) RewriteSigningKeys(ctx context.Context, fn func(k *jot.SigningKey) ([]byte, bool, error)) (int, error) {
+func (m *memStore) RewriteSigningKeys(ctx context.Context, fn func(k *token.StoredKey) ([]byte, bool, error)) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
@@ -277,11 +276,11 @@ func (m *memStore) RewriteSigningKeys(ctx context.Context, fn func(k *jot.Signin
 	return n, nil
 }
 
-func (m *memStore) RecordKeyServer(ctx context.Context, r jot.KeyServer, now time.Time) error {
+func (m *memStore) RecordKeyServer(ctx context.Context, r token.KeyServer, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.servers == nil {
-		m.servers = map[string]jot.KeyServer{}
+		m.servers = map[string]token.KeyServer{}
 	}
 	m.servers[r.ID] = r
 	for id, s := range m.servers {
@@ -333,4 +332,4 @@ func (m *memStore) count() int {
 	return len(m.keys)
 }
 
-var _ jot.KeyStore = (*memStore)(nil)
+var _ token.KeyStore = (*memStore)(nil)

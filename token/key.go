@@ -15,8 +15,6 @@ import (
 	"fmt"
 	"math/big"
 	"time"
-
-	"github.com/jotauth/jot"
 )
 
 // The signing algorithms jot supports, as named in a JWS `alg` header.
@@ -72,7 +70,7 @@ func ValidAlg(alg string) bool {
 }
 
 // asymmetric reports whether alg uses a key pair, i.e. can be stored as a
-// jot.SigningKey and published in a JWKS.
+// StoredKey and published in a JWKS.
 func asymmetric(alg string) bool {
 	return alg == AlgES256 || alg == AlgEdDSA || alg == AlgRS256
 }
@@ -81,7 +79,7 @@ func asymmetric(alg string) bool {
 // EdDSA, RSA 2048 for RS256), ready to be stored: Private holds PKCS #8 DER
 // and KID its JWK thumbprint. HS256 has no key pair to generate: its key is
 // the configured secret.
-func GenerateKey(alg string, now time.Time, activatesAt time.Time) (*jot.SigningKey, error) {
+func GenerateKey(alg string, now time.Time, activatesAt time.Time) (*StoredKey, error) {
 	var priv crypto.Signer
 	var err error
 	switch alg {
@@ -107,7 +105,7 @@ func GenerateKey(alg string, now time.Time, activatesAt time.Time) (*jot.Signing
 	if err != nil {
 		return nil, err
 	}
-	return &jot.SigningKey{
+	return &StoredKey{
 		KID:         kid,
 		Alg:         alg,
 		Private:     der,
@@ -120,7 +118,7 @@ func GenerateKey(alg string, now time.Time, activatesAt time.Time) (*jot.Signing
 // not match its Alg, or whose KID is not its thumbprint: either means the
 // row was not written by GenerateKey, and signing with it would publish a
 // kid that verifiers cannot match.
-func ParseSigningKey(k *jot.SigningKey) (*Key, error) {
+func ParseSigningKey(k *StoredKey) (*Key, error) {
 	if k == nil {
 		return nil, errors.New("token: nil signing key")
 	}

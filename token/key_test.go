@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/token"
 )
 
@@ -66,7 +65,7 @@ func TestParseSigningKeyRefuses(t *testing.T) {
 	wrongAlg.Alg = token.AlgEdDSA
 	wrongKID.KID = "something-else"
 	garbage.Private = []byte("not DER")
-	for name, k := range map[string]*jot.SigningKey{"alg": &wrongAlg, "kid": &wrongKID, "DER": &garbage, "nil": nil} {
+	for name, k := range map[string]*token.StoredKey{"alg": &wrongAlg, "kid": &wrongKID, "DER": &garbage, "nil": nil} {
 		if _, err := token.ParseSigningKey(k); err == nil {
 			t.Errorf("%s: accepted", name)
 		}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/jotauth/jot"
 )
 
 // KeyringOptions configure a Keyring.
@@ -39,28 +37,17 @@ type KeyringOptions struct {
 	MinKIDReload time.Duration
 }
 
-// Bounds of the reload a token with an unknown kid prompts.
-const (
-	// DefaultMinKIDReload: a flood of made-up kids costs the database at
-	// most one read a second.
-	DefaultMinKIDReload = time.Second
-	// kidReloadWait is the longest a request waits for that reload.
-	kidReloadWait = 2 * time.Second
-	// kidReloadTimeout bounds the reload itself.
-	kidReloadTimeout = 5 * time.Second
-)
-
 // AnnounceEvery is how often a server refreshes its record in the store
 // (Keyring.Announce); a record counts for two of these past its last
 // refresh, plus the time its tokens and JWKS live.
 const AnnounceEvery = 30 * time.Second
 
 // Keyring keeps the current KeySet of a running server, built from a
-// jot.KeyStore and rebuilt by Run, so that a rotation made by the CLI or by
+// KeyStore and rebuilt by Run, so that a rotation made by the CLI or by
 // another instance, and the activation of a next key, take effect without
 // a restart. Readers get the snapshot with one atomic load.
 type Keyring struct {
-	store jot.KeyStore
+	store KeyStore
 	opts  KeyringOptions
 	cur   atomic.Pointer[KeySet]
 
@@ -82,7 +69,7 @@ type Keyring struct {
 }
 
 // NewKeyring returns a Keyring over store; call Load before using it.
-func NewKeyring(store jot.KeyStore, opts KeyringOptions) *Keyring {
+func NewKeyring(store KeyStore, opts KeyringOptions) *Keyring {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -311,7 +298,7 @@ func (k *Keyring) Announce(ctx context.Context) error {
 	}
 	now := k.now()
 	life := max(k.opts.AccessTTL+k.leeway(), k.opts.JWKSMaxAge)
-	err := k.store.RecordKeyServer(ctx, jot.KeyServer{
+	err := k.store.RecordKeyServer(ctx, KeyServer{
 		ID: k.id, JWKSMaxAge: k.opts.JWKSMaxAge, AccessTTL: k.opts.AccessTTL,
 		ExpiresAt: now.Add(2*AnnounceEvery + life),
 	}, now)
@@ -324,100 +311,6 @@ func (k *Keyring) Announce(ctx context.Context) error {
 	}
 	k.setLimits(ttl)
 	return nil
-}
-
-// KIDReloader is a KeySource that can reload its keys when a token names a
-// kid it does not know, which a Verifier then asks before refusing.
-type KIDReloader interface {
-	// ReloadForKID reloads the keys, or waits for a reload under way, and
-	// reports whether kid is known afterwards.
-	ReloadForKID(kid string) bool
-}
-
-// ReloadForKID reloads the keys from the store because a token names kid,
-// which this server does not know: another instance may have rotated a
-// moment ago, before this one heard of it. It reports whether kid is
-// known afterwards.
-//
-// Concurrent callers share one reload and wait for it at most a couple of
-// seconds; a reload starts at most once every MinKIDReload, and a caller
-// that finds none under way within that time is refused at once, so a
-// flood of made-up kids costs the database one read a second, not one a
-// request.
-func (k *Keyring) ReloadForKID(kid string) bool {
-	if k.lookup(kid) {
-		return true
-	}
-	if kid == "" || k.isStatic.Load() {
-		return false
-	}
-	if ks := k.cur.Load(); ks != nil && ks.revoked[kid] {
-		// A revoked key stays revoked: no reload can bring it back, so
-		// tokens of a leaked key cost no database read.
-		return false
-	}
-	every := k.opts.MinKIDReload
-	if every <= 0 {
-		every = DefaultMinKIDReload
-	}
-	k.kidMu.Lock()
-	done := k.kidReload
-	if done == nil {
-		now := k.now()
-		if !k.lastKIDRel.IsZero() && now.Sub(k.lastKIDRel) < every {
-			k.kidMu.Unlock()
-			return k.lookup(kid)
-		}
-		k.lastKIDRel = now
-		done = make(chan struct{})
-		k.kidReload = done
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), kidReloadTimeout)
-			err := k.Reload(ctx)
-			cancel()
-			k.logReload(err)
-			k.kidMu.Lock()
-			k.kidReload = nil
-			k.kidMu.Unlock()
-			close(done)
-		}()
-	}
-	k.kidMu.Unlock()
-	t := time.NewTimer(kidReloadWait)
-	select {
-	case <-done:
-	case <-t.C:
-	}
-	t.Stop()
-	return k.lookup(kid)
-}
-
-func (k *Keyring) lookup(kid string) bool {
-	ks := k.cur.Load()
-	return ks != nil && ks.Lookup(kid) != nil
-}
-
-// Trusted reports whether the key kid verifies now: one atomic load and a
-// map lookup, no database read and no reload. A key stops being trusted
-// when it is revoked (within 5 s of `jot keys revoke` on every server) or
-// when a retired key's tokens have all expired.
-//
-// It is the check for anything that remembers a verification: a cache of
-// verified tokens must ask it on every hit with the kid the token was
-// verified with, and treat false as a miss (verify again, which refuses
-// the token as invalid), so a revoked key's tokens are refused as soon as
-// the keyring has heard of the revocation rather than when the cache entry
-// expires. For a KeySource other than a Keyring, see the function Trusted.
-func (k *Keyring) Trusted(kid string) bool { return k.lookup(kid) }
-
-// Trusted reports whether src's current key set verifies with the key kid,
-// for any KeySource (a Keyring, a remote JWKS): see Keyring.Trusted.
-func Trusted(src KeySource, kid string) bool {
-	if src == nil {
-		return false
-	}
-	ks := src.KeySet()
-	return ks != nil && ks.Lookup(kid) != nil
 }
 
 // sameState reports whether two snapshots sign and verify with the same
@@ -474,102 +367,4 @@ func (k *Keyring) logReload(err error) {
 		k.failed = ""
 		k.opts.Logger.Info("reloading signing keys works again")
 	}
-}
-
-// Rotate makes a new signing key as `jot keys rotate` does: published at
-// once, signing after the longest JWKS max age of the running servers
-// (RotationDelay), or at once when immediate (a leaked key). The new key is
-// in this Keyring's snapshot on return; other instances pick it up at once
-// where the store announces new keys (PostgreSQL), else on their next
-// reload or the first token that names it.
-func (k *Keyring) Rotate(ctx context.Context, immediate bool) (*jot.SigningKey, error) {
-	if k.opts.Alg == AlgHS256 || k.opts.PEM != nil {
-		return nil, errors.New("token: a configured key cannot be rotated here: change the secret or the PEM file")
-	}
-	var delay time.Duration
-	if !immediate {
-		var err error
-		if delay, err = RotationDelay(ctx, k.store, k.now(), k.opts.JWKSMaxAge); err != nil {
-			return nil, err
-		}
-	}
-	sk, err := Rotate(ctx, k.store, k.opts.Alg, delay, k.now())
-	if err != nil {
-		return nil, err
-	}
-	return sk, k.Reload(ctx)
-}
-
-// RotationDelay is how long a new key waits before it signs: the longest
-// JWKS max age recorded by a server running on the store (Announce), so
-// that every JWKS cache downstream of any of them has the key before a
-// token names it. The servers decide, not the caller's own settings, which
-// may differ; fallback is used only when no server has a live record (none
-// runs, so no cache can hold what one served).
-func RotationDelay(ctx context.Context, store jot.KeyStore, now time.Time, fallback time.Duration) (time.Duration, error) {
-	maxAge, _, err := store.KeyServerLimits(ctx, now)
-	if err != nil {
-		return 0, fmt.Errorf("token: read key servers: %w", err)
-	}
-	if maxAge <= 0 {
-		return fallback, nil
-	}
-	return maxAge, nil
-}
-
-// Rotate generates a key of alg that signs from now + delay and stores it.
-// `jot keys rotate` passes RotationDelay as delay, so every JWKS cache
-// downstream has the key before any token names it; `--now` passes 0.
-func Rotate(ctx context.Context, store jot.KeyStore, alg string, delay time.Duration, now time.Time) (*jot.SigningKey, error) {
-	if delay < 0 {
-		return nil, errors.New("token: rotate: negative delay")
-	}
-	sk, err := GenerateKey(alg, now, now.Add(delay))
-	if err != nil {
-		return nil, err
-	}
-	if err := store.CreateSigningKey(ctx, sk); err != nil {
-		return nil, fmt.Errorf("token: store new signing key: %w", err)
-	}
-	return sk, nil
-}
-
-// ErrRevokeCurrent is Keyring.Revoke's refusal of the current signing key:
-// revoking it would leave nothing to sign with. Rotate with immediate set
-// first (`jot keys rotate --now`), then revoke it.
-var ErrRevokeCurrent = errors.New("token: the current signing key cannot be revoked: rotate it away first")
-
-// Revoke takes the key kid out of service for good, as `jot keys revoke`
-// does for a leaked key: it is unpublished and every token it signed is
-// refused. The row stays, marked revoked, so the key is never trusted
-// again (no reload, unknown-kid reload included, brings it back) and its
-// kid cannot be stored again. The current key is refused
-// (ErrRevokeCurrent); an unknown kid is jot.ENOTFOUND. Revoking a key
-// twice changes nothing and reports already, with the first time.
-//
-// This Keyring drops the key on return; other instances at once where the
-// store announces key changes (PostgreSQL), else at their next reload
-// (Run, every 2 s in jot serve).
-//
-// The check that kid is not current and the revocation are two steps: a
-// next key whose activation falls between them is revoked nonetheless,
-// and the key before it simply goes on signing.
-//
-// audit, if given, is stored in the transaction of the revocation (see
-// jot.KeyStore.RevokeSigningKey): `jot keys revoke` records key_revoked.
-func (k *Keyring) Revoke(ctx context.Context, kid string, audit ...*jot.Audit) (revokedAt time.Time, already bool, err error) {
-	if k.isStatic.Load() {
-		return time.Time{}, false, errors.New("token: a configured key cannot be revoked here: change the secret or the PEM file")
-	}
-	if err := k.Reload(ctx); err != nil {
-		return time.Time{}, false, err
-	}
-	if ks := k.cur.Load(); ks != nil && ks.Signing() != nil && ks.Signing().ID == kid {
-		return time.Time{}, false, ErrRevokeCurrent
-	}
-	revokedAt, already, err = k.store.RevokeSigningKey(ctx, kid, k.now(), audit...)
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	return revokedAt, already, k.Reload(ctx)
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/token"
 )
 
@@ -157,7 +156,7 @@ func TestRotationDelayIsTheServers(t *testing.T) {
 		t.Fatalf("no servers: %v, %v; want the fallback", d, err)
 	}
 	for _, age := range []time.Duration{time.Hour, 10 * time.Minute} {
-		if err := store.RecordKeyServer(ctx, jot.KeyServer{ID: age.String(), JWKSMaxAge: age, AccessTTL: testTTL, ExpiresAt: t0.Add(2 * time.Hour)}, t0); err != nil {
+		if err := store.RecordKeyServer(ctx, token.KeyServer{ID: age.String(), JWKSMaxAge: age, AccessTTL: testTTL, ExpiresAt: t0.Add(2 * time.Hour)}, t0); err != nil {
 			t.Fatal(err)
 		}
 	}

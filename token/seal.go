@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jotauth/jot"
 )
 
 // KeyEncryptionKeySize is the size of the key that seals stored private
@@ -34,7 +32,7 @@ var (
 // Sealed reports whether a stored private key is encrypted.
 func Sealed(private []byte) bool { return bytes.HasPrefix(private, sealPrefix) }
 
-// SealedKeys is a jot.KeyStore whose private keys are stored encrypted
+// SealedKeys is a KeyStore whose private keys are stored encrypted
 // with AES-256-GCM under a key encryption key: each with a random 96-bit
 // nonce, its kid as additional data (so a sealed key moved to another row
 // does not open), behind a versioned prefix. Keys are sealed as they are
@@ -45,13 +43,13 @@ func Sealed(private []byte) bool { return bytes.HasPrefix(private, sealPrefix) }
 // refuses to read a sealed one (ErrSealedNoKey), so a server never starts
 // half able to read its keys.
 type SealedKeys struct {
-	jot.KeyStore
+	KeyStore
 	aead cipher.AEAD // nil without a key encryption key
 }
 
 // NewSealedKeys wraps store. kek is the key encryption key, 32 bytes, or
 // empty for none.
-func NewSealedKeys(store jot.KeyStore, kek []byte) (*SealedKeys, error) {
+func NewSealedKeys(store KeyStore, kek []byte) (*SealedKeys, error) {
 	s := &SealedKeys{KeyStore: store}
 	if len(kek) == 0 {
 		return s, nil
@@ -103,11 +101,11 @@ func (s *SealedKeys) open(kid string, stored []byte) ([]byte, error) {
 // Seal returns a copy of k with its private key sealed, or k itself
 // without a key encryption key: for a store write that does not go
 // through s, such as one that records an audit event with the key.
-func (s *SealedKeys) Seal(k *jot.SigningKey) *jot.SigningKey { return s.sealed(k) }
+func (s *SealedKeys) Seal(k *StoredKey) *StoredKey { return s.sealed(k) }
 
 // sealed returns a copy of k with its private key sealed, or k itself
 // without a key encryption key.
-func (s *SealedKeys) sealed(k *jot.SigningKey) *jot.SigningKey {
+func (s *SealedKeys) sealed(k *StoredKey) *StoredKey {
 	if s.aead == nil || k == nil || Sealed(k.Private) {
 		return k
 	}
@@ -118,7 +116,7 @@ func (s *SealedKeys) sealed(k *jot.SigningKey) *jot.SigningKey {
 
 // SigningKeys lists the stored keys with their private keys opened. A
 // revoked key is listed as stored: it is never used, so never opened.
-func (s *SealedKeys) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
+func (s *SealedKeys) SigningKeys(ctx context.Context) ([]*StoredKey, error) {
 	keys, err := s.KeyStore.SigningKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -139,12 +137,12 @@ func (s *SealedKeys) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error)
 }
 
 // CreateSigningKey stores k, sealed.
-func (s *SealedKeys) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
+func (s *SealedKeys) CreateSigningKey(ctx context.Context, k *StoredKey) error {
 	return s.KeyStore.CreateSigningKey(ctx, s.sealed(k))
 }
 
 // CreateFirstSigningKey stores k, sealed, as the underlying store does.
-func (s *SealedKeys) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now time.Time) (bool, error) {
+func (s *SealedKeys) CreateFirstSigningKey(ctx context.Context, k *StoredKey, now time.Time) (bool, error) {
 	return s.KeyStore.CreateFirstSigningKey(ctx, s.sealed(k), now)
 }
 
@@ -167,7 +165,7 @@ func (s *SealedKeys) SealStored(ctx context.Context) (int, error) {
 		}
 		return 0, nil
 	}
-	return s.RewriteSigningKeys(ctx, func(k *jot.SigningKey) ([]byte, bool, error) {
+	return s.RewriteSigningKeys(ctx, func(k *StoredKey) ([]byte, bool, error) {
 		if Sealed(k.Private) {
 			_, err := s.open(k.KID, k.Private)
 			return nil, false, err

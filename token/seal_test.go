@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/token"
 )
 
@@ -25,7 +24,7 @@ func TestSealedKeys(t *testing.T) {
 	now := time.Now()
 	a, _ := token.GenerateKey(token.AlgEdDSA, now, now)
 	b, _ := token.GenerateKey(token.AlgEdDSA, now, now)
-	for _, k := range []*jot.SigningKey{a, b} {
+	for _, k := range []*token.StoredKey{a, b} {
 		if err := s.CreateSigningKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +39,7 @@ func TestSealedKeys(t *testing.T) {
 	}
 
 	// The same plaintext sealed under a fresh nonce differs.
-	if _, err := raw.RewriteSigningKeys(ctx, func(k *jot.SigningKey) ([]byte, bool, error) {
+	if _, err := raw.RewriteSigningKeys(ctx, func(k *token.StoredKey) ([]byte, bool, error) {
 		return a.Private, k.KID == a.KID, nil
 	}); err != nil {
 		t.Fatal(err)
@@ -54,7 +53,7 @@ func TestSealedKeys(t *testing.T) {
 	}
 
 	// b's sealed bytes in a's row: the kid is the additional data.
-	if _, err := raw.RewriteSigningKeys(ctx, func(k *jot.SigningKey) ([]byte, bool, error) {
+	if _, err := raw.RewriteSigningKeys(ctx, func(k *token.StoredKey) ([]byte, bool, error) {
 		return again[1].Private, k.KID == a.KID, nil
 	}); err != nil {
 		t.Fatal(err)

@@ -14,17 +14,9 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"database/sql"
-	"encoding/pem"
 	"flag"
 	"fmt"
-	"io"
 	"log"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,10 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	_ "modernc.org/sqlite"
-
-	"github.com/jotauth/jot/token"
 )
 
 var (
@@ -226,179 +214,6 @@ func loadavg() string {
 		return "?"
 	}
 	return f[0]
-}
-
-// proc is a started server.
-type proc struct {
-	cmd *exec.Cmd
-	log string
-}
-
-func start(path string, env []string, dir, name string, args ...string) *proc {
-	logPath := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".log")
-	f, err := os.Create(logPath)
-	check(err)
-	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	check(cmd.Start())
-	return &proc{cmd: cmd, log: logPath}
-}
-
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
-}
-
-// cpu is the process's user + system time, from /proc/PID/stat.
-func (p *proc) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	check(err)
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
-}
-
-func (p *proc) rss() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	check(err)
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-func (p *proc) readyLine() string {
-	b, _ := os.ReadFile(p.log)
-	if i := strings.Index(string(b), "ready in "); i >= 0 {
-		return strings.TrimSpace(strings.SplitN(string(b[i+len("ready in "):]), "\n", 2)[0])
-	}
-	return "?"
-}
-
-func waitHTTP(url string) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode < 500 {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	log.Fatalf("%s did not answer", url)
-}
-
-func build(tree, out, tags, pkg string) {
-	args := []string{"build", "-o", out}
-	if tags != "" {
-		args = append(args, "-tags", tags)
-	}
-	cmd := exec.Command("go", append(args, pkg)...)
-	cmd.Dir = tree
-	if !filepath.IsAbs(out) {
-		log.Fatal("output path must be absolute")
-	}
-	if b, err := cmd.CombinedOutput(); err != nil {
-		log.Fatalf("go build %s in %s: %v\n%s", pkg, tree, err, b)
-	}
-}
-
-// makeKey writes the ES256 key jot signs with (JOT_JWT_KEY_FILE), so this
-// program can mint the tokens of seeded users.
-func makeKey(dir string) (string, *token.Issuer) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	check(err)
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	check(err)
-	b := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	path := filepath.Join(dir, "key.pem")
-	check(os.WriteFile(path, b, 0o600))
-	k, err := token.ParsePEMKey(token.AlgES256, b)
-	check(err)
-	ks := token.NewKeySet(token.AlgES256, []*token.Key{k}, time.Now(), time.Hour, 30*time.Second)
-	return path, &token.Issuer{Keys: token.StaticKeys(ks), Issuer: "jot", Audience: "jot", TTL: time.Hour}
-}
-
-func userID(i int) string { return fmt.Sprintf("%08x-0000-7000-8000-%012x", i, i) }
-
-func mintTokens(iss *token.Issuer, ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		c := token.Claims{SessionID: fmt.Sprintf("%08x-0001-7000-8000-%012x", i, i), Role: "user"}
-		c.Subject = id
-		raw, _, err := iss.Issue(c)
-		check(err)
-		out[i] = raw
-	}
-	return out
-}
-
-// verifyTime is one ES256 verification on one goroutine, in µs.
-func verifyTime(iss *token.Issuer) float64 {
-	raw := mintTokens(iss, []string{userID(1)})[0]
-	v := &token.Verifier{Keys: iss.Keys, Issuer: "jot", Audience: "jot"}
-	n := 0
-	t0 := time.Now()
-	for time.Since(t0) < time.Second {
-		if _, err := v.Verify(raw); err != nil {
-			log.Fatal(err)
-		}
-		n++
-	}
-	return float64(time.Since(t0).Microseconds()) / float64(n)
-}
-
-// seedUsers creates db (jot migrates it on a first start), then inserts
-// the W1 users and, for W4, extra users and ended sessions in bulk,
-// straight into SQLite. It returns the W1 users' ids.
-func seedUsers(dir, db, keyFile string, n, extra int) []string {
-	p := start(filepath.Join(dir, "jot"), []string{"JOT_DATABASE_URL=sqlite://" + db, "JOT_JWT_KEY_FILE=" + keyFile}, dir, "jot-migrate", "migrate")
-	check(p.cmd.Wait())
-	conn, err := sql.Open("sqlite", db+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
-	check(err)
-	defer conn.Close()
-	now := time.Now()
-	ns := now.UnixNano()
-	exec1 := func(q string, args ...any) {
-		if _, err := conn.Exec(q, args...); err != nil {
-			log.Fatalf("seed: %v\n%s", err, q)
-		}
-	}
-	// Generated inside SQLite with a recursive CTE: a million rows in
-	// seconds, without a million round trips.
-	exec1(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i+1 < ?)
-		INSERT INTO users (id, email, name, role, disabled, password_hash, created_at, updated_at)
-		SELECT printf('%08x-0000-7000-8000-%012x', i, i), 'u' || i || '@bench.example', '', 'user', 0, '', ?, ? FROM n`,
-		n+extra, ns, ns)
-	if extra > 0 {
-		exp := now.Add(15 * time.Minute)
-		exec1(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM n WHERE i+1 < ?)
-			INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, access_exp, ended_at)
-			SELECT printf('%08x-0002-7000-8000-%012x', i, i), printf('%08x-0000-7000-8000-%012x', ?+i, ?+i), ?, ?, ?, ?, ? FROM n`,
-			extra, n, n, ns, ns, now.Add(24*time.Hour).UnixNano(), exp.UnixNano(), ns)
-		exec1(`INSERT INTO revocations (session_id, exp, ended_at) SELECT id, access_exp, ended_at FROM sessions WHERE ended_at IS NOT NULL`)
-	}
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = userID(i)
-	}
-	return ids
 }
 
 // w1cScript sends each request with the next of the tokens in $TOKENS.
