@@ -258,7 +258,7 @@ func TestRevocationCursor(t *testing.T) {
 	select {
 	case err := <-second:
 		t.Fatalf("EndSession finished (%v) while another transaction recording a revocation was open", err)
-	case <-time.After(300 * time.Millisecond):
+	case <-time.After(300 * time.Millisecond): // a real lock: only time shows that it holds
 	}
 	revs, cursor, _, err := db.Revocations(ctx, 0, time.Time{}, 0)
 	if err != nil || len(revs) != 0 || cursor != 0 {
