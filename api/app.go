@@ -35,12 +35,19 @@ type App struct {
 // migrated store: keys (generated on first start), hasher, issuer,
 // verifier, the revocation set and the account service.
 func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.Logger) (*App, error) {
+	return BuildWithClock(ctx, cfg, store, log, nil)
+}
+
+// BuildWithClock is Build with now as the clock of token checks, sessions,
+// rate limits and key reloads (time.Now when nil), for tests that move
+// time on rather than sleep.
+func BuildWithClock(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.Logger, now func() time.Time) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	// Lines logged deep in a service carry the id of their request.
 	log = slog.New(RequestIDHandler(log.Handler()))
-	ring, err := LoadKeys(ctx, cfg, store, log)
+	ring, err := loadKeys(ctx, cfg, store, log, now)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +64,8 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	// While other requests are in flight, hashing takes half of its share
 	// of the cores: a flood of logins leaves token checks most of the CPU.
 	hasher.Pool().SetRest(1)
-	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL}
-	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway}
+	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL, Now: now}
+	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway, Now: now}
 	revoked := guard.NewRevocationSet()
 	metrics := NewMetrics(nil)
 	metrics.watchDB(store)
@@ -70,7 +77,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
 		Leeway: leeway, Logger: log, Events: metrics.Event,
 		MaxSessions: cfg.MaxSessions, SessionMaxAge: cfg.SessionMaxAge,
-		Mail: mailOptions(cfg, mailer),
+		Mail: mailOptions(cfg, mailer), Now: utc(now),
 	})
 	if err != nil {
 		return nil, err
@@ -86,8 +93,18 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		RevocationsSecret: cfg.RevocationsSecret,
 		Hashing:           hasher.Pool(),
 		AuditRetention:    cfg.AuditRetention,
+		Now:               now,
 	})
 	return &App{Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog}, nil
+}
+
+// utc is now in UTC, as the account service keeps its times; nil stays nil
+// (the service's default).
+func utc(now func() time.Time) func() time.Time {
+	if now == nil {
+		return nil
+	}
+	return func() time.Time { return now().UTC() }
 }
 
 // leeway is the clock leeway of every time check on tokens.
@@ -96,6 +113,11 @@ const leeway = 30 * time.Second
 // LoadKeys returns the signing keys the configuration names, generating
 // and storing a key on first start.
 func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *slog.Logger) (*token.Keyring, error) {
+	return loadKeys(ctx, cfg, store, log, nil)
+}
+
+// loadKeys is LoadKeys with now as the keyring's clock.
+func loadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *slog.Logger, now func() time.Time) (*token.Keyring, error) {
 	var pemKey *token.Key
 	if cfg.JWTKeyFile != "" {
 		b, err := os.ReadFile(cfg.JWTKeyFile)
@@ -117,7 +139,7 @@ func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *
 	}
 	ring := token.NewKeyring(store, token.KeyringOptions{
 		Alg: cfg.JWTAlg, Secret: cfg.JWTSecret, PEM: pemKey,
-		AccessTTL: cfg.AccessTTL, Leeway: leeway, JWKSMaxAge: cfg.JWKSMaxAge, Logger: log,
+		AccessTTL: cfg.AccessTTL, Leeway: leeway, JWKSMaxAge: cfg.JWKSMaxAge, Logger: log, Now: now,
 	})
 	if err := ring.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
