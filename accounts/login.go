@@ -25,7 +25,7 @@ func (s *Service) hashCeiling(ctx context.Context) int {
 	}
 	s.ceilMu.Lock()
 	defer s.ceilMu.Unlock()
-	if now := time.Now(); now.Sub(s.ceilAt) >= ceilingTTL {
+	if now := s.opts.Now(); now.Sub(s.ceilAt) >= ceilingTTL {
 		c, err := hs.MaxBcryptCost(ctx)
 		if err != nil {
 			s.opts.Logger.WarnContext(ctx, "highest stored hash cost unknown", "err", err)

@@ -210,7 +210,8 @@ func TestRefreshReuseEndsSession(t *testing.T) {
 }
 
 func TestRefreshGraceWindow(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.RefreshGrace = 2 * time.Second })
+	clk := &testClock{}
+	e := newEnvAtClock(t, sqliteDSN(t), func(c *config.Config) { c.RefreshGrace = 2 * time.Second }, clk)
 	first := e.signup("gil@example.com", "pass-phrase-1")
 	a := e.tokensOf(e.refresh(first.Refresh), 200)
 	// A second tab presents the same token within the grace: a new access
@@ -226,7 +227,7 @@ func TestRefreshGraceWindow(t *testing.T) {
 		t.Fatalf("grace access token: %d", r.StatusCode)
 	}
 	// After the grace, presenting it again is reuse: the session ends.
-	time.Sleep(2100 * time.Millisecond)
+	clk.Advance(2100 * time.Millisecond)
 	wantError(t, e.refresh(first.Refresh), 400, "invalid_grant")
 	wantInvalidToken(t, e.do("GET", "/v1/users/me", a.Access, nil), "revoked")
 	wantError(t, e.refresh(a.Refresh), 400, "invalid_grant")

@@ -85,10 +85,13 @@ func jwksKIDs(t *testing.T, e *env) []string {
 	return kids
 }
 
-// revokeAcross leaks the first instance's key, rotates it away with
+// revokeAcross starts two instances over dsn on one clock, leaks the
+// first instance's key, rotates it away with
 // --now and revokes it as the CLI does, then checks that every instance
 // refuses a token freshly forged with it, within 5 s, and unpublishes it.
-func revokeAcross(t *testing.T, dsn string, envs []*env) {
+func revokeAcross(t *testing.T, dsn string) {
+	clk := &testClock{}
+	envs := []*env{newEnvAtClock(t, dsn, nil, clk), newEnvAtClock(t, dsn, nil, clk)}
 	ctx := context.Background()
 	tk := envs[0].signup("leak@example.com", "pass-phrase-1")
 	leakedKID := kidOf(t, tk.Access)
@@ -133,7 +136,7 @@ func revokeAcross(t *testing.T, dsn string, envs []*env) {
 	}
 	// The unknown-kid reload does not bring it back, and a new login on
 	// either instance works with the new key.
-	time.Sleep(1100 * time.Millisecond)
+	clk.Advance(1100 * time.Millisecond) // past the unknown-kid reload's throttle
 	for _, e := range envs {
 		wantInvalidToken(t, e.do("GET", "/v1/users/me", forged, nil), "invalid")
 		if fresh := e.login("leak@example.com", "pass-phrase-1"); kidOf(t, fresh.Access) == leakedKID {
@@ -145,14 +148,12 @@ func revokeAcross(t *testing.T, dsn string, envs []*env) {
 // A leaked key revoked by the CLI is refused by two instances over one
 // PostgreSQL database within 5 s (the notification reaches them at once).
 func TestRevokeKeyAcrossInstancesOverPostgres(t *testing.T) {
-	dsn := postgresSchema(t)
-	revokeAcross(t, dsn, []*env{newEnvAt(t, dsn, nil), newEnvAt(t, dsn, nil)})
+	revokeAcross(t, postgresSchema(t))
 }
 
 // The same over one SQLite file: the 2 s reload carries it.
 func TestRevokeKeyAcrossInstancesOverSQLite(t *testing.T) {
-	dsn := "sqlite://" + filepath.Join(t.TempDir(), "jot.db")
-	revokeAcross(t, dsn, []*env{newEnvAt(t, dsn, nil), newEnvAt(t, dsn, nil)})
+	revokeAcross(t, sqliteDSN(t))
 }
 
 // The current key cannot be revoked; an unknown kid is ENOTFOUND; a

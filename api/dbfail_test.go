@@ -248,7 +248,7 @@ func TestNoRevokedTokenAfterOutage(t *testing.T) {
 					listening[i] = time.Since(back)
 				}
 			}
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(5 * time.Millisecond) // polls the real database's recovery, which it times
 		}
 		for i := range c.envs {
 			if ready[i] == 0 {

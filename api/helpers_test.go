@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/cmd/jot/app"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/jottest"
@@ -24,25 +26,46 @@ type env struct {
 	app *app.App
 	cfg *config.Config
 	dsn string
+	st  jot.Store
 }
+
+// testClock is the clock of a test's servers: real time plus an offset the
+// test moves on instead of sleeping.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // newEnv starts a server; edit may change the configuration first.
 func newEnv(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
-	return newEnvAt(t, "sqlite://"+filepath.Join(t.TempDir(), "jot.db"), edit)
+	return newEnvAtClock(t, sqliteDSN(t), edit, nil)
 }
 
+// sqliteDSN names a new SQLite database in a temporary folder.
+func sqliteDSN(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "jot.db") }
+
 func newEnvAt(t *testing.T, dsn string, edit func(*config.Config)) *env {
+	t.Helper()
+	return newEnvAtClock(t, dsn, edit, nil)
+}
+
+// newEnvAtClock is newEnvAt with clk as the server's clock (nil: time.Now).
+func newEnvAtClock(t *testing.T, dsn string, edit func(*config.Config), clk *testClock) *env {
 	t.Helper()
 	cfg := jottest.Config(t)
 	cfg.DatabaseURL = dsn
 	if edit != nil {
 		edit(&cfg)
 	}
-	app, _ := jottest.Start(t, cfg, nil)
+	var now func() time.Time
+	if clk != nil {
+		now = clk.Now
+	}
+	app, st := jottest.StartWithClock(t, cfg, nil, now)
 	srv := httptest.NewServer(app)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, app: app, cfg: &cfg, dsn: dsn}
+	return &env{t: t, srv: srv, app: app, cfg: &cfg, dsn: dsn, st: st}
 }
 
 // response is a finished HTTP exchange.
@@ -185,7 +208,9 @@ func wantInvalidToken(t *testing.T, r *response, reason string) {
 	}
 }
 
-// eventually retries f until it holds or the deadline passes.
+// eventually retries f until it holds or the deadline passes. It is for
+// what servers do over a real database and network (notifications,
+// reloads, reconnecting); the tests move a testClock for time to pass.
 func eventually(t *testing.T, within time.Duration, f func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)

@@ -91,7 +91,8 @@ func kidOf(t *testing.T, raw string) string {
 // there first makes the instance reload its keys rather than be refused.
 func TestRotateNowAcrossInstancesOverPostgres(t *testing.T) {
 	dsn := postgresSchema(t)
-	envs := []*env{newEnvAt(t, dsn, nil), newEnvAt(t, dsn, nil), newEnvAt(t, dsn, nil)}
+	clk := &testClock{}
+	envs := []*env{newEnvAtClock(t, dsn, nil, clk), newEnvAtClock(t, dsn, nil, clk), newEnvAtClock(t, dsn, nil, clk)}
 	envs[0].signup("rotate@example.com", "pass-phrase-1")
 	refresh := make([]string, len(envs))
 	for i, e := range envs {
@@ -105,6 +106,9 @@ func TestRotateNowAcrossInstancesOverPostgres(t *testing.T) {
 	var mu sync.Mutex
 	var failures []string
 	kids := map[string]bool{}
+	// checkedKID is, per instance, the kid of its last token that every
+	// other instance has checked.
+	checkedKID := make([]string, len(envs))
 	for i := range envs {
 		wg.Go(func() {
 			rt := refresh[i]
@@ -122,8 +126,9 @@ func TestRotateNowAcrossInstancesOverPostgres(t *testing.T) {
 					return
 				}
 				rt = next
+				kid := kidOf(t, access)
 				mu.Lock()
-				kids[kidOf(t, access)] = true
+				kids[kid] = true
 				mu.Unlock()
 				for j, other := range envs {
 					if j == i {
@@ -138,19 +143,29 @@ func TestRotateNowAcrossInstancesOverPostgres(t *testing.T) {
 						mu.Unlock()
 					}
 				}
+				mu.Lock()
+				checkedKID[i] = kid
+				mu.Unlock()
 			}
 		})
 	}
 	const rotations = 4
 	for range rotations {
 		// Farther apart than the unknown-kid reload's throttle, as
-		// rotations are in practice.
-		time.Sleep(1200 * time.Millisecond)
-		if _, err := token.Rotate(context.Background(), cli, token.AlgES256, 0, time.Now()); err != nil {
+		// rotations are in practice: the instances' clock moves on.
+		clk.Advance(1200 * time.Millisecond)
+		k, err := token.Rotate(context.Background(), cli, token.AlgES256, 0, clk.Now())
+		if err != nil {
 			t.Fatal(err)
 		}
+		// Traffic goes on until every instance signs with the new key and
+		// the others have checked such a token (or something failed).
+		eventually(t, 10*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(failures) > 0 || !slices.ContainsFunc(checkedKID, func(kid string) bool { return kid != k.KID })
+		})
 	}
-	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	wg.Wait()
 	if len(failures) > 0 {

@@ -211,10 +211,11 @@ func TestLoginTimingHidesStoredCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("hashes at cost 12 for a few seconds")
 	}
-	e := newEnv(t, func(c *config.Config) {
+	clk := &testClock{}
+	e := newEnvAtClock(t, sqliteDSN(t), func(c *config.Config) {
 		c.BcryptCost = 11
 		c.LoginRate = config.Rate{N: 10000, Per: time.Minute}
-	})
+	}, clk)
 	st, err := storage.Open(t.Context(), e.dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestLoginTimingHidesStoredCost(t *testing.T) {
 	// dearer hash arrives.
 	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "nobody@example.com", "password": "pass-phrase-1"}), 401, "invalid_credentials")
 	imported("dear@example.com", 12, false)
-	time.Sleep(1100 * time.Millisecond) // the server asks again at most once a second
+	clk.Advance(1100 * time.Millisecond) // the server asks again at most once a second
 
 	cases := []struct{ name, email, password string }{
 		{"unknown email", "nobody@example.com", "pass-phrase-2"},

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/config"
-	"github.com/jotauth/jot/internal/jottest"
 )
 
 // feedSecret is JOT_REVOCATIONS_SECRET in the tests that set one.
@@ -26,14 +24,8 @@ const feedSecret = "feed-secret-0123456789abcdef0123456789"
 // thousands of sessions without a login each.
 func newFeedEnv(t *testing.T, edit func(*config.Config)) (*env, jot.Store) {
 	t.Helper()
-	cfg := jottest.Config(t)
-	if edit != nil {
-		edit(&cfg)
-	}
-	app, st := jottest.Start(t, cfg, nil)
-	srv := httptest.NewServer(app)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, app: app, cfg: &cfg, dsn: cfg.DatabaseURL}, st
+	e := newEnv(t, edit)
+	return e, e.st
 }
 
 // endSessions stores n sessions of one new user with live access tokens,
@@ -447,7 +439,9 @@ func endOne(t *testing.T, st jot.Store, accessExp time.Time) string {
 // is not listed but moves the cursor, a page whose `more` no longer
 // holds. Each answer is the fresh one.
 func TestRevocationsFeedNeverStale(t *testing.T) {
-	e, st := newFeedEnv(t, nil)
+	clk := &testClock{}
+	e := newEnvAtClock(t, sqliteDSN(t), nil, clk)
+	st := e.st
 	long1 := endOne(t, st, time.Now().Add(time.Hour))
 	long2 := endOne(t, st, time.Now().Add(time.Hour))
 	// Listed until exp + 30 s: a second and a half from now.
@@ -483,7 +477,7 @@ func TestRevocationsFeedNeverStale(t *testing.T) {
 		t.Errorf("after an unlisted ending: %s cursor %s (was %s), tag changed %v", sids(moved), *moved.Cursor, *all.Cursor, movedTag != allTag)
 	}
 
-	time.Sleep(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	later, _ := get("")
 	if sids(later) != long1+","+long2 || *later.Cursor != *moved.Cursor {
 		t.Errorf("after the short one's exp + 30 s: %s cursor %s", sids(later), *later.Cursor)

@@ -141,6 +141,9 @@ func (j *jotIssuer) remote(t *testing.T, feedQuery, secret string, poll time.Dur
 	return r, err
 }
 
+// waitFor polls f until it holds, for at most 5 s. It waits for the
+// follower of a Remote to fetch over real HTTP, not for time to pass: the
+// tests move a fake clock for that.
 func waitFor(t *testing.T, what string, f func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

@@ -94,7 +94,7 @@ func TestRemoteGuardFollowsLogout(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the logged-out token is still accepted downstream: %d %v", code, m)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // waits for the Remote's poll of a real jot over HTTP
 	}
 	if code, m := call(b.Access); code != http.StatusOK || m["user"] != a.User.ID {
 		t.Errorf("the user's other session: %d %v", code, m)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -394,6 +395,10 @@ func occupy(t *testing.T, h *Hasher) (release func()) {
 
 func TestPoolBusy(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testPoolBusy)
+}
+
+func testPoolBusy(t *testing.T) {
 	h := newHasher(t, testCost, 1)
 	hash, err := h.Hash(t.Context(), "password")
 	if err != nil {
@@ -416,12 +421,9 @@ func TestPoolBusy(t *testing.T) {
 		ok, err := h.Verify(t.Context(), hash, "password")
 		result <- ok && err == nil
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for h.Pending() != 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("Pending = %d, want 2 (one running, one queued)", h.Pending())
-		}
-		time.Sleep(time.Millisecond)
+	synctest.Wait() // the waiter has queued
+	if got := h.Pending(); got != 2 {
+		t.Fatalf("Pending = %d, want 2 (one running, one queued)", got)
 	}
 	release()
 	if !<-result {
@@ -445,6 +447,12 @@ func TestPoolCanceledNeverRuns(t *testing.T) {
 
 func TestPoolBoundsConcurrency(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testPoolBoundsConcurrency)
+}
+
+// testPoolBoundsConcurrency runs in a synctest bubble: each hash takes 2 ms
+// of fake time, so they overlap as real ones would.
+func testPoolBoundsConcurrency(t *testing.T) {
 	const workers = 3
 	h := newHasher(t, testCost, workers)
 	var running, most atomic.Int64

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jotauth/jot/password"
@@ -219,11 +220,17 @@ func TestPoolCanceledWaiter(t *testing.T) {
 
 // TestPoolRest: with a rest set, a worker that hashed while foreground
 // work was in flight stays taken after its caller has the answer, then
-// frees itself; idle, it is free at once.
+// frees itself; idle, it is free at once. The pool's clock is the fake
+// one of a synctest bubble.
 func TestPoolRest(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testPoolRest)
+}
+
+func testPoolRest(t *testing.T) {
 	p := password.NewPool(1)
 	p.SetRest(1)
+	// A hash takes 40 ms of the bubble's time, and so does the rest after it.
 	hash := func() { time.Sleep(40 * time.Millisecond) }
 	done := p.Foreground()
 	if err := p.Run(t.Context(), hash); err != nil {
@@ -239,12 +246,10 @@ func TestPoolRest(t *testing.T) {
 	if err := p.Run(ctx, func() {}); !errors.Is(err, password.ErrBusy) {
 		t.Fatalf("Run during the rest: %v, want ErrBusy", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for p.Running() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the worker never came back from its rest")
-		}
-		time.Sleep(5 * time.Millisecond)
+	time.Sleep(40 * time.Millisecond)
+	synctest.Wait()
+	if got := p.Running(); got != 0 {
+		t.Fatalf("a rest as long as the hash later: %d running, want 0", got)
 	}
 	done()
 	// Foreground work counts for a short window after it ends.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jotauth/jot/token"
@@ -38,15 +39,20 @@ func keyringOpts(alg string, clk *clock, logs *syncBuffer) token.KeyringOptions 
 	}
 }
 
-// eventually polls cond until it holds or a few seconds pass.
-func eventually(t *testing.T, what string, cond func() bool) {
+// advance moves the fake time of the test's bubble on by d and returns
+// once every goroutine of the bubble (a keyring's Run) has settled.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+// afterTick checks cond once the Run of the test's bubble, ticking every
+// millisecond, has had one more tick.
+func afterTick(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
+	advance(time.Millisecond)
+	if !cond() {
+		t.Fatalf("not after one tick of Run: %s", what)
 	}
 }
 
@@ -143,7 +149,9 @@ func TestKeyringLoadWithOnlyAPendingKey(t *testing.T) {
 // TestKeyringRotateThenRun: `jot keys rotate` from another process writes a
 // key to the store; a running keyring publishes it at once, signs with it
 // once its time comes, and drops the old key when its tokens are gone.
-func TestKeyringRotateThenRun(t *testing.T) {
+func TestKeyringRotateThenRun(t *testing.T) { synctest.Test(t, testKeyringRotateThenRun) }
+
+func testKeyringRotateThenRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := &memStore{}
@@ -164,8 +172,9 @@ func TestKeyringRotateThenRun(t *testing.T) {
 	iss := &token.Issuer{Keys: k, Issuer: testIss, Audience: testAud, TTL: testTTL, Now: clk.Now}
 	v := &token.Verifier{Keys: k, Issuer: testIss, Audience: testAud, Now: clk.Now}
 
-	// Nothing changed: the snapshot (and its JWKS bytes) stays the same.
-	time.Sleep(20 * time.Millisecond)
+	// Nothing changed: the snapshot (and its JWKS bytes) stays the same
+	// over twenty reloads.
+	advance(20 * time.Millisecond)
 	if k.KeySet() != first {
 		t.Fatal("an unchanged store produced a new snapshot")
 	}
@@ -178,7 +187,7 @@ func TestKeyringRotateThenRun(t *testing.T) {
 	if !sk.ActivatesAt.Equal(clk.After(5 * time.Minute)) {
 		t.Fatalf("rotated key activates at %v", sk.ActivatesAt)
 	}
-	eventually(t, "the new key to be published", func() bool { return k.KeySet().Lookup(sk.KID) != nil })
+	afterTick(t, "the new key to be published", func() bool { return k.KeySet().Lookup(sk.KID) != nil })
 	if !bytes.Contains(k.KeySet().JWKS(), []byte(sk.KID)) {
 		t.Fatal("the new key is not in the JWKS")
 	}
@@ -192,7 +201,7 @@ func TestKeyringRotateThenRun(t *testing.T) {
 
 	T := sk.ActivatesAt
 	clk.Set(T)
-	eventually(t, "the new key to sign", func() bool { return k.KeySet().Signing().ID == sk.KID })
+	afterTick(t, "the new key to sign", func() bool { return k.KeySet().Signing().ID == sk.KID })
 	newToken, _, err := iss.Issue(testClaims())
 	if err != nil {
 		t.Fatal(err)
@@ -207,20 +216,25 @@ func TestKeyringRotateThenRun(t *testing.T) {
 	}
 
 	clk.Set(T.Add(testTTL + token.DefaultLeeway))
-	eventually(t, "the old key to be dropped", func() bool { return k.KeySet().Lookup(old.ID) == nil })
+	afterTick(t, "the old key to be dropped", func() bool { return k.KeySet().Lookup(old.ID) == nil })
 	if bytes.Contains(k.KeySet().JWKS(), []byte(old.ID)) {
 		t.Fatal("the dropped key is still published")
 	}
 
 	cancel()
+	synctest.Wait()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	default:
 		t.Fatal("Run did not return when its context ended")
 	}
 }
 
 func TestKeyringRunKeepsSnapshotOnError(t *testing.T) {
+	synctest.Test(t, testKeyringRunKeepsSnapshotOnError)
+}
+
+func testKeyringRunKeepsSnapshotOnError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := &memStore{}
@@ -236,10 +250,13 @@ func TestKeyringRunKeepsSnapshotOnError(t *testing.T) {
 		t.Fatal("Reload hid the store's error")
 	}
 	go k.Run(ctx, time.Millisecond)
-	eventually(t, "the failure to be logged", func() bool { return strings.Contains(logs.String(), "database is locked") })
+	afterTick(t, "the failure to be logged", func() bool { return strings.Contains(logs.String(), "database is locked") })
 	reads := func() int { store.mu.Lock(); defer store.mu.Unlock(); return store.reads }
 	n := reads()
-	eventually(t, "more reloads", func() bool { return reads() > n+5 })
+	advance(6 * time.Millisecond)
+	if reads() <= n+5 {
+		t.Fatalf("%d reads in six ticks of Run", reads()-n)
+	}
 	if k.KeySet() != before {
 		t.Fatal("a failed reload replaced the snapshot")
 	}
@@ -247,7 +264,7 @@ func TestKeyringRunKeepsSnapshotOnError(t *testing.T) {
 		t.Fatalf("the same failure was logged %d times", c)
 	}
 	store.setFail(nil)
-	eventually(t, "the recovery to be logged", func() bool { return strings.Contains(logs.String(), "works again") })
+	afterTick(t, "the recovery to be logged", func() bool { return strings.Contains(logs.String(), "works again") })
 }
 
 func TestKeyringStaticKeys(t *testing.T) {
@@ -364,7 +381,10 @@ func TestKeyringConcurrentReadersAndReloads(t *testing.T) {
 			t.Fatal(err)
 		}
 		clk.Add(time.Second)
-		time.Sleep(5 * time.Millisecond)
+		// Loaded while the readers run, besides Run's own reloads.
+		if err := k.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	wg.Wait()
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -80,7 +81,11 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestMeasureStopsByItself(t *testing.T) {
+// TestMeasureStopsByItself runs in a synctest bubble: the slow requests
+// and the time budget are on its fake clock.
+func TestMeasureStopsByItself(t *testing.T) { synctest.Test(t, testMeasureStopsByItself) }
+
+func testMeasureStopsByItself(t *testing.T) {
 	instant := func(context.Context) (int, error) { return 200, nil }
 	res := measure(context.Background(), []request{instant, instant, instant}, 100, time.Hour)
 	if len(res.latencies) != 100 || res.stopped != "request budget" || res.statuses[200] != 100 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -30,28 +31,26 @@ func (l *lockedBuffer) state() (string, int) {
 
 // TestBatchWriter: lines are written together, none is lost, a batch
 // waits at most logBatchEvery, a full batch goes at once, and Close
-// writes what waits.
-func TestBatchWriter(t *testing.T) {
+// writes what waits. Its timer runs on the fake clock of a synctest bubble.
+func TestBatchWriter(t *testing.T) { synctest.Test(t, testBatchWriter) }
+
+func testBatchWriter(t *testing.T) {
 	var out lockedBuffer
 	b := newBatchWriter(&out)
 	for range 100 {
 		_, _ = b.Write([]byte("line\n"))
 	}
-	// Lines reach the writer in few writes (one, unless the machine
-	// stalled for a whole batch interval in the loop), and none is lost.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s, writes := out.state()
-		if s == strings.Repeat("line\n", 100) {
-			if writes > 3 {
-				t.Fatalf("%d writes for 100 lines, want them batched", writes)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5 s, %d of 500 bytes written", len(s))
-		}
-		time.Sleep(5 * time.Millisecond)
+	// Nothing is written before logBatchEvery has passed; then all 100
+	// lines are, in one write.
+	time.Sleep(logBatchEvery - time.Millisecond)
+	synctest.Wait()
+	if s, writes := out.state(); writes != 0 {
+		t.Fatalf("%d writes (%d bytes) before logBatchEvery passed", writes, len(s))
+	}
+	time.Sleep(time.Millisecond)
+	synctest.Wait()
+	if s, writes := out.state(); s != strings.Repeat("line\n", 100) || writes != 1 {
+		t.Fatalf("after logBatchEvery: %d writes, %d of 500 bytes", writes, len(s))
 	}
 	_, before := out.state()
 	big := bytes.Repeat([]byte("x"), logBatchBytes)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/cmd/jot/app"
@@ -30,6 +31,13 @@ func Config(tb testing.TB) config.Config {
 // store stays open until tb ends.
 func Start(tb testing.TB, cfg config.Config, log *slog.Logger) (*app.App, jot.Store) {
 	tb.Helper()
+	return StartWithClock(tb, cfg, log, nil)
+}
+
+// StartWithClock is Start with now as the App's clock (see
+// app.BuildWithClock).
+func StartWithClock(tb testing.TB, cfg config.Config, log *slog.Logger, now func() time.Time) (*app.App, jot.Store) {
+	tb.Helper()
 	if err := cfg.Validate(); err != nil {
 		tb.Fatalf("config: %v", err)
 	}
@@ -39,7 +47,7 @@ func Start(tb testing.TB, cfg config.Config, log *slog.Logger) (*app.App, jot.St
 		cancel()
 		tb.Fatal(err)
 	}
-	a, err := app.Build(ctx, &cfg, st, log)
+	a, err := app.BuildWithClock(ctx, &cfg, st, log, now)
 	if err != nil {
 		cancel()
 		st.Close()

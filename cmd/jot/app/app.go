@@ -37,18 +37,27 @@ type App struct {
 	log   *slog.Logger
 	// auditRetention is how long audit events are kept.
 	auditRetention time.Duration
+	// now is the clock of the prunes.
+	now func() time.Time
 }
 
 // Build assembles the server from a validated configuration and an open,
 // migrated store: keys (generated on first start), hasher, issuer,
 // verifier, the revocation set and the account service.
 func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.Logger) (*App, error) {
+	return BuildWithClock(ctx, cfg, store, log, nil)
+}
+
+// BuildWithClock is Build with now as the clock of token checks, sessions,
+// rate limits and key reloads (time.Now when nil), for tests that move
+// time on rather than sleep.
+func BuildWithClock(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.Logger, now func() time.Time) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	// Lines logged deep in a service carry the id of their request.
 	log = slog.New(api.RequestIDHandler(log.Handler()))
-	ring, err := LoadKeys(ctx, cfg, store, log)
+	ring, err := loadKeys(ctx, cfg, store, log, now)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +74,8 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 	// While other requests are in flight, hashing takes half of its share
 	// of the cores: a flood of logins leaves token checks most of the CPU.
 	hasher.Pool().SetRest(1)
-	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL}
-	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway}
+	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL, Now: now}
+	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway, Now: now}
 	revoked := guard.NewRevocationSet()
 	metrics := api.NewMetrics(nil)
 	metrics.WatchDB(store)
@@ -78,7 +87,7 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
 		Leeway: leeway, Logger: log, Events: metrics.Event,
 		MaxSessions: cfg.MaxSessions, SessionMaxAge: cfg.SessionMaxAge,
-		Mail: mailOptions(cfg, mailer),
+		Mail: mailOptions(cfg, mailer), Now: utc(now),
 	})
 	if err != nil {
 		return nil, err
@@ -94,16 +103,29 @@ func Build(ctx context.Context, cfg *config.Config, store jot.Store, log *slog.L
 		RevocationsSecret: cfg.RevocationsSecret,
 		Hashing:           hasher.Pool(),
 		AuditRetention:    cfg.AuditRetention,
+		Now:               now,
 	})
 	retention := cfg.AuditRetention
 	if retention <= 0 {
 		// What api.New takes a zero retention for.
 		retention = 2160 * time.Hour
 	}
+	if now == nil {
+		now = time.Now
+	}
 	return &App{
 		Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog,
-		store: store, log: log, auditRetention: retention,
+		store: store, log: log, auditRetention: retention, now: now,
 	}, nil
+}
+
+// utc is now in UTC, as the account service keeps its times; nil stays nil
+// (the service's default).
+func utc(now func() time.Time) func() time.Time {
+	if now == nil {
+		return nil
+	}
+	return func() time.Time { return now().UTC() }
 }
 
 // leeway is the clock leeway of every time check on tokens.
@@ -157,7 +179,7 @@ func (a *App) prune(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := a.store.Prune(ctx, time.Now().Add(-leeway-time.Minute)); err != nil && ctx.Err() == nil {
+		if err := a.store.Prune(ctx, a.now().Add(-leeway-time.Minute)); err != nil && ctx.Err() == nil {
 			a.log.Warn("prune failed", "err", err)
 		}
 		a.PruneAudit(ctx)
@@ -172,7 +194,7 @@ func (a *App) prune(ctx context.Context, every time.Duration) {
 // PruneAudit deletes the audit events older than JOT_AUDIT_RETENTION. The
 // periodic prune of Run calls it; it is exported for tests and tools.
 func (a *App) PruneAudit(ctx context.Context) {
-	n, err := a.store.PruneAudit(ctx, time.Now().Add(-a.auditRetention))
+	n, err := a.store.PruneAudit(ctx, a.now().Add(-a.auditRetention))
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.Warn("audit prune failed", "err", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/config"
@@ -15,6 +16,11 @@ import (
 // LoadKeys returns the signing keys the configuration names, generating
 // and storing a key on first start.
 func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *slog.Logger) (*token.Keyring, error) {
+	return loadKeys(ctx, cfg, store, log, nil)
+}
+
+// loadKeys is LoadKeys with now as the keyring's clock.
+func loadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *slog.Logger, now func() time.Time) (*token.Keyring, error) {
 	var pemKey *token.Key
 	if cfg.JWTKeyFile != "" {
 		b, err := os.ReadFile(cfg.JWTKeyFile)
@@ -36,7 +42,7 @@ func LoadKeys(ctx context.Context, cfg *config.Config, store jot.KeyStore, log *
 	}
 	ring := token.NewKeyring(store, token.KeyringOptions{
 		Alg: cfg.JWTAlg, Secret: cfg.JWTSecret, PEM: pemKey,
-		AccessTTL: cfg.AccessTTL, Leeway: leeway, JWKSMaxAge: cfg.JWKSMaxAge, Logger: log,
+		AccessTTL: cfg.AccessTTL, Leeway: leeway, JWKSMaxAge: cfg.JWKSMaxAge, Logger: log, Now: now,
 	})
 	if err := ring.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
