@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 const mailColumns = `id, kind, to_addr, data, token_hash, created_at, next_at, expires_at, attempts`
@@ -45,11 +45,10 @@ func insertMailToken(ctx context.Context, tx pgx.Tx, t *jot.MailToken) error {
 			return fmt.Errorf("end reset tokens: %w", err)
 		}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO mail_tokens (hash, purpose, user_id, email, session_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.Hash, t.Purpose, t.UserID, t.Email, t.SessionID, t.CreatedAt, t.ExpiresAt)
+	_, err := tx.Exec(ctx, `INSERT INTO mail_tokens (`+sqlstore.MailTokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, sqlstore.MailTokenArgs[times](t)...)
 	if isForeignKey(err) {
-		return notFound("user")
+		return sqlstore.NotFound("user")
 	} else if err != nil {
 		return fmt.Errorf("insert mail token: %w", err)
 	}
@@ -61,20 +60,7 @@ func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailTo
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		if err := insertUser(ctx, tx, u); err != nil {
-			return err
-		}
-		if t != nil {
-			if err := insertMailToken(ctx, tx, t); err != nil {
-				return err
-			}
-		}
-		if m != nil {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.UserWithMail(ctx, tx, u, t, m, audit)
 	})
 }
 
@@ -96,15 +82,7 @@ func (db *DB) IssueMailTokenAudited(ctx context.Context, t *jot.MailToken, audit
 				return fmt.Errorf("lock user: %w", err)
 			}
 		}
-		if err := insertMailToken(ctx, tx, t); err != nil {
-			return err
-		}
-		for _, m := range mails {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
+		return writes.TokenWithMails(ctx, tx, t, audit, mails)
 	})
 }
 
@@ -113,12 +91,7 @@ func (db *DB) QueueMail(ctx context.Context, mails ...*jot.Mail) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		for _, m := range mails {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writes.Mails(ctx, tx, mails)
 	})
 }
 
@@ -134,28 +107,22 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		var userID string
 		err := tx.QueryRow(ctx, `SELECT user_id FROM mail_tokens WHERE hash = $1 AND purpose = $2`, hash, purpose).Scan(&userID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("token")
-		} else if err != nil {
-			return fmt.Errorf("mail token: %w", err)
+		if _, err := sqlstore.One(userID, err, pgx.ErrNoRows, "token", "mail token"); err != nil {
+			return err
 		}
 		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID)
 		if err != nil {
 			return err
 		}
-		var t jot.MailToken
-		err = tx.QueryRow(ctx, `DELETE FROM mail_tokens WHERE hash = $1 AND purpose = $2
-			RETURNING hash, purpose, user_id, email, session_id, created_at, expires_at`, hash, purpose).
-			Scan(&t.Hash, &t.Purpose, &t.UserID, &t.Email, &t.SessionID, &t.CreatedAt, &t.ExpiresAt)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("token")
-		} else if err != nil {
-			return fmt.Errorf("use mail token: %w", err)
+		t, err := sqlstore.ScanMailToken[times](tx.QueryRow(ctx, `DELETE FROM mail_tokens WHERE hash = $1 AND purpose = $2
+			RETURNING `+sqlstore.MailTokenColumns, hash, purpose))
+		if t, err = sqlstore.One(t, err, pgx.ErrNoRows, "token", "use mail token"); err != nil {
+			return err
 		}
 		if !now.Before(t.ExpiresAt) {
-			return notFound("token")
+			return sqlstore.NotFound("token")
 		}
-		upd, err := decide(u, &t)
+		upd, err := decide(u, t)
 		if err != nil {
 			return err
 		}

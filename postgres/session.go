@@ -3,14 +3,13 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 // revocationChannel is the NOTIFY channel of every transaction that records
@@ -18,29 +17,12 @@ import (
 // the same database hear it too: a spurious sync, nothing worse.
 const revocationChannel = "jot_revocations"
 
-const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, access_exp, ended_at`
-
-func scanSession(s scanner) (*jot.Session, error) {
-	var ss jot.Session
-	var lastUsed, accessExp, ended pgtype.Timestamptz
-	if err := s.Scan(&ss.ID, &ss.UserID, &ss.CreatedAt, &lastUsed, &ss.ExpiresAt, &ss.UserAgent, &ss.IP, &accessExp, &ended); err != nil {
-		return nil, err
-	}
-	ss.LastUsedAt = fromNull(lastUsed)
-	ss.AccessExp = fromNull(accessExp)
-	ss.EndedAt = fromNull(ended)
-	return &ss, nil
-}
+const sessionColumns = sqlstore.SessionColumns
 
 // sessionBy runs a query for one session; no row is ENOTFOUND.
 func sessionBy(ctx context.Context, q querier, what, sql string, args ...any) (*jot.Session, error) {
-	s, err := scanSession(q.QueryRow(ctx, sql, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("session")
-	} else if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return s, nil
+	s, err := sqlstore.ScanSession[times](q.QueryRow(ctx, sql, args...))
+	return sqlstore.One(s, err, pgx.ErrNoRows, "session", what)
 }
 
 // endSessions ends the sessions that match cond and are not ended and whose
@@ -173,19 +155,18 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			s.ID, s.UserID, s.CreatedAt, nullTime(s.LastUsedAt), s.ExpiresAt,
-			s.UserAgent, s.IP, nullTime(s.AccessExp), nullTime(s.EndedAt))
+			sqlstore.SessionArgs[times](s)...)
 		if _, dup := isUnique(err); dup {
-			return &jot.Error{Code: jot.ECONFLICT, Message: "session already exists", Err: err}
+			return sqlstore.Exists("session", err)
 		} else if isForeignKey(err) {
-			return &jot.Error{Code: jot.ENOTFOUND, Message: "user not found", Err: err}
+			return sqlstore.Missing("user", err)
 		} else if err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)`,
 			refreshHash, s.ID, s.CreatedAt)
 		if _, dup := isUnique(err); dup {
-			return &jot.Error{Code: jot.ECONFLICT, Message: "refresh token already exists", Err: err}
+			return sqlstore.Exists("refresh token", err)
 		} else if err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
@@ -223,7 +204,7 @@ func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
-	sessions, err := collect(rows, scanSession)
+	sessions, err := collect(rows, sqlstore.ScanSession[times])
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -242,7 +223,7 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
-	sessions, err := collect(rows, scanSession)
+	sessions, err := collect(rows, sqlstore.ScanSession[times])
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -257,7 +238,7 @@ func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time)
 	defer cancel()
 	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET access_exp = GREATEST(access_exp, $1) WHERE id = $2`,
 		nullTime(exp), sessionID)
-	return affectedOne(tag.RowsAffected(), err, "session")
+	return sqlstore.AffectedOne(tag.RowsAffected(), err, "session")
 }
 
 // EndSession ends a live session and records its revocation; an ended,
@@ -271,7 +252,7 @@ func (db *DB) EndSession(ctx context.Context, id string, now time.Time, audit ..
 			return err
 		}
 		if len(ended) == 0 {
-			return notFound("session")
+			return sqlstore.NotFound("session")
 		}
 		return storeAudit(ctx, tx, audit, ended)
 	})
@@ -289,16 +270,4 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 		}
 		return storeAudit(ctx, tx, audit, ended)
 	})
-}
-
-// affectedOne turns the outcome of an UPDATE or DELETE of one row by id
-// into ENOTFOUND when there was no such row.
-func affectedOne(n int64, err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("write %s: %w", what, err)
-	}
-	if n == 0 {
-		return notFound(what)
-	}
-	return nil
 }
