@@ -44,13 +44,6 @@ func insertAudit(ctx context.Context, tx pgx.Tx, events []*jot.AuditEvent) error
 	return nil
 }
 
-// storeAudit adds audits' per-session events for the sessions ended and
-// stores all of them in tx.
-func storeAudit(ctx context.Context, tx pgx.Tx, audits []*jot.Audit, ended []string) error {
-	jot.AddEnded(audits, ended)
-	return insertAudit(ctx, tx, jot.AuditRows(audits))
-}
-
 // RecordAudit stores events in one statement; see jot.AuditStore.
 func (db *DB) RecordAudit(ctx context.Context, events ...*jot.AuditEvent) error {
 	if len(events) == 0 {
@@ -81,15 +74,7 @@ func (db *DB) ListAudit(ctx context.Context, f jot.AuditFilter, p jot.Page) ([]*
 		q += ` AND id < ` + arg(p.After)
 	}
 	q += ` ORDER BY id DESC LIMIT ` + arg(limit(p))
-	rows, err := db.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list audit events: %w", err)
-	}
-	out, err := collect(rows, sqlstore.ScanAudit[times])
-	if err != nil {
-		return nil, fmt.Errorf("list audit events: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.pool, "list audit events", sqlstore.ScanAudit[times], q, args...)
 }
 
 // PruneAudit deletes the events made before `before`.
@@ -117,6 +102,6 @@ func (db *DB) CreateSigningKeyAudited(ctx context.Context, k *jot.SigningKey, au
 		if err := signingKeyError(err, k); err != nil {
 			return err
 		}
-		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
+		return writes.StoreAudit(ctx, tx, []*jot.Audit{audit}, nil)
 	})
 }

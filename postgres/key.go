@@ -22,16 +22,8 @@ func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 
 // signingKeys reads every key; lock is "" or a locking clause.
 func signingKeys(ctx context.Context, q querier, lock string) ([]*jot.SigningKey, error) {
-	rows, err := q.Query(ctx, `SELECT `+sqlstore.SigningKeyColumns+`
+	return queryAll(ctx, q, "signing keys", sqlstore.ScanSigningKey[times], `SELECT `+sqlstore.SigningKeyColumns+`
 		FROM signing_keys ORDER BY created_at, kid `+lock)
-	if err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
-	}
-	keys, err := collect(rows, sqlstore.ScanSigningKey[times])
-	if err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
-	}
-	return keys, nil
 }
 
 // keyChannel is the NOTIFY channel of every transaction that stores or
@@ -146,7 +138,7 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.StoreAudit(ctx, tx, audit, nil)
 	})
 	if err != nil {
 		return time.Time{}, false, err

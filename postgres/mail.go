@@ -41,8 +41,8 @@ func insertMailToken(ctx context.Context, tx pgx.Tx, t *jot.MailToken) error {
 	if t.Purpose == jot.PurposeReset {
 		// Only the newest reset token works; the mails of the others go
 		// with them (ON DELETE CASCADE).
-		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, t.UserID, jot.PurposeReset); err != nil {
-			return fmt.Errorf("end reset tokens: %w", err)
+		if err := endResetTokens(ctx, tx, t.UserID); err != nil {
+			return err
 		}
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO mail_tokens (`+sqlstore.MailTokenColumns+`)
@@ -141,20 +141,12 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, n int) ([]*jot.Mail, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `UPDATE outbox o SET next_at = $1, attempts = o.attempts + 1
+	return queryAll(ctx, db.pool, "claim mail", scanMail, `UPDATE outbox o SET next_at = $1, attempts = o.attempts + 1
 		FROM (SELECT id FROM outbox WHERE next_at <= $2 AND expires_at > $2
 			ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
 		WHERE o.id = due.id
 		RETURNING o.id, o.kind, o.to_addr, o.data, o.token_hash, o.created_at, o.next_at, o.expires_at, o.attempts`,
 		now.Add(lease), now, n)
-	if err != nil {
-		return nil, fmt.Errorf("claim mail: %w", err)
-	}
-	mails, err := collect(rows, scanMail)
-	if err != nil {
-		return nil, fmt.Errorf("claim mail: %w", err)
-	}
-	return mails, nil
 }
 
 // MailSent removes a sent mail.
@@ -190,4 +182,12 @@ func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
 		}
 		return nil
 	})
+}
+
+// endResetTokens deletes the user's password reset tokens.
+func endResetTokens(ctx context.Context, tx pgx.Tx, userID string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, userID, jot.PurposeReset); err != nil {
+		return fmt.Errorf("end reset tokens: %w", err)
+	}
+	return nil
 }

@@ -220,14 +220,8 @@ type scanner = sqlstore.Scanner
 
 // writes are the store's writes in a transaction, for the flows that
 // every store shares; never changed.
-var writes = sqlstore.Writes[pgx.Tx]{
-	User:   insertUser,
-	Token:  insertMailToken,
-	Mail:   insertMail,
-	Audit:  storeAudit,
-	Events: insertAudit,
-	Rotate: rotate,
-}
+var writes = sqlstore.Writes[pgx.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
+	Events: insertAudit, Rotate: rotate, EndSessions: endUserSessions, EndResets: endResetTokens}
 
 // SQLSTATE codes the store maps to jot error codes.
 const (
@@ -265,10 +259,14 @@ func createError(err error, what string) error {
 	return sqlstore.CreateError(err, isForeignKey(err), dup, what)
 }
 
-// collect scans every row with scan (see sqlstore.Collect) and closes rows.
-func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	return sqlstore.Collect(rows, scan)
+// queryAll runs a query on q and scans every row with scan; see
+// sqlstore.All.
+func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err == nil {
+		defer rows.Close()
+	}
+	return sqlstore.All(what, rows, err, scan)
 }
 
 // times keeps times as timestamptz; see sqlstore.Times.

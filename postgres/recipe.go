@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
@@ -72,16 +71,8 @@ func (db *DB) DeleteRecipe(ctx context.Context, id string) error {
 func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT `+recipeColumns+` FROM recipes
+	return queryAll(ctx, db.pool, "list recipes", scanRecipe, `SELECT `+recipeColumns+` FROM recipes
 		WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
-	if err != nil {
-		return nil, fmt.Errorf("list recipes: %w", err)
-	}
-	recipes, err := collect(rows, scanRecipe)
-	if err != nil {
-		return nil, fmt.Errorf("list recipes: %w", err)
-	}
-	return recipes, nil
 }
 
 // CreateRecipeWithin inserts r only while its owner has fewer than max

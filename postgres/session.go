@@ -58,24 +58,20 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 // endSessionIDs is endSessions returning the ids of the sessions it ended
 // (oldest first), for the audit events that name them.
 func endSessionIDs(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) ([]string, error) {
-	rows, err := tx.Query(ctx, `UPDATE sessions SET ended_at = $1
-		WHERE ended_at IS NULL AND (expires_at > $1 OR access_exp > $1) AND (`+cond+`)
-		RETURNING id, created_at, COALESCE(access_exp, $1)`, append([]any{now}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("end sessions: %w", err)
-	}
 	type ended struct {
 		id      string
 		created time.Time
 		exp     time.Time
 	}
-	list, err := collect(rows, func(s scanner) (ended, error) {
+	list, err := queryAll(ctx, tx, "end sessions", func(s scanner) (ended, error) {
 		var e ended
 		err := s.Scan(&e.id, &e.created, &e.exp)
 		return e, err
-	})
+	}, `UPDATE sessions SET ended_at = $1
+		WHERE ended_at IS NULL AND (expires_at > $1 OR access_exp > $1) AND (`+cond+`)
+		RETURNING id, created_at, COALESCE(access_exp, $1)`, append([]any{now}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("end sessions: %w", err)
+		return nil, err
 	}
 	if len(list) == 0 {
 		return nil, nil
@@ -171,7 +167,7 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		if maxLive <= 0 {
-			return storeAudit(ctx, tx, audit, nil)
+			return writes.StoreAudit(ctx, tx, audit, nil)
 		}
 		// Live as ListSessions counts them: not ended, not expired at the
 		// new session's start.
@@ -182,7 +178,7 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 		if err != nil {
 			return err
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 	return len(ended), err
 }
@@ -198,17 +194,9 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*jot.Session, error) 
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*jot.Session, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return queryAll(ctx, db.pool, "list sessions", sqlstore.ScanSession[times], `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2
 		ORDER BY created_at DESC, id DESC`, userID, now)
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	sessions, err := collect(rows, sqlstore.ScanSession[times])
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	return sessions, nil
 }
 
 // ListSessionsPage lists one page of the user's live sessions at now,
@@ -217,17 +205,9 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	// An empty After starts from the newest.
-	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return queryAll(ctx, db.pool, "list sessions", sqlstore.ScanSession[times], `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 AND ($3 = '' OR id < $3)
 		ORDER BY id DESC LIMIT $4`, userID, now, p.After, limit(p))
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	sessions, err := collect(rows, sqlstore.ScanSession[times])
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	return sessions, nil
 }
 
 // ExtendAccess moves the session's AccessExp to exp if that is later; an
@@ -254,7 +234,7 @@ func (db *DB) EndSession(ctx context.Context, id string, now time.Time, audit ..
 		if len(ended) == 0 {
 			return sqlstore.NotFound("session")
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
@@ -264,10 +244,12 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		ended, err := endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
-		if err != nil {
-			return err
-		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.UserSessionsEnded(ctx, tx, now, userID, except, audit)
 	})
+}
+
+// endUserSessions ends every live session of the user but except (may be
+// empty), recording their revocations, and returns their ids.
+func endUserSessions(ctx context.Context, tx pgx.Tx, now time.Time, userID, except string) ([]string, error) {
+	return endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
@@ -51,23 +50,12 @@ func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	// Two statements rather than one with an OR, so each can use its index.
-	var rows pgx.Rows
-	var err error
 	if ownerID == "" {
-		rows, err = db.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks
+		return queryAll(ctx, db.pool, "list tasks", sqlstore.ScanTask[times], `SELECT `+taskColumns+` FROM tasks
 			WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
-	} else {
-		rows, err = db.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks
-			WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ownerID, p.After, limit(p))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	tasks, err := collect(rows, sqlstore.ScanTask[times])
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return tasks, nil
+	return queryAll(ctx, db.pool, "list tasks", sqlstore.ScanTask[times], `SELECT `+taskColumns+` FROM tasks
+		WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ownerID, p.After, limit(p))
 }
 
 // CreateTaskWithin inserts t only while its owner has fewer than max tasks;

@@ -83,16 +83,8 @@ func mayRemoveAdmin(upd jot.UserUpdate) bool {
 // while this one waited is checked again (READ COMMITTED), so a demoted
 // admin drops out of the list.
 func lockActiveAdmins(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled
+	return queryAll(ctx, tx, "lock admins", sqlstore.ScanString, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled
 		ORDER BY id FOR NO KEY UPDATE`)
-	if err != nil {
-		return nil, fmt.Errorf("lock admins: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("lock admins: %w", err)
-	}
-	return ids, nil
 }
 
 // checkOtherAdmin returns ECONFLICT unless admins, from lockActiveAdmins,
@@ -139,15 +131,9 @@ func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, n
 	if err != nil {
 		return nil, err
 	}
-	before := *u
-	wasAdmin := u.ActiveAdmin()
-	if err := upd.Apply(u); err != nil {
+	before, err := sqlstore.ApplyUpdate(u, upd, func() error { return checkOtherAdmin(admins, id) })
+	if err != nil {
 		return nil, err
-	}
-	if wasAdmin && !u.ActiveAdmin() {
-		if err := checkOtherAdmin(admins, id); err != nil {
-			return nil, err
-		}
 	}
 	out, err := userBy(ctx, tx, "update user", `UPDATE users
 		SET name = $1, role = $2, disabled = $3, password_hash = $4, updated_at = $5, email = $7, email_verified = $8
@@ -158,19 +144,8 @@ func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, n
 	} else if err != nil {
 		return nil, err
 	}
-	var ended []string
-	if upd.EndSessions {
-		if ended, err = endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
-			return nil, err
-		}
-	}
-	if err := storeAudit(ctx, tx, audit, ended); err != nil {
+	if err := writes.UserUpdated(ctx, tx, &before, u, upd, now, audit); err != nil {
 		return nil, err
-	}
-	if upd.EndsResetTokens(&before, u) {
-		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, id, jot.PurposeReset); err != nil {
-			return nil, fmt.Errorf("end reset tokens: %w", err)
-		}
 	}
 	return out, nil
 }
@@ -207,7 +182,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ..
 		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
@@ -215,16 +190,8 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ..
 func (db *DB) ListUsers(ctx context.Context, p jot.Page) ([]*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx,
+	return queryAll(ctx, db.pool, "list users", sqlstore.ScanUser[times],
 		`SELECT `+userColumns+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	users, err := collect(rows, sqlstore.ScanUser[times])
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return users, nil
 }
 
 // MaxBcryptCost returns the highest cost of a stored bcrypt hash, or 0 when

@@ -25,13 +25,6 @@ func insertAudit(ctx context.Context, tx *sql.Tx, events []*jot.AuditEvent) erro
 	return nil
 }
 
-// storeAudit adds audits' per-session events for the sessions ended and
-// stores all of them in tx.
-func storeAudit(ctx context.Context, tx *sql.Tx, audits []*jot.Audit, ended []string) error {
-	jot.AddEnded(audits, ended)
-	return insertAudit(ctx, tx, jot.AuditRows(audits))
-}
-
 // RecordAudit stores events in one transaction; see jot.AuditStore.
 func (db *DB) RecordAudit(ctx context.Context, events ...*jot.AuditEvent) error {
 	if len(events) == 0 {
@@ -56,12 +49,7 @@ func (db *DB) ListAudit(ctx context.Context, f jot.AuditFilter, p jot.Page) ([]*
 		q += ` AND event = ?`
 		args = append(args, f.Event)
 	}
-	if p.After != "" {
-		q += ` AND id < ?`
-		args = append(args, p.After)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit(p))
+	q, args = newestFirst(q, args, p)
 	return queryAll(ctx, db.read, "list audit events", sqlstore.ScanAudit[times], q, args...)
 }
 
@@ -90,6 +78,6 @@ func (db *DB) CreateSigningKeyAudited(ctx context.Context, k *jot.SigningKey, au
 		if err := insertSigningKey(ctx, tx, k); err != nil {
 			return err
 		}
-		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
+		return writes.StoreAudit(ctx, tx, []*jot.Audit{audit}, nil)
 	})
 }

@@ -107,7 +107,7 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 			return fmt.Errorf("revoke signing key: %w", err)
 		}
 		revokedAt = fromNanos(nanos(at))
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.StoreAudit(ctx, tx, audit, nil)
 	})
 	if err != nil {
 		return time.Time{}, false, err

@@ -51,8 +51,8 @@ func insertMailToken(ctx context.Context, tx *sql.Tx, t *jot.MailToken) error {
 	if t.Purpose == jot.PurposeReset {
 		// Only the newest reset token works; the mails of the others go
 		// with them (ON DELETE CASCADE).
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, t.UserID, jot.PurposeReset); err != nil {
-			return fmt.Errorf("end reset tokens: %w", err)
+		if err := endResetTokens(ctx, tx, t.UserID); err != nil {
+			return err
 		}
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO mail_tokens (`+sqlstore.MailTokenColumns+`)
@@ -184,4 +184,12 @@ func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
 		}
 		return nil
 	})
+}
+
+// endResetTokens deletes the user's password reset tokens.
+func endResetTokens(ctx context.Context, tx *sql.Tx, userID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, userID, jot.PurposeReset); err != nil {
+		return fmt.Errorf("end reset tokens: %w", err)
+	}
+	return nil
 }

@@ -40,11 +40,7 @@ func endSessionIDs(ctx context.Context, tx *sql.Tx, now time.Time, where string,
 	if err != nil {
 		return nil, fmt.Errorf("record revocations: %w", err)
 	}
-	ids, err := queryAll(ctx, tx, "end sessions", func(s scanner) (string, error) {
-		var id string
-		err := s.Scan(&id)
-		return id, err
-	}, `UPDATE sessions SET ended_at = ? WHERE `+cond+` RETURNING id`, append([]any{n}, condArgs...)...)
+	ids, err := queryAll(ctx, tx, "end sessions", sqlstore.ScanString, `UPDATE sessions SET ended_at = ? WHERE `+cond+` RETURNING id`, append([]any{n}, condArgs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +94,7 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		if maxLive <= 0 {
-			return storeAudit(ctx, tx, audit, nil)
+			return writes.StoreAudit(ctx, tx, audit, nil)
 		}
 		// Live as ListSessions counts them: not ended, not expired at the
 		// new session's start.
@@ -110,7 +106,7 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 		if err != nil {
 			return err
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 	return len(ended), err
 }
@@ -139,12 +135,7 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 	q := `SELECT ` + sessionColumns + ` FROM sessions
 		WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?`
 	args := []any{userID, nanos(now)}
-	if p.After != "" {
-		q += ` AND id < ?`
-		args = append(args, p.After)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit(p))
+	q, args = newestFirst(q, args, p)
 	return queryAll(ctx, db.read, "list sessions", sqlstore.ScanSession[times], q, args...)
 }
 
@@ -293,7 +284,7 @@ func (db *DB) EndSession(ctx context.Context, id string, now time.Time, audit ..
 		if len(ended) == 0 {
 			return sqlstore.NotFound("session")
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
@@ -303,12 +294,14 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		ended, err := endSessionIDs(ctx, tx, now, `user_id = ? AND id <> ?`, userID, except)
-		if err != nil {
-			return err
-		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.UserSessionsEnded(ctx, tx, now, userID, except, audit)
 	})
+}
+
+// endUserSessions ends every live session of the user but except (may be
+// empty), recording their revocations, and returns their ids.
+func endUserSessions(ctx context.Context, tx *sql.Tx, now time.Time, userID, except string) ([]string, error) {
+	return endSessionIDs(ctx, tx, now, `user_id = ? AND id <> ?`, userID, except)
 }
 
 // Revocations lists at most limit revocations after the cursor whose Exp

@@ -261,14 +261,8 @@ type querier interface {
 
 // writes are the store's writes in a transaction, for the flows that
 // every store shares; never changed.
-var writes = sqlstore.Writes[*sql.Tx]{
-	User:   insertUser,
-	Token:  insertMailToken,
-	Mail:   insertMail,
-	Audit:  storeAudit,
-	Events: insertAudit,
-	Rotate: rotate,
-}
+var writes = sqlstore.Writes[*sql.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
+	Events: insertAudit, Rotate: rotate, EndSessions: endUserSessions, EndResets: endResetTokens}
 
 // execer is a *sql.DB or a *sql.Tx, for writes that run alone or in a
 // transaction alike.
@@ -283,15 +277,10 @@ type scanner = sqlstore.Scanner
 // list in errors. An empty result is an empty slice, never nil.
 func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+	if err == nil {
+		defer rows.Close()
 	}
-	defer rows.Close()
-	out, err := sqlstore.Collect(rows, scan)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
+	return sqlstore.All(what, rows, err, scan)
 }
 
 // sqliteCode returns the extended result code of err, or 0.
@@ -381,6 +370,16 @@ func limit(p jot.Page) int {
 		return -1
 	}
 	return p.Limit
+}
+
+// newestFirst ends query q, with its args, so that it returns the page p
+// of its rows in descending id order.
+func newestFirst(q string, args []any, p jot.Page) (string, []any) {
+	if p.After != "" {
+		q += ` AND id < ?`
+		args = append(args, p.After)
+	}
+	return q + ` ORDER BY id DESC LIMIT ?`, append(args, limit(p))
 }
 
 // quotaCheck turns a quota-guarded INSERT that inserted nothing into

@@ -140,15 +140,9 @@ func updateUser(ctx context.Context, tx *sql.Tx, id string, upd jot.UserUpdate, 
 	if err != nil {
 		return nil, err
 	}
-	before := *u
-	wasAdmin := u.ActiveAdmin()
-	if err := upd.Apply(u); err != nil {
+	before, err := sqlstore.ApplyUpdate(u, upd, func() error { return checkOtherAdmin(ctx, tx, id) })
+	if err != nil {
 		return nil, err
-	}
-	if wasAdmin && !u.ActiveAdmin() {
-		if err := checkOtherAdmin(ctx, tx, id); err != nil {
-			return nil, err
-		}
 	}
 	_, err = tx.ExecContext(ctx,
 		`UPDATE users SET name = ?, role = ?, disabled = ?, password_hash = ?, updated_at = ?, email = ?, email_verified = ? WHERE id = ?`,
@@ -158,19 +152,8 @@ func updateUser(ctx context.Context, tx *sql.Tx, id string, upd jot.UserUpdate, 
 	} else if err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
 	}
-	var ended []string
-	if upd.EndSessions {
-		if ended, err = endSessionIDs(ctx, tx, now, `user_id = ? AND id <> ?`, id, upd.EndSessionsExcept); err != nil {
-			return nil, err
-		}
-	}
-	if err := storeAudit(ctx, tx, audit, ended); err != nil {
+	if err := writes.UserUpdated(ctx, tx, &before, u, upd, now, audit); err != nil {
 		return nil, err
-	}
-	if upd.EndsResetTokens(&before, u) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, id, jot.PurposeReset); err != nil {
-			return nil, fmt.Errorf("end reset tokens: %w", err)
-		}
 	}
 	return userByID(ctx, tx, id)
 }
@@ -198,7 +181,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ..
 		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 

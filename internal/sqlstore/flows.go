@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jotauth/jot"
 )
@@ -13,9 +14,66 @@ type Writes[Tx any] struct {
 	User   func(ctx context.Context, tx Tx, u *jot.User) error
 	Token  func(ctx context.Context, tx Tx, t *jot.MailToken) error
 	Mail   func(ctx context.Context, tx Tx, m *jot.Mail) error
-	Audit  func(ctx context.Context, tx Tx, audits []*jot.Audit, ended []string) error
 	Events func(ctx context.Context, tx Tx, events []*jot.AuditEvent) error
 	Rotate func(ctx context.Context, tx Tx, req jot.RotateRequest) (*jot.RotateResult, error)
+	// EndSessions ends the live sessions of a user but except (may be
+	// empty), recording their revocations, and returns their ids.
+	EndSessions func(ctx context.Context, tx Tx, now time.Time, userID, except string) ([]string, error)
+	// EndResets deletes a user's password reset tokens.
+	EndResets func(ctx context.Context, tx Tx, userID string) error
+}
+
+// StoreAudit adds audits' per-session events for the sessions ended and
+// stores all of them.
+func (w Writes[Tx]) StoreAudit(ctx context.Context, tx Tx, audits []*jot.Audit, ended []string) error {
+	jot.AddEnded(audits, ended)
+	return w.Events(ctx, tx, jot.AuditRows(audits))
+}
+
+// ApplyUpdate applies upd to u and returns u as it was before. When that
+// takes away an active admin, otherAdmin must confirm that another is left.
+func ApplyUpdate(u *jot.User, upd jot.UserUpdate, otherAdmin func() error) (jot.User, error) {
+	before := *u
+	wasAdmin := u.ActiveAdmin()
+	if err := upd.Apply(u); err != nil {
+		return before, err
+	}
+	if wasAdmin && !u.ActiveAdmin() {
+		if err := otherAdmin(); err != nil {
+			return before, err
+		}
+	}
+	return before, nil
+}
+
+// UserUpdated ends what an update of a user (before, now u) ends: the
+// sessions upd asks to end and, when it calls for it, the reset tokens;
+// and it stores audit.
+func (w Writes[Tx]) UserUpdated(ctx context.Context, tx Tx, before, u *jot.User, upd jot.UserUpdate, now time.Time, audit []*jot.Audit) error {
+	var ended []string
+	if upd.EndSessions {
+		var err error
+		if ended, err = w.EndSessions(ctx, tx, now, u.ID, upd.EndSessionsExcept); err != nil {
+			return err
+		}
+	}
+	if err := w.StoreAudit(ctx, tx, audit, ended); err != nil {
+		return err
+	}
+	if upd.EndsResetTokens(before, u) {
+		return w.EndResets(ctx, tx, u.ID)
+	}
+	return nil
+}
+
+// UserSessionsEnded ends the live sessions of a user but except and
+// stores audit.
+func (w Writes[Tx]) UserSessionsEnded(ctx context.Context, tx Tx, now time.Time, userID, except string, audit []*jot.Audit) error {
+	ended, err := w.EndSessions(ctx, tx, now, userID, except)
+	if err != nil {
+		return err
+	}
+	return w.StoreAudit(ctx, tx, audit, ended)
 }
 
 // Users inserts users in order; the first error stops it.
@@ -43,7 +101,7 @@ func (w Writes[Tx]) UserWithMail(ctx context.Context, tx Tx, u *jot.User, t *jot
 			return err
 		}
 	}
-	return w.Audit(ctx, tx, audit, nil)
+	return w.StoreAudit(ctx, tx, audit, nil)
 }
 
 // TokenWithMails inserts t, then mails, then audit (none when nil).
@@ -54,7 +112,7 @@ func (w Writes[Tx]) TokenWithMails(ctx context.Context, tx Tx, t *jot.MailToken,
 	if err := w.Mails(ctx, tx, mails); err != nil {
 		return err
 	}
-	return w.Audit(ctx, tx, []*jot.Audit{audit}, nil)
+	return w.StoreAudit(ctx, tx, []*jot.Audit{audit}, nil)
 }
 
 // Mails queues mails in order; the first error stops it.

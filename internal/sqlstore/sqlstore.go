@@ -25,6 +25,20 @@ type Rows interface {
 	Err() error
 }
 
+// All returns every row of a query's result, rows or err, scanned with
+// scan, into a list that is empty, not nil, when there are none; what
+// names the list in errors. The caller closes rows.
+func All[T any](what string, rows Rows, err error, scan func(Scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	list, err := Collect(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return list, nil
+}
+
 // Collect scans every row with scan into a list that is empty, not nil,
 // when there are none.
 func Collect[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
@@ -40,6 +54,13 @@ func Collect[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
 		return nil, err
 	}
 	return list, nil
+}
+
+// ScanString reads a row of one text column.
+func ScanString(s Scanner) (string, error) {
+	var v string
+	err := s.Scan(&v)
+	return v, err
 }
 
 // One returns the value scanned from a query for one row: the driver's
