@@ -2,24 +2,16 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
-const auditColumns = `id, time, event, user_id, session_id, actor_id, ip, user_agent, request_id, detail`
-
-// nullString stores an absent (empty) value as NULL.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
+const auditColumns = sqlstore.AuditColumns
 
 // insertAudit stores events in tx, in one statement.
 func insertAudit(ctx context.Context, tx pgx.Tx, events []*jot.AuditEvent) error {
@@ -29,13 +21,9 @@ func insertAudit(ctx context.Context, tx pgx.Tx, events []*jot.AuditEvent) error
 	q := `INSERT INTO audit_events (` + auditColumns + `) VALUES `
 	args := make([]any, 0, 10*len(events))
 	for i, e := range events {
-		var detail any
-		if len(e.Detail) > 0 {
-			b, err := json.Marshal(e.Detail)
-			if err != nil {
-				return fmt.Errorf("audit detail: %w", err)
-			}
-			detail = string(b)
+		row, err := sqlstore.AuditArgs[times](e)
+		if err != nil {
+			return err
 		}
 		if i > 0 {
 			q += ", "
@@ -48,44 +36,12 @@ func insertAudit(ctx context.Context, tx pgx.Tx, events []*jot.AuditEvent) error
 			q += "$" + strconv.Itoa(10*i+j+1)
 		}
 		q += ")"
-		args = append(args, e.ID, e.Time, e.Event, nullString(e.UserID), nullString(e.SessionID), nullString(e.ActorID),
-			nullString(e.IP), nullString(e.UserAgent), nullString(e.RequestID), detail)
+		args = append(args, row...)
 	}
 	if _, err := tx.Exec(ctx, q, args...); err != nil {
 		return fmt.Errorf("insert audit events: %w", err)
 	}
 	return nil
-}
-
-// storeAudit adds audits' per-session events for the sessions ended and
-// stores all of them in tx.
-func storeAudit(ctx context.Context, tx pgx.Tx, audits []*jot.Audit, ended []string) error {
-	jot.AddEnded(audits, ended)
-	return insertAudit(ctx, tx, jot.AuditRows(audits))
-}
-
-func scanAudit(s scanner) (*jot.AuditEvent, error) {
-	var e jot.AuditEvent
-	var user, session, actor, ip, ua, req *string
-	var detail []byte
-	if err := s.Scan(&e.ID, &e.Time, &e.Event, &user, &session, &actor, &ip, &ua, &req, &detail); err != nil {
-		return nil, err
-	}
-	e.Time = e.Time.UTC()
-	deref := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	e.UserID, e.SessionID, e.ActorID = deref(user), deref(session), deref(actor)
-	e.IP, e.UserAgent, e.RequestID = deref(ip), deref(ua), deref(req)
-	if detail != nil {
-		if err := json.Unmarshal(detail, &e.Detail); err != nil {
-			return nil, fmt.Errorf("audit detail: %w", err)
-		}
-	}
-	return &e, nil
 }
 
 // RecordAudit stores events in one statement; see jot.AuditStore.
@@ -118,15 +74,7 @@ func (db *DB) ListAudit(ctx context.Context, f jot.AuditFilter, p jot.Page) ([]*
 		q += ` AND id < ` + arg(p.After)
 	}
 	q += ` ORDER BY id DESC LIMIT ` + arg(limit(p))
-	rows, err := db.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list audit events: %w", err)
-	}
-	out, err := collect(rows, scanAudit)
-	if err != nil {
-		return nil, fmt.Errorf("list audit events: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, db.pool, "list audit events", sqlstore.ScanAudit[times], q, args...)
 }
 
 // PruneAudit deletes the events made before `before`.
@@ -150,12 +98,10 @@ func (db *DB) CreateSigningKeyAudited(ctx context.Context, k *jot.SigningKey, au
 		_, err := tx.Exec(ctx, `WITH k AS (
 				INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
 				VALUES ($1, $2, $3, $4, $5) RETURNING kid)
-			SELECT pg_notify($6, '') FROM k`, k.KID, k.Alg, k.Private, k.CreatedAt, nullTime(k.ActivatesAt), keyChannel)
-		if _, dup := isUnique(err); dup {
-			return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
-		} else if err != nil {
-			return fmt.Errorf("create signing key: %w", err)
+			SELECT pg_notify($6, '') FROM k`, append(sqlstore.NewSigningKeyArgs[times](k), keyChannel)...)
+		if err := signingKeyError(err, k); err != nil {
+			return err
 		}
-		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
+		return writes.StoreAudit(ctx, tx, []*jot.Audit{audit}, nil)
 	})
 }

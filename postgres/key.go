@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 	"github.com/jotauth/jot/token"
 )
 
@@ -21,25 +22,8 @@ func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 
 // signingKeys reads every key; lock is "" or a locking clause.
 func signingKeys(ctx context.Context, q querier, lock string) ([]*jot.SigningKey, error) {
-	rows, err := q.Query(ctx, `SELECT kid, alg, private, created_at, activates_at, revoked_at
+	return queryAll(ctx, q, "signing keys", sqlstore.ScanSigningKey[times], `SELECT `+sqlstore.SigningKeyColumns+`
 		FROM signing_keys ORDER BY created_at, kid `+lock)
-	if err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
-	}
-	keys, err := collect(rows, func(s scanner) (*jot.SigningKey, error) {
-		var k jot.SigningKey
-		var activates, revoked pgtype.Timestamptz
-		if err := s.Scan(&k.KID, &k.Alg, &k.Private, &k.CreatedAt, &activates, &revoked); err != nil {
-			return nil, err
-		}
-		k.ActivatesAt = fromNull(activates)
-		k.RevokedAt = fromNull(revoked)
-		return &k, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
-	}
-	return keys, nil
 }
 
 // keyChannel is the NOTIFY channel of every transaction that stores or
@@ -56,9 +40,15 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 	_, err := db.pool.Exec(ctx, `WITH k AS (
 			INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
 			VALUES ($1, $2, $3, $4, $5) RETURNING kid)
-		SELECT pg_notify($6, '') FROM k`, k.KID, k.Alg, k.Private, k.CreatedAt, nullTime(k.ActivatesAt), keyChannel)
+		SELECT pg_notify($6, '') FROM k`, append(sqlstore.NewSigningKeyArgs[times](k), keyChannel)...)
+	return signingKeyError(err, k)
+}
+
+// signingKeyError maps the error of an insert of k: a KID stored already
+// is ECONFLICT.
+func signingKeyError(err error, k *jot.SigningKey) error {
 	if _, dup := isUnique(err); dup {
-		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
+		return sqlstore.KeyExists(k.KID, err)
 	} else if err != nil {
 		return fmt.Errorf("create signing key: %w", err)
 	}
@@ -89,11 +79,8 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
-			VALUES ($1, $2, $3, $4, $5)`, k.KID, k.Alg, k.Private, k.CreatedAt, nullTime(k.ActivatesAt)); err != nil {
-			if _, dup := isUnique(err); dup {
-				return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
-			}
-			return fmt.Errorf("create signing key: %w", err)
+			VALUES ($1, $2, $3, $4, $5)`, sqlstore.NewSigningKeyArgs[times](k)...); err != nil {
+			return signingKeyError(err, k)
 		}
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
 			return fmt.Errorf("notify: %w", err)
@@ -134,7 +121,7 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 		var prev pgtype.Timestamptz
 		err := tx.QueryRow(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = $1 FOR UPDATE`, kid).Scan(&prev)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return &jot.Error{Code: jot.ENOTFOUND, Message: fmt.Sprintf("signing key %s not found", kid)}
+			return sqlstore.KeyNotFound(kid)
 		} else if err != nil {
 			return fmt.Errorf("revoke signing key: %w", err)
 		}
@@ -151,7 +138,7 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.StoreAudit(ctx, tx, audit, nil)
 	})
 	if err != nil {
 		return time.Time{}, false, err
@@ -169,25 +156,15 @@ func (db *DB) RewriteSigningKeys(ctx context.Context, fn func(k *jot.SigningKey)
 	defer cancel()
 	n := 0
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		n = 0
 		keys, err := signingKeys(ctx, tx, "FOR UPDATE")
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			private, changed, err := fn(k)
-			if err != nil {
-				return err
-			}
-			if !changed {
-				continue
-			}
-			if _, err := tx.Exec(ctx, `UPDATE signing_keys SET private = $2 WHERE kid = $1`, k.KID, private); err != nil {
-				return fmt.Errorf("rewrite signing key: %w", err)
-			}
-			n++
-		}
-		return nil
+		n, err = sqlstore.RewriteKeys(keys, fn, func(kid string, private []byte) error {
+			_, err := tx.Exec(ctx, `UPDATE signing_keys SET private = $2 WHERE kid = $1`, kid, private)
+			return err
+		})
+		return err
 	})
 	if err != nil {
 		return 0, err
@@ -230,31 +207,18 @@ func (db *DB) KeyServerLimits(ctx context.Context, now time.Time) (time.Duration
 func (db *DB) Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	v, err := secret(ctx, db.pool, name)
-	if err == nil || jot.ErrorCode(err) != jot.ENOTFOUND {
-		return v, err
-	}
-	b, err := gen()
-	if err != nil {
-		return nil, fmt.Errorf("generate secret %s: %w", name, err)
-	}
-	if len(b) == 0 {
-		return nil, fmt.Errorf("generate secret %s: no bytes", name)
-	}
-	if _, err := db.pool.Exec(ctx, `INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO NOTHING`, name, b, time.Now()); err != nil {
-		return nil, fmt.Errorf("store secret %s: %w", name, err)
-	}
-	return secret(ctx, db.pool, name)
+	read := func() ([]byte, error) { return secret(ctx, db.pool, name) }
+	return sqlstore.Secret(name, read, gen, func(b []byte) ([]byte, error) {
+		if _, err := db.pool.Exec(ctx, `INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING`, name, b, time.Now()); err != nil {
+			return nil, fmt.Errorf("store secret %s: %w", name, err)
+		}
+		return read()
+	})
 }
 
 func secret(ctx context.Context, q querier, name string) ([]byte, error) {
 	var v []byte
 	err := q.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("secret")
-	} else if err != nil {
-		return nil, fmt.Errorf("secret %s: %w", name, err)
-	}
-	return v, nil
+	return sqlstore.One(v, err, pgx.ErrNoRows, "secret", "secret "+name)
 }

@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 const mailColumns = `id, kind, to_addr, data, token_hash, created_at, next_at, expires_at, attempts`
@@ -41,15 +41,14 @@ func insertMailToken(ctx context.Context, tx pgx.Tx, t *jot.MailToken) error {
 	if t.Purpose == jot.PurposeReset {
 		// Only the newest reset token works; the mails of the others go
 		// with them (ON DELETE CASCADE).
-		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, t.UserID, jot.PurposeReset); err != nil {
-			return fmt.Errorf("end reset tokens: %w", err)
+		if err := endResetTokens(ctx, tx, t.UserID); err != nil {
+			return err
 		}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO mail_tokens (hash, purpose, user_id, email, session_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.Hash, t.Purpose, t.UserID, t.Email, t.SessionID, t.CreatedAt, t.ExpiresAt)
+	_, err := tx.Exec(ctx, `INSERT INTO mail_tokens (`+sqlstore.MailTokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, sqlstore.MailTokenArgs[times](t)...)
 	if isForeignKey(err) {
-		return notFound("user")
+		return sqlstore.NotFound("user")
 	} else if err != nil {
 		return fmt.Errorf("insert mail token: %w", err)
 	}
@@ -61,20 +60,7 @@ func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailTo
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		if err := insertUser(ctx, tx, u); err != nil {
-			return err
-		}
-		if t != nil {
-			if err := insertMailToken(ctx, tx, t); err != nil {
-				return err
-			}
-		}
-		if m != nil {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.UserWithMail(ctx, tx, u, t, m, audit)
 	})
 }
 
@@ -96,15 +82,7 @@ func (db *DB) IssueMailTokenAudited(ctx context.Context, t *jot.MailToken, audit
 				return fmt.Errorf("lock user: %w", err)
 			}
 		}
-		if err := insertMailToken(ctx, tx, t); err != nil {
-			return err
-		}
-		for _, m := range mails {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
+		return writes.TokenWithMails(ctx, tx, t, audit, mails)
 	})
 }
 
@@ -113,12 +91,7 @@ func (db *DB) QueueMail(ctx context.Context, mails ...*jot.Mail) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		for _, m := range mails {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writes.Mails(ctx, tx, mails)
 	})
 }
 
@@ -134,28 +107,22 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		var userID string
 		err := tx.QueryRow(ctx, `SELECT user_id FROM mail_tokens WHERE hash = $1 AND purpose = $2`, hash, purpose).Scan(&userID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("token")
-		} else if err != nil {
-			return fmt.Errorf("mail token: %w", err)
+		if _, err := sqlstore.One(userID, err, pgx.ErrNoRows, "token", "mail token"); err != nil {
+			return err
 		}
 		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID)
 		if err != nil {
 			return err
 		}
-		var t jot.MailToken
-		err = tx.QueryRow(ctx, `DELETE FROM mail_tokens WHERE hash = $1 AND purpose = $2
-			RETURNING hash, purpose, user_id, email, session_id, created_at, expires_at`, hash, purpose).
-			Scan(&t.Hash, &t.Purpose, &t.UserID, &t.Email, &t.SessionID, &t.CreatedAt, &t.ExpiresAt)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("token")
-		} else if err != nil {
-			return fmt.Errorf("use mail token: %w", err)
+		t, err := sqlstore.ScanMailToken[times](tx.QueryRow(ctx, `DELETE FROM mail_tokens WHERE hash = $1 AND purpose = $2
+			RETURNING `+sqlstore.MailTokenColumns, hash, purpose))
+		if t, err = sqlstore.One(t, err, pgx.ErrNoRows, "token", "use mail token"); err != nil {
+			return err
 		}
 		if !now.Before(t.ExpiresAt) {
-			return notFound("token")
+			return sqlstore.NotFound("token")
 		}
-		upd, err := decide(u, &t)
+		upd, err := decide(u, t)
 		if err != nil {
 			return err
 		}
@@ -174,20 +141,12 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, n int) ([]*jot.Mail, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `UPDATE outbox o SET next_at = $1, attempts = o.attempts + 1
+	return queryAll(ctx, db.pool, "claim mail", scanMail, `UPDATE outbox o SET next_at = $1, attempts = o.attempts + 1
 		FROM (SELECT id FROM outbox WHERE next_at <= $2 AND expires_at > $2
 			ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due
 		WHERE o.id = due.id
 		RETURNING o.id, o.kind, o.to_addr, o.data, o.token_hash, o.created_at, o.next_at, o.expires_at, o.attempts`,
 		now.Add(lease), now, n)
-	if err != nil {
-		return nil, fmt.Errorf("claim mail: %w", err)
-	}
-	mails, err := collect(rows, scanMail)
-	if err != nil {
-		return nil, fmt.Errorf("claim mail: %w", err)
-	}
-	return mails, nil
 }
 
 // MailSent removes a sent mail.
@@ -223,4 +182,12 @@ func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
 		}
 		return nil
 	})
+}
+
+// endResetTokens deletes the user's password reset tokens.
+func endResetTokens(ctx context.Context, tx pgx.Tx, userID string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, userID, jot.PurposeReset); err != nil {
+		return fmt.Errorf("end reset tokens: %w", err)
+	}
+	return nil
 }

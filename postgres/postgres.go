@@ -48,6 +48,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 // defaultMaxConns is the pool size unless the URL sets pool_max_conns:
@@ -215,9 +216,12 @@ type querier interface {
 }
 
 // scanner is a pgx.Row or pgx.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
+type scanner = sqlstore.Scanner
+
+// writes are the store's writes in a transaction, for the flows that
+// every store shares; never changed.
+var writes = sqlstore.Writes[pgx.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
+	Events: insertAudit, Rotate: rotate, EndSessions: endUserSessions, EndResets: endResetTokens}
 
 // SQLSTATE codes the store maps to jot error codes.
 const (
@@ -248,9 +252,37 @@ func isForeignKey(err error) bool {
 	return e != nil && e.Code == foreignKeyViolation
 }
 
-// notFound returns an ENOTFOUND error for a missing thing.
-func notFound(what string) error {
-	return &jot.Error{Code: jot.ENOTFOUND, Message: what + " not found"}
+// createError maps the error of an insert of an owned thing; see
+// sqlstore.CreateError.
+func createError(err error, what string) error {
+	_, dup := isUnique(err)
+	return sqlstore.CreateError(err, isForeignKey(err), dup, what)
+}
+
+// queryAll runs a query on q and scans every row with scan; see
+// sqlstore.All.
+func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err == nil {
+		defer rows.Close()
+	}
+	return sqlstore.All(what, rows, err, scan)
+}
+
+// times keeps times as timestamptz; see sqlstore.Times.
+type times struct{}
+
+func (times) Dest(t *time.Time) any     { return t }
+func (times) NullDest(t *time.Time) any { return (*nullTimeDest)(t) }
+func (times) Arg(t time.Time) any       { return t }
+func (times) NullArg(t time.Time) any   { return nullTime(t) }
+
+// nullTimeDest scans a nullable timestamptz; NULL is the zero time.
+type nullTimeDest time.Time
+
+func (d *nullTimeDest) ScanTimestamptz(v pgtype.Timestamptz) error {
+	*d = nullTimeDest(fromNull(v))
+	return nil
 }
 
 // nullTime encodes t for a nullable column: the zero time as NULL.
@@ -286,7 +318,7 @@ func lockOwner(ctx context.Context, tx pgx.Tx, id string) error {
 	var one int
 	err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
+		return sqlstore.Missing("owner", err)
 	} else if err != nil {
 		return fmt.Errorf("lock owner: %w", err)
 	}

@@ -2,11 +2,10 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 const recipeColumns = `id, owner_id, title, ingredients, instructions, created_at, updated_at`
@@ -38,14 +37,7 @@ func (db *DB) CreateRecipe(ctx context.Context, r *jot.Recipe) error {
 	defer cancel()
 	_, err := db.pool.Exec(ctx, `INSERT INTO recipes (`+recipeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		r.ID, r.OwnerID, r.Title, ingredients(r), r.Instructions, r.CreatedAt, r.UpdatedAt)
-	if isForeignKey(err) {
-		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
-	} else if _, dup := isUnique(err); dup {
-		return &jot.Error{Code: jot.ECONFLICT, Message: "recipe already exists", Err: err}
-	} else if err != nil {
-		return fmt.Errorf("create recipe: %w", err)
-	}
-	return nil
+	return createError(err, "recipe")
 }
 
 // RecipeByID returns the recipe, or ENOTFOUND.
@@ -53,12 +45,7 @@ func (db *DB) RecipeByID(ctx context.Context, id string) (*jot.Recipe, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	r, err := scanRecipe(db.pool.QueryRow(ctx, `SELECT `+recipeColumns+` FROM recipes WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("recipe")
-	} else if err != nil {
-		return nil, fmt.Errorf("recipe by id: %w", err)
-	}
-	return r, nil
+	return sqlstore.One(r, err, pgx.ErrNoRows, "recipe", "recipe by id")
 }
 
 // UpdateRecipe writes Title, Ingredients, Instructions and UpdatedAt of r;
@@ -69,7 +56,7 @@ func (db *DB) UpdateRecipe(ctx context.Context, r *jot.Recipe) error {
 	tag, err := db.pool.Exec(ctx,
 		`UPDATE recipes SET title = $1, ingredients = $2, instructions = $3, updated_at = $4 WHERE id = $5`,
 		r.Title, ingredients(r), r.Instructions, r.UpdatedAt, r.ID)
-	return affectedOne(tag.RowsAffected(), err, "recipe")
+	return sqlstore.AffectedOne(tag.RowsAffected(), err, "recipe")
 }
 
 // DeleteRecipe deletes the recipe; an unknown recipe is ENOTFOUND.
@@ -77,23 +64,15 @@ func (db *DB) DeleteRecipe(ctx context.Context, id string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	tag, err := db.pool.Exec(ctx, `DELETE FROM recipes WHERE id = $1`, id)
-	return affectedOne(tag.RowsAffected(), err, "recipe")
+	return sqlstore.AffectedOne(tag.RowsAffected(), err, "recipe")
 }
 
 // ListRecipes lists all recipes ordered by id; a Limit of 0 or less means all.
 func (db *DB) ListRecipes(ctx context.Context, p jot.Page) ([]*jot.Recipe, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT `+recipeColumns+` FROM recipes
+	return queryAll(ctx, db.pool, "list recipes", scanRecipe, `SELECT `+recipeColumns+` FROM recipes
 		WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
-	if err != nil {
-		return nil, fmt.Errorf("list recipes: %w", err)
-	}
-	recipes, err := collect(rows, scanRecipe)
-	if err != nil {
-		return nil, fmt.Errorf("list recipes: %w", err)
-	}
-	return recipes, nil
 }
 
 // CreateRecipeWithin inserts r only while its owner has fewer than max
@@ -108,10 +87,8 @@ func (db *DB) CreateRecipeWithin(ctx context.Context, r *jot.Recipe, max int) er
 		tag, err := tx.Exec(ctx, `INSERT INTO recipes (`+recipeColumns+`)
 			SELECT $1, $2, $3, $4, $5, $6, $7 WHERE (SELECT count(*) FROM recipes WHERE owner_id = $2) < $8`,
 			r.ID, r.OwnerID, r.Title, ingredients(r), r.Instructions, r.CreatedAt, r.UpdatedAt, max)
-		if _, dup := isUnique(err); dup {
-			return &jot.Error{Code: jot.ECONFLICT, Message: "recipe already exists", Err: err}
-		} else if err != nil {
-			return fmt.Errorf("create recipe: %w", err)
+		if err := createError(err, "recipe"); err != nil {
+			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return jot.QuotaError("recipes", max)

@@ -17,15 +17,9 @@ func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.Ro
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var res *jot.RotateResult
-	err := db.tx(ctx, func(tx pgx.Tx) error {
-		var r error
-		if res, r = rotate(ctx, tx, req); r != nil {
-			return r
-		}
-		if e := req.AuditFor(res); e != nil {
-			return insertAudit(ctx, tx, []*jot.AuditEvent{e})
-		}
-		return nil
+	err := db.tx(ctx, func(tx pgx.Tx) (err error) {
+		res, err = writes.RotateAudited(ctx, tx, req)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)

@@ -3,14 +3,13 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 // revocationChannel is the NOTIFY channel of every transaction that records
@@ -18,29 +17,12 @@ import (
 // the same database hear it too: a spurious sync, nothing worse.
 const revocationChannel = "jot_revocations"
 
-const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, access_exp, ended_at`
-
-func scanSession(s scanner) (*jot.Session, error) {
-	var ss jot.Session
-	var lastUsed, accessExp, ended pgtype.Timestamptz
-	if err := s.Scan(&ss.ID, &ss.UserID, &ss.CreatedAt, &lastUsed, &ss.ExpiresAt, &ss.UserAgent, &ss.IP, &accessExp, &ended); err != nil {
-		return nil, err
-	}
-	ss.LastUsedAt = fromNull(lastUsed)
-	ss.AccessExp = fromNull(accessExp)
-	ss.EndedAt = fromNull(ended)
-	return &ss, nil
-}
+const sessionColumns = sqlstore.SessionColumns
 
 // sessionBy runs a query for one session; no row is ENOTFOUND.
 func sessionBy(ctx context.Context, q querier, what, sql string, args ...any) (*jot.Session, error) {
-	s, err := scanSession(q.QueryRow(ctx, sql, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("session")
-	} else if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return s, nil
+	s, err := sqlstore.ScanSession[times](q.QueryRow(ctx, sql, args...))
+	return sqlstore.One(s, err, pgx.ErrNoRows, "session", what)
 }
 
 // endSessions ends the sessions that match cond and are not ended and whose
@@ -76,24 +58,20 @@ func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg
 // endSessionIDs is endSessions returning the ids of the sessions it ended
 // (oldest first), for the audit events that name them.
 func endSessionIDs(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) ([]string, error) {
-	rows, err := tx.Query(ctx, `UPDATE sessions SET ended_at = $1
-		WHERE ended_at IS NULL AND (expires_at > $1 OR access_exp > $1) AND (`+cond+`)
-		RETURNING id, created_at, COALESCE(access_exp, $1)`, append([]any{now}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("end sessions: %w", err)
-	}
 	type ended struct {
 		id      string
 		created time.Time
 		exp     time.Time
 	}
-	list, err := collect(rows, func(s scanner) (ended, error) {
+	list, err := queryAll(ctx, tx, "end sessions", func(s scanner) (ended, error) {
 		var e ended
 		err := s.Scan(&e.id, &e.created, &e.exp)
 		return e, err
-	})
+	}, `UPDATE sessions SET ended_at = $1
+		WHERE ended_at IS NULL AND (expires_at > $1 OR access_exp > $1) AND (`+cond+`)
+		RETURNING id, created_at, COALESCE(access_exp, $1)`, append([]any{now}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("end sessions: %w", err)
+		return nil, err
 	}
 	if len(list) == 0 {
 		return nil, nil
@@ -173,24 +151,23 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			s.ID, s.UserID, s.CreatedAt, nullTime(s.LastUsedAt), s.ExpiresAt,
-			s.UserAgent, s.IP, nullTime(s.AccessExp), nullTime(s.EndedAt))
+			sqlstore.SessionArgs[times](s)...)
 		if _, dup := isUnique(err); dup {
-			return &jot.Error{Code: jot.ECONFLICT, Message: "session already exists", Err: err}
+			return sqlstore.Exists("session", err)
 		} else if isForeignKey(err) {
-			return &jot.Error{Code: jot.ENOTFOUND, Message: "user not found", Err: err}
+			return sqlstore.Missing("user", err)
 		} else if err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)`,
 			refreshHash, s.ID, s.CreatedAt)
 		if _, dup := isUnique(err); dup {
-			return &jot.Error{Code: jot.ECONFLICT, Message: "refresh token already exists", Err: err}
+			return sqlstore.Exists("refresh token", err)
 		} else if err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		if maxLive <= 0 {
-			return storeAudit(ctx, tx, audit, nil)
+			return writes.StoreAudit(ctx, tx, audit, nil)
 		}
 		// Live as ListSessions counts them: not ended, not expired at the
 		// new session's start.
@@ -201,7 +178,7 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 		if err != nil {
 			return err
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 	return len(ended), err
 }
@@ -217,17 +194,9 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*jot.Session, error) 
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*jot.Session, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return queryAll(ctx, db.pool, "list sessions", sqlstore.ScanSession[times], `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2
 		ORDER BY created_at DESC, id DESC`, userID, now)
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	sessions, err := collect(rows, scanSession)
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	return sessions, nil
 }
 
 // ListSessionsPage lists one page of the user's live sessions at now,
@@ -236,17 +205,9 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	// An empty After starts from the newest.
-	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return queryAll(ctx, db.pool, "list sessions", sqlstore.ScanSession[times], `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 AND ($3 = '' OR id < $3)
 		ORDER BY id DESC LIMIT $4`, userID, now, p.After, limit(p))
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	sessions, err := collect(rows, scanSession)
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	return sessions, nil
 }
 
 // ExtendAccess moves the session's AccessExp to exp if that is later; an
@@ -257,7 +218,7 @@ func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time)
 	defer cancel()
 	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET access_exp = GREATEST(access_exp, $1) WHERE id = $2`,
 		nullTime(exp), sessionID)
-	return affectedOne(tag.RowsAffected(), err, "session")
+	return sqlstore.AffectedOne(tag.RowsAffected(), err, "session")
 }
 
 // EndSession ends a live session and records its revocation; an ended,
@@ -271,9 +232,9 @@ func (db *DB) EndSession(ctx context.Context, id string, now time.Time, audit ..
 			return err
 		}
 		if len(ended) == 0 {
-			return notFound("session")
+			return sqlstore.NotFound("session")
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
@@ -283,22 +244,12 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		ended, err := endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
-		if err != nil {
-			return err
-		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.UserSessionsEnded(ctx, tx, now, userID, except, audit)
 	})
 }
 
-// affectedOne turns the outcome of an UPDATE or DELETE of one row by id
-// into ENOTFOUND when there was no such row.
-func affectedOne(n int64, err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("write %s: %w", what, err)
-	}
-	if n == 0 {
-		return notFound(what)
-	}
-	return nil
+// endUserSessions ends every live session of the user but except (may be
+// empty), recording their revocations, and returns their ids.
+func endUserSessions(ctx context.Context, tx pgx.Tx, now time.Time, userID, except string) ([]string, error) {
+	return endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
 }

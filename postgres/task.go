@@ -2,50 +2,29 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
-const taskColumns = `id, owner_id, title, done, created_at, updated_at`
-
-func scanTask(s scanner) (*jot.Task, error) {
-	var t jot.Task
-	if err := s.Scan(&t.ID, &t.OwnerID, &t.Title, &t.Done, &t.CreatedAt, &t.UpdatedAt); err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
+const taskColumns = sqlstore.TaskColumns
 
 // CreateTask inserts t; an owner that does not exist is ENOTFOUND.
 func (db *DB) CreateTask(ctx context.Context, t *jot.Task) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	_, err := db.pool.Exec(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.ID, t.OwnerID, t.Title, t.Done, t.CreatedAt, t.UpdatedAt)
-	if isForeignKey(err) {
-		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
-	} else if _, dup := isUnique(err); dup {
-		return &jot.Error{Code: jot.ECONFLICT, Message: "task already exists", Err: err}
-	} else if err != nil {
-		return fmt.Errorf("create task: %w", err)
-	}
-	return nil
+		sqlstore.TaskArgs[times](t)...)
+	return createError(err, "task")
 }
 
 // TaskByID returns the task, or ENOTFOUND.
 func (db *DB) TaskByID(ctx context.Context, id string) (*jot.Task, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	t, err := scanTask(db.pool.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("task")
-	} else if err != nil {
-		return nil, fmt.Errorf("task by id: %w", err)
-	}
-	return t, nil
+	t, err := sqlstore.ScanTask[times](db.pool.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id))
+	return sqlstore.One(t, err, pgx.ErrNoRows, "task", "task by id")
 }
 
 // UpdateTask writes Title, Done and UpdatedAt of t; an unknown task is ENOTFOUND.
@@ -54,7 +33,7 @@ func (db *DB) UpdateTask(ctx context.Context, t *jot.Task) error {
 	defer cancel()
 	tag, err := db.pool.Exec(ctx, `UPDATE tasks SET title = $1, done = $2, updated_at = $3 WHERE id = $4`,
 		t.Title, t.Done, t.UpdatedAt, t.ID)
-	return affectedOne(tag.RowsAffected(), err, "task")
+	return sqlstore.AffectedOne(tag.RowsAffected(), err, "task")
 }
 
 // DeleteTask deletes the task; an unknown task is ENOTFOUND.
@@ -62,7 +41,7 @@ func (db *DB) DeleteTask(ctx context.Context, id string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	tag, err := db.pool.Exec(ctx, `DELETE FROM tasks WHERE id = $1`, id)
-	return affectedOne(tag.RowsAffected(), err, "task")
+	return sqlstore.AffectedOne(tag.RowsAffected(), err, "task")
 }
 
 // ListTasks lists tasks ordered by id, only ownerID's unless it is empty; a
@@ -71,23 +50,12 @@ func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	// Two statements rather than one with an OR, so each can use its index.
-	var rows pgx.Rows
-	var err error
 	if ownerID == "" {
-		rows, err = db.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks
+		return queryAll(ctx, db.pool, "list tasks", sqlstore.ScanTask[times], `SELECT `+taskColumns+` FROM tasks
 			WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
-	} else {
-		rows, err = db.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks
-			WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ownerID, p.After, limit(p))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	tasks, err := collect(rows, scanTask)
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return tasks, nil
+	return queryAll(ctx, db.pool, "list tasks", sqlstore.ScanTask[times], `SELECT `+taskColumns+` FROM tasks
+		WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ownerID, p.After, limit(p))
 }
 
 // CreateTaskWithin inserts t only while its owner has fewer than max tasks;
@@ -101,11 +69,9 @@ func (db *DB) CreateTaskWithin(ctx context.Context, t *jot.Task, max int) error 
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO tasks (`+taskColumns+`)
 			SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT count(*) FROM tasks WHERE owner_id = $2) < $7`,
-			t.ID, t.OwnerID, t.Title, t.Done, t.CreatedAt, t.UpdatedAt, max)
-		if _, dup := isUnique(err); dup {
-			return &jot.Error{Code: jot.ECONFLICT, Message: "task already exists", Err: err}
-		} else if err != nil {
-			return fmt.Errorf("create task: %w", err)
+			append(sqlstore.TaskArgs[times](t), max)...)
+		if err := createError(err, "task"); err != nil {
+			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return jot.QuotaError("tasks", max)

@@ -9,37 +9,25 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
-const userColumns = `id, email, name, role, disabled, password_hash, created_at, updated_at, email_verified`
-
-func scanUser(s scanner) (*jot.User, error) {
-	var u jot.User
-	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt, &u.EmailVerified); err != nil {
-		return nil, err
-	}
-	return &u, nil
-}
+const userColumns = sqlstore.UserColumns
 
 // userBy runs a query for one user; no row is ENOTFOUND.
 func userBy(ctx context.Context, q querier, what, sql string, args ...any) (*jot.User, error) {
-	u, err := scanUser(q.QueryRow(ctx, sql, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("user")
-	} else if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return u, nil
+	u, err := sqlstore.ScanUser[times](q.QueryRow(ctx, sql, args...))
+	return sqlstore.One(u, err, pgx.ErrNoRows, "user", what)
 }
 
 func insertUser(ctx context.Context, q pgx.Tx, u *jot.User) error {
 	_, err := q.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, u.CreatedAt, u.UpdatedAt, u.EmailVerified)
+		sqlstore.UserArgs[times](u)...)
 	if constraint, ok := isUnique(err); ok {
 		if constraint == "users_pkey" {
-			return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("user id %s already exists", u.ID), Err: err}
+			return sqlstore.Exists("user id "+u.ID, err)
 		}
-		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("email %s is already registered", u.Email), Err: err}
+		return sqlstore.EmailTaken(u.Email, err)
 	} else if err != nil {
 		return fmt.Errorf("insert user: %w", err)
 	}
@@ -51,10 +39,7 @@ func (db *DB) CreateUser(ctx context.Context, u *jot.User, audit ...*jot.Audit) 
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		if err := insertUser(ctx, tx, u); err != nil {
-			return err
-		}
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.UserWithMail(ctx, tx, u, nil, nil, audit)
 	})
 }
 
@@ -64,12 +49,7 @@ func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		for _, u := range users {
-			if err := insertUser(ctx, tx, u); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writes.Users(ctx, tx, users)
 	})
 }
 
@@ -103,16 +83,8 @@ func mayRemoveAdmin(upd jot.UserUpdate) bool {
 // while this one waited is checked again (READ COMMITTED), so a demoted
 // admin drops out of the list.
 func lockActiveAdmins(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled
+	return queryAll(ctx, tx, "lock admins", sqlstore.ScanString, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled
 		ORDER BY id FOR NO KEY UPDATE`)
-	if err != nil {
-		return nil, fmt.Errorf("lock admins: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("lock admins: %w", err)
-	}
-	return ids, nil
 }
 
 // checkOtherAdmin returns ECONFLICT unless admins, from lockActiveAdmins,
@@ -121,15 +93,15 @@ func checkOtherAdmin(admins []string, id string) error {
 	if slices.ContainsFunc(admins, func(a string) bool { return a != id }) {
 		return nil
 	}
-	return jot.Errorf(jot.ECONFLICT, "the last active admin cannot be disabled, demoted or deleted")
+	return sqlstore.LastAdmin()
 }
 
 // UpdateUser applies upd and returns the user as stored; see jot.UserStore.
 func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time, audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if upd.Role != nil && !upd.Role.Valid() {
-		return nil, jot.Errorf(jot.EINVALID, "unknown role %q", *upd.Role)
+	if err := sqlstore.CheckUpdate(upd); err != nil {
+		return nil, err
 	}
 	var out *jot.User
 	err := db.tx(ctx, func(tx pgx.Tx) error {
@@ -159,38 +131,21 @@ func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, n
 	if err != nil {
 		return nil, err
 	}
-	before := *u
-	wasAdmin := u.ActiveAdmin()
-	if err := upd.Apply(u); err != nil {
+	before, err := sqlstore.ApplyUpdate(u, upd, func() error { return checkOtherAdmin(admins, id) })
+	if err != nil {
 		return nil, err
-	}
-	if wasAdmin && !u.ActiveAdmin() {
-		if err := checkOtherAdmin(admins, id); err != nil {
-			return nil, err
-		}
 	}
 	out, err := userBy(ctx, tx, "update user", `UPDATE users
 		SET name = $1, role = $2, disabled = $3, password_hash = $4, updated_at = $5, email = $7, email_verified = $8
 		WHERE id = $6 RETURNING `+userColumns,
 		u.Name, string(u.Role), u.Disabled, u.PasswordHash, now, id, u.Email, u.EmailVerified)
 	if _, ok := isUnique(err); ok {
-		return nil, &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("email %s is already registered", u.Email), Err: err}
+		return nil, sqlstore.EmailTaken(u.Email, err)
 	} else if err != nil {
 		return nil, err
 	}
-	var ended []string
-	if upd.EndSessions {
-		if ended, err = endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, id, upd.EndSessionsExcept); err != nil {
-			return nil, err
-		}
-	}
-	if err := storeAudit(ctx, tx, audit, ended); err != nil {
+	if err := writes.UserUpdated(ctx, tx, &before, u, upd, now, audit); err != nil {
 		return nil, err
-	}
-	if upd.EndsResetTokens(&before, u) {
-		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, id, jot.PurposeReset); err != nil {
-			return nil, fmt.Errorf("end reset tokens: %w", err)
-		}
 	}
 	return out, nil
 }
@@ -227,7 +182,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ..
 		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
@@ -235,34 +190,8 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ..
 func (db *DB) ListUsers(ctx context.Context, p jot.Page) ([]*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	rows, err := db.pool.Query(ctx,
+	return queryAll(ctx, db.pool, "list users", sqlstore.ScanUser[times],
 		`SELECT `+userColumns+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, p.After, limit(p))
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	users, err := collect(rows, scanUser)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return users, nil
-}
-
-// collect scans every row with scan into a list that is empty, not nil,
-// when there are none, and closes rows.
-func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	list := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return list, nil
 }
 
 // MaxBcryptCost returns the highest cost of a stored bcrypt hash, or 0 when
@@ -280,14 +209,5 @@ func (db *DB) MaxBcryptCost(ctx context.Context) (int, error) {
 	} else if err != nil {
 		return 0, fmt.Errorf("highest bcrypt cost: %w", err)
 	}
-	return bcryptCost(cost), nil
-}
-
-// bcryptCost reads the two digits of a bcrypt hash's cost; anything else
-// (a malformed hash) is 0.
-func bcryptCost(s string) int {
-	if len(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
-		return 0
-	}
-	return int(s[0]-'0')*10 + int(s[1]-'0')
+	return sqlstore.BcryptCost(cost), nil
 }

@@ -3,67 +3,26 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
-
-const auditColumns = `id, time, event, user_id, session_id, actor_id, ip, user_agent, request_id, detail`
-
-// nullString stores an absent (empty) value as NULL.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
 
 // insertAudit stores events in tx.
 func insertAudit(ctx context.Context, tx *sql.Tx, events []*jot.AuditEvent) error {
 	for _, e := range events {
-		var detail any
-		if len(e.Detail) > 0 {
-			b, err := json.Marshal(e.Detail)
-			if err != nil {
-				return fmt.Errorf("audit detail: %w", err)
-			}
-			detail = string(b)
+		args, err := sqlstore.AuditArgs[times](e)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, nanos(e.Time), e.Event, nullString(e.UserID), nullString(e.SessionID), nullString(e.ActorID),
-			nullString(e.IP), nullString(e.UserAgent), nullString(e.RequestID), detail); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (`+sqlstore.AuditColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 			return fmt.Errorf("insert audit event: %w", err)
 		}
 	}
 	return nil
-}
-
-// storeAudit adds audits' per-session events for the sessions ended and
-// stores all of them in tx.
-func storeAudit(ctx context.Context, tx *sql.Tx, audits []*jot.Audit, ended []string) error {
-	jot.AddEnded(audits, ended)
-	return insertAudit(ctx, tx, jot.AuditRows(audits))
-}
-
-func scanAudit(s scanner) (*jot.AuditEvent, error) {
-	var e jot.AuditEvent
-	var t int64
-	var user, session, actor, ip, ua, req, detail sql.NullString
-	if err := s.Scan(&e.ID, &t, &e.Event, &user, &session, &actor, &ip, &ua, &req, &detail); err != nil {
-		return nil, err
-	}
-	e.Time = fromNanos(t)
-	e.UserID, e.SessionID, e.ActorID = user.String, session.String, actor.String
-	e.IP, e.UserAgent, e.RequestID = ip.String, ua.String, req.String
-	if detail.Valid {
-		if err := json.Unmarshal([]byte(detail.String), &e.Detail); err != nil {
-			return nil, fmt.Errorf("audit detail: %w", err)
-		}
-	}
-	return &e, nil
 }
 
 // RecordAudit stores events in one transaction; see jot.AuditStore.
@@ -80,7 +39,7 @@ func (db *DB) RecordAudit(ctx context.Context, events ...*jot.AuditEvent) error 
 func (db *DB) ListAudit(ctx context.Context, f jot.AuditFilter, p jot.Page) ([]*jot.AuditEvent, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	q := `SELECT ` + auditColumns + ` FROM audit_events WHERE 1 = 1`
+	q := `SELECT ` + sqlstore.AuditColumns + ` FROM audit_events WHERE 1 = 1`
 	var args []any
 	if f.UserID != "" {
 		q += ` AND user_id = ?`
@@ -90,13 +49,8 @@ func (db *DB) ListAudit(ctx context.Context, f jot.AuditFilter, p jot.Page) ([]*
 		q += ` AND event = ?`
 		args = append(args, f.Event)
 	}
-	if p.After != "" {
-		q += ` AND id < ?`
-		args = append(args, p.After)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit(p))
-	return queryAll(ctx, db.read, "list audit events", scanAudit, q, args...)
+	q, args = newestFirst(q, args, p)
+	return queryAll(ctx, db.read, "list audit events", sqlstore.ScanAudit[times], q, args...)
 }
 
 // PruneAudit deletes the events made before `before`.
@@ -121,13 +75,9 @@ func (db *DB) CreateSigningKeyAudited(ctx context.Context, k *jot.SigningKey, au
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
-			VALUES (?, ?, ?, ?, ?)`, k.KID, k.Alg, k.Private, nanos(k.CreatedAt), nullNanos(k.ActivatesAt))
-		if isUnique(err) {
-			return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
-		} else if err != nil {
-			return fmt.Errorf("create signing key: %w", err)
+		if err := insertSigningKey(ctx, tx, k); err != nil {
+			return err
 		}
-		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
+		return writes.StoreAudit(ctx, tx, []*jot.Audit{audit}, nil)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 	"github.com/jotauth/jot/token"
 )
 
@@ -15,37 +16,28 @@ import (
 func (db *DB) SigningKeys(ctx context.Context) ([]*jot.SigningKey, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	return queryAll(ctx, db.read, "signing keys", scanSigningKey, signingKeysQuery)
+	return queryAll(ctx, db.read, "signing keys", sqlstore.ScanSigningKey[times], signingKeysQuery)
 }
 
-const signingKeysQuery = `SELECT kid, alg, private, created_at, activates_at, revoked_at
-	FROM signing_keys ORDER BY created_at, kid`
+const signingKeysQuery = `SELECT ` + sqlstore.SigningKeyColumns + ` FROM signing_keys ORDER BY created_at, kid`
 
-func scanSigningKey(s scanner) (*jot.SigningKey, error) {
-	var k jot.SigningKey
-	var created int64
-	var activates, revoked sql.NullInt64
-	if err := s.Scan(&k.KID, &k.Alg, &k.Private, &created, &activates, &revoked); err != nil {
-		return nil, err
+// insertSigningKey stores k; a KID already stored is ECONFLICT.
+func insertSigningKey(ctx context.Context, q execer, k *jot.SigningKey) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
+		VALUES (?, ?, ?, ?, ?)`, sqlstore.NewSigningKeyArgs[times](k)...)
+	if isUnique(err) {
+		return sqlstore.KeyExists(k.KID, err)
+	} else if err != nil {
+		return fmt.Errorf("create signing key: %w", err)
 	}
-	k.CreatedAt = fromNanos(created)
-	k.ActivatesAt = fromNullNanos(activates)
-	k.RevokedAt = fromNullNanos(revoked)
-	return &k, nil
+	return nil
 }
 
 // CreateSigningKey stores k; a KID already stored is ECONFLICT.
 func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	_, err := db.write.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
-		VALUES (?, ?, ?, ?, ?)`, k.KID, k.Alg, k.Private, nanos(k.CreatedAt), nullNanos(k.ActivatesAt))
-	if isUnique(err) {
-		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
-	} else if err != nil {
-		return fmt.Errorf("create signing key: %w", err)
-	}
-	return nil
+	return insertSigningKey(ctx, db.write, k)
 }
 
 // CreateFirstSigningKey stores k unless a key of k.Alg signs at now. The
@@ -65,12 +57,8 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 		if exists {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
-			VALUES (?, ?, ?, ?, ?)`, k.KID, k.Alg, k.Private, nanos(k.CreatedAt), nullNanos(k.ActivatesAt))
-		if isUnique(err) {
-			return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("signing key %s already exists", k.KID), Err: err}
-		} else if err != nil {
-			return fmt.Errorf("create signing key: %w", err)
+		if err := insertSigningKey(ctx, tx, k); err != nil {
+			return err
 		}
 		created = true
 		return nil
@@ -107,7 +95,7 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 		var prev sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = ?`, kid).Scan(&prev)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &jot.Error{Code: jot.ENOTFOUND, Message: fmt.Sprintf("signing key %s not found", kid)}
+			return sqlstore.KeyNotFound(kid)
 		} else if err != nil {
 			return fmt.Errorf("revoke signing key: %w", err)
 		}
@@ -119,7 +107,7 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 			return fmt.Errorf("revoke signing key: %w", err)
 		}
 		revokedAt = fromNanos(nanos(at))
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.StoreAudit(ctx, tx, audit, nil)
 	})
 	if err != nil {
 		return time.Time{}, false, err
@@ -135,25 +123,15 @@ func (db *DB) RewriteSigningKeys(ctx context.Context, fn func(k *jot.SigningKey)
 	defer cancel()
 	n := 0
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		n = 0
-		keys, err := queryAll(ctx, tx, "signing keys", scanSigningKey, signingKeysQuery)
+		keys, err := queryAll(ctx, tx, "signing keys", sqlstore.ScanSigningKey[times], signingKeysQuery)
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			private, changed, err := fn(k)
-			if err != nil {
-				return err
-			}
-			if !changed {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private = ? WHERE kid = ?`, private, k.KID); err != nil {
-				return fmt.Errorf("rewrite signing key: %w", err)
-			}
-			n++
-		}
-		return nil
+		n, err = sqlstore.RewriteKeys(keys, fn, func(kid string, private []byte) error {
+			_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private = ? WHERE kid = ?`, private, kid)
+			return err
+		})
+		return err
 	})
 	if err != nil {
 		return 0, err
@@ -197,38 +175,27 @@ func (db *DB) KeyServerLimits(ctx context.Context, now time.Time) (time.Duration
 func (db *DB) Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	v, err := secret(ctx, db.read, name)
-	if err == nil || jot.ErrorCode(err) != jot.ENOTFOUND {
-		return v, err
-	}
-	b, err := gen()
-	if err != nil {
-		return nil, fmt.Errorf("generate secret %s: %w", name, err)
-	}
-	if len(b) == 0 {
-		return nil, fmt.Errorf("generate secret %s: no bytes", name)
-	}
-	err = db.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (name) DO NOTHING`, name, b, time.Now().UnixNano()); err != nil {
-			return fmt.Errorf("store secret %s: %w", name, err)
+	read := func() ([]byte, error) { return secret(ctx, db.read, name) }
+	return sqlstore.Secret(name, read, gen, func(b []byte) ([]byte, error) {
+		var v []byte
+		err := db.writeTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)
+				ON CONFLICT (name) DO NOTHING`, name, b, time.Now().UnixNano()); err != nil {
+				return fmt.Errorf("store secret %s: %w", name, err)
+			}
+			var err error
+			v, err = secret(ctx, tx, name)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-		v, err = secret(ctx, tx, name)
-		return err
+		return v, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 func secret(ctx context.Context, q querier, name string) ([]byte, error) {
 	var v []byte
 	err := q.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("secret")
-	} else if err != nil {
-		return nil, fmt.Errorf("secret %s: %w", name, err)
-	}
-	return v, nil
+	return sqlstore.One(v, err, sql.ErrNoRows, "secret", "secret "+name)
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 const mailColumns = `id, kind, to_addr, data, token_hash, created_at, next_at, expires_at, attempts`
@@ -51,15 +51,14 @@ func insertMailToken(ctx context.Context, tx *sql.Tx, t *jot.MailToken) error {
 	if t.Purpose == jot.PurposeReset {
 		// Only the newest reset token works; the mails of the others go
 		// with them (ON DELETE CASCADE).
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, t.UserID, jot.PurposeReset); err != nil {
-			return fmt.Errorf("end reset tokens: %w", err)
+		if err := endResetTokens(ctx, tx, t.UserID); err != nil {
+			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO mail_tokens (hash, purpose, user_id, email, session_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.Hash, t.Purpose, t.UserID, t.Email, t.SessionID, nanos(t.CreatedAt), nanos(t.ExpiresAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO mail_tokens (`+sqlstore.MailTokenColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, sqlstore.MailTokenArgs[times](t)...)
 	if isForeignKey(err) {
-		return notFound("user")
+		return sqlstore.NotFound("user")
 	} else if err != nil {
 		return fmt.Errorf("insert mail token: %w", err)
 	}
@@ -71,20 +70,7 @@ func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailTo
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := insertUser(ctx, tx, u); err != nil {
-			return err
-		}
-		if t != nil {
-			if err := insertMailToken(ctx, tx, t); err != nil {
-				return err
-			}
-		}
-		if m != nil {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.UserWithMail(ctx, tx, u, t, m, audit)
 	})
 }
 
@@ -99,15 +85,7 @@ func (db *DB) IssueMailTokenAudited(ctx context.Context, t *jot.MailToken, audit
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := insertMailToken(ctx, tx, t); err != nil {
-			return err
-		}
-		for _, m := range mails {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return storeAudit(ctx, tx, []*jot.Audit{audit}, nil)
+		return writes.TokenWithMails(ctx, tx, t, audit, mails)
 	})
 }
 
@@ -116,12 +94,7 @@ func (db *DB) QueueMail(ctx context.Context, mails ...*jot.Mail) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		for _, m := range mails {
-			if err := insertMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writes.Mails(ctx, tx, mails)
 	})
 }
 
@@ -132,25 +105,19 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 	defer cancel()
 	var out *jot.User
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var t jot.MailToken
-		var created, expires int64
-		err := tx.QueryRowContext(ctx, `SELECT hash, purpose, user_id, email, session_id, created_at, expires_at
-			FROM mail_tokens WHERE hash = ? AND purpose = ?`, hash, purpose).
-			Scan(&t.Hash, &t.Purpose, &t.UserID, &t.Email, &t.SessionID, &created, &expires)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("token")
-		} else if err != nil {
-			return fmt.Errorf("mail token: %w", err)
+		t, err := sqlstore.ScanMailToken[times](tx.QueryRowContext(ctx, `SELECT `+sqlstore.MailTokenColumns+`
+			FROM mail_tokens WHERE hash = ? AND purpose = ?`, hash, purpose))
+		if t, err = sqlstore.One(t, err, sql.ErrNoRows, "token", "mail token"); err != nil {
+			return err
 		}
-		t.CreatedAt, t.ExpiresAt = fromNanos(created), fromNanos(expires)
 		if !now.Before(t.ExpiresAt) {
-			return notFound("token")
+			return sqlstore.NotFound("token")
 		}
 		u, err := userByID(ctx, tx, t.UserID)
 		if err != nil {
 			return err
 		}
-		upd, err := decide(u, &t)
+		upd, err := decide(u, t)
 		if err != nil {
 			return err
 		}
@@ -217,4 +184,12 @@ func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
 		}
 		return nil
 	})
+}
+
+// endResetTokens deletes the user's password reset tokens.
+func endResetTokens(ctx context.Context, tx *sql.Tx, userID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, userID, jot.PurposeReset); err != nil {
+		return fmt.Errorf("end reset tokens: %w", err)
+	}
+	return nil
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 const recipeColumns = `id, owner_id, title, ingredients, instructions, created_at, updated_at`
@@ -54,15 +54,7 @@ func (db *DB) CreateRecipe(ctx context.Context, r *jot.Recipe) error {
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO recipes (`+recipeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.OwnerID, r.Title, ingredients, r.Instructions, nanos(r.CreatedAt), nanos(r.UpdatedAt))
-	switch {
-	case isForeignKey(err):
-		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
-	case isUnique(err):
-		return &jot.Error{Code: jot.ECONFLICT, Message: "recipe already exists", Err: err}
-	case err != nil:
-		return fmt.Errorf("create recipe: %w", err)
-	}
-	return nil
+	return createError(err, "recipe")
 }
 
 // RecipeByID returns the recipe, or ENOTFOUND.
@@ -70,12 +62,7 @@ func (db *DB) RecipeByID(ctx context.Context, id string) (*jot.Recipe, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	r, err := scanRecipe(db.read.QueryRowContext(ctx, `SELECT `+recipeColumns+` FROM recipes WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("recipe")
-	} else if err != nil {
-		return nil, fmt.Errorf("recipe by id: %w", err)
-	}
-	return r, nil
+	return sqlstore.One(r, err, sql.ErrNoRows, "recipe", "recipe by id")
 }
 
 // UpdateRecipe writes Title, Ingredients, Instructions and UpdatedAt of r;
@@ -121,13 +108,8 @@ func (db *DB) CreateRecipeWithin(ctx context.Context, r *jot.Recipe, max int) er
 	res, err := db.write.ExecContext(ctx, `INSERT INTO recipes (`+recipeColumns+`)
 		SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM recipes WHERE owner_id = ?) < ?`,
 		r.ID, r.OwnerID, r.Title, ingredients, r.Instructions, nanos(r.CreatedAt), nanos(r.UpdatedAt), r.OwnerID, max)
-	switch {
-	case isForeignKey(err):
-		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
-	case isUnique(err):
-		return &jot.Error{Code: jot.ECONFLICT, Message: "recipe already exists", Err: err}
-	case err != nil:
-		return fmt.Errorf("create recipe: %w", err)
+	if err := createError(err, "recipe"); err != nil {
+		return err
 	}
 	return quotaCheck(res, max, "recipes")
 }

@@ -8,33 +8,14 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
-const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, user_agent, ip, access_exp, ended_at`
-
-func scanSession(s scanner) (*jot.Session, error) {
-	var ss jot.Session
-	var created, expires int64
-	var lastUsed, accessExp, ended sql.NullInt64
-	if err := s.Scan(&ss.ID, &ss.UserID, &created, &lastUsed, &expires, &ss.UserAgent, &ss.IP, &accessExp, &ended); err != nil {
-		return nil, err
-	}
-	ss.CreatedAt = fromNanos(created)
-	ss.LastUsedAt = fromNullNanos(lastUsed)
-	ss.ExpiresAt = fromNanos(expires)
-	ss.AccessExp = fromNullNanos(accessExp)
-	ss.EndedAt = fromNullNanos(ended)
-	return &ss, nil
-}
+const sessionColumns = sqlstore.SessionColumns
 
 func sessionByID(ctx context.Context, q querier, id string) (*jot.Session, error) {
-	s, err := scanSession(q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("session")
-	} else if err != nil {
-		return nil, fmt.Errorf("session by id: %w", err)
-	}
-	return s, nil
+	s, err := sqlstore.ScanSession[times](q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	return sqlstore.One(s, err, sql.ErrNoRows, "session", "session by id")
 }
 
 // endSessions ends the sessions matching where (a condition with args) that
@@ -59,11 +40,7 @@ func endSessionIDs(ctx context.Context, tx *sql.Tx, now time.Time, where string,
 	if err != nil {
 		return nil, fmt.Errorf("record revocations: %w", err)
 	}
-	ids, err := queryAll(ctx, tx, "end sessions", func(s scanner) (string, error) {
-		var id string
-		err := s.Scan(&id)
-		return id, err
-	}, `UPDATE sessions SET ended_at = ? WHERE `+cond+` RETURNING id`, append([]any{n}, condArgs...)...)
+	ids, err := queryAll(ctx, tx, "end sessions", sqlstore.ScanString, `UPDATE sessions SET ended_at = ? WHERE `+cond+` RETURNING id`, append([]any{n}, condArgs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -100,25 +77,24 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.ID, s.UserID, nanos(s.CreatedAt), nullNanos(s.LastUsedAt), nanos(s.ExpiresAt),
-			s.UserAgent, s.IP, nullNanos(s.AccessExp), nullNanos(s.EndedAt))
+			sqlstore.SessionArgs[times](s)...)
 		switch {
 		case isForeignKey(err):
-			return &jot.Error{Code: jot.ENOTFOUND, Message: "user not found", Err: err}
+			return sqlstore.Missing("user", err)
 		case isUnique(err):
-			return &jot.Error{Code: jot.ECONFLICT, Message: "session already exists", Err: err}
+			return sqlstore.Exists("session", err)
 		case err != nil:
 			return fmt.Errorf("insert session: %w", err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)`,
 			refreshHash, s.ID, nanos(s.CreatedAt))
 		if isUnique(err) {
-			return &jot.Error{Code: jot.ECONFLICT, Message: "refresh token already exists", Err: err}
+			return sqlstore.Exists("refresh token", err)
 		} else if err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		if maxLive <= 0 {
-			return storeAudit(ctx, tx, audit, nil)
+			return writes.StoreAudit(ctx, tx, audit, nil)
 		}
 		// Live as ListSessions counts them: not ended, not expired at the
 		// new session's start.
@@ -130,7 +106,7 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 		if err != nil {
 			return err
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 	return len(ended), err
 }
@@ -146,7 +122,7 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*jot.Session, error) 
 func (db *DB) ListSessions(ctx context.Context, userID string, now time.Time) ([]*jot.Session, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	return queryAll(ctx, db.read, "list sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
+	return queryAll(ctx, db.read, "list sessions", sqlstore.ScanSession[times], `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`, userID, nanos(now))
 }
@@ -159,13 +135,8 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 	q := `SELECT ` + sessionColumns + ` FROM sessions
 		WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?`
 	args := []any{userID, nanos(now)}
-	if p.After != "" {
-		q += ` AND id < ?`
-		args = append(args, p.After)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit(p))
-	return queryAll(ctx, db.read, "list sessions", scanSession, q, args...)
+	q, args = newestFirst(q, args, p)
+	return queryAll(ctx, db.read, "list sessions", sqlstore.ScanSession[times], q, args...)
 }
 
 // RotateRefresh consumes a refresh token; see jot.SessionStore. The write
@@ -175,15 +146,9 @@ func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.Ro
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	var res *jot.RotateResult
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var r error
-		if res, r = rotate(ctx, tx, req); r != nil {
-			return r
-		}
-		if e := req.AuditFor(res); e != nil {
-			return insertAudit(ctx, tx, []*jot.AuditEvent{e})
-		}
-		return nil
+	err := db.writeTx(ctx, func(tx *sql.Tx) (err error) {
+		res, err = writes.RotateAudited(ctx, tx, req)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
@@ -317,9 +282,9 @@ func (db *DB) EndSession(ctx context.Context, id string, now time.Time, audit ..
 			return err
 		}
 		if len(ended) == 0 {
-			return notFound("session")
+			return sqlstore.NotFound("session")
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
@@ -329,12 +294,14 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		ended, err := endSessionIDs(ctx, tx, now, `user_id = ? AND id <> ?`, userID, except)
-		if err != nil {
-			return err
-		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.UserSessionsEnded(ctx, tx, now, userID, except, audit)
 	})
+}
+
+// endUserSessions ends every live session of the user but except (may be
+// empty), recording their revocations, and returns their ids.
+func endUserSessions(ctx context.Context, tx *sql.Tx, now time.Time, userID, except string) ([]string, error) {
+	return endSessionIDs(ctx, tx, now, `user_id = ? AND id <> ?`, userID, except)
 }
 
 // Revocations lists at most limit revocations after the cursor whose Exp

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -258,31 +259,28 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
+// writes are the store's writes in a transaction, for the flows that
+// every store shares; never changed.
+var writes = sqlstore.Writes[*sql.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
+	Events: insertAudit, Rotate: rotate, EndSessions: endUserSessions, EndResets: endResetTokens}
+
+// execer is a *sql.DB or a *sql.Tx, for writes that run alone or in a
+// transaction alike.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner = sqlstore.Scanner
 
 // queryAll runs a query on q and scans every row with scan; what names the
 // list in errors. An empty result is an empty slice, never nil.
 func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+	if err == nil {
+		defer rows.Close()
 	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
+	return sqlstore.All(what, rows, err, scan)
 }
 
 // sqliteCode returns the extended result code of err, or 0.
@@ -305,9 +303,10 @@ func isForeignKey(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-// notFound returns an ENOTFOUND error for a missing thing.
-func notFound(what string) error {
-	return &jot.Error{Code: jot.ENOTFOUND, Message: what + " not found"}
+// createError maps the error of an insert of an owned thing; see
+// sqlstore.CreateError.
+func createError(err error, what string) error {
+	return sqlstore.CreateError(err, isForeignKey(err), isUnique(err), what)
 }
 
 // The range of times a Unix nanosecond count can hold.
@@ -341,12 +340,28 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// fromNullNanos decodes a time stored by nullNanos.
-func fromNullNanos(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
+// times keeps times as Unix nanoseconds; see sqlstore.Times.
+type times struct{}
+
+func (times) Dest(t *time.Time) any     { return (*nanoTime)(t) }
+func (times) NullDest(t *time.Time) any { return (*nanoTime)(t) }
+func (times) Arg(t time.Time) any       { return nanos(t) }
+func (times) NullArg(t time.Time) any   { return nullNanos(t) }
+
+// nanoTime scans a time stored by nanos or nullNanos; NULL is the zero
+// time.
+type nanoTime time.Time
+
+func (d *nanoTime) Scan(src any) error {
+	switch v := src.(type) {
+	case int64:
+		*d = nanoTime(fromNanos(v))
+	case nil:
+		*d = nanoTime{}
+	default:
+		return fmt.Errorf("time column holds %T, not an integer", src)
 	}
-	return fromNanos(n.Int64)
+	return nil
 }
 
 // limit turns a page size into a LIMIT: -1, no limit, when it is not positive.
@@ -355,6 +370,16 @@ func limit(p jot.Page) int {
 		return -1
 	}
 	return p.Limit
+}
+
+// newestFirst ends query q, with its args, so that it returns the page p
+// of its rows in descending id order.
+func newestFirst(q string, args []any, p jot.Page) (string, []any) {
+	if p.After != "" {
+		q += ` AND id < ?`
+		args = append(args, p.After)
+	}
+	return q + ` ORDER BY id DESC LIMIT ?`, append(args, limit(p))
 }
 
 // quotaCheck turns a quota-guarded INSERT that inserted nothing into

@@ -3,53 +3,28 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
-const taskColumns = `id, owner_id, title, done, created_at, updated_at`
-
-func scanTask(s scanner) (*jot.Task, error) {
-	var t jot.Task
-	var created, updated int64
-	if err := s.Scan(&t.ID, &t.OwnerID, &t.Title, &t.Done, &created, &updated); err != nil {
-		return nil, err
-	}
-	t.CreatedAt = fromNanos(created)
-	t.UpdatedAt = fromNanos(updated)
-	return &t, nil
-}
+const taskColumns = sqlstore.TaskColumns
 
 // CreateTask inserts t; an owner that does not exist is ENOTFOUND.
 func (db *DB) CreateTask(ctx context.Context, t *jot.Task) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	_, err := db.write.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.OwnerID, t.Title, t.Done, nanos(t.CreatedAt), nanos(t.UpdatedAt))
-	switch {
-	case isForeignKey(err):
-		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
-	case isUnique(err):
-		return &jot.Error{Code: jot.ECONFLICT, Message: "task already exists", Err: err}
-	case err != nil:
-		return fmt.Errorf("create task: %w", err)
-	}
-	return nil
+		sqlstore.TaskArgs[times](t)...)
+	return createError(err, "task")
 }
 
 // TaskByID returns the task, or ENOTFOUND.
 func (db *DB) TaskByID(ctx context.Context, id string) (*jot.Task, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	t, err := scanTask(db.read.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("task")
-	} else if err != nil {
-		return nil, fmt.Errorf("task by id: %w", err)
-	}
-	return t, nil
+	t, err := sqlstore.ScanTask[times](db.read.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = ?`, id))
+	return sqlstore.One(t, err, sql.ErrNoRows, "task", "task by id")
 }
 
 // UpdateTask writes Title, Done and UpdatedAt of t; an unknown task is ENOTFOUND.
@@ -76,10 +51,10 @@ func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot
 	defer cancel()
 	// Two statements rather than one with an OR, so each can use its index.
 	if ownerID == "" {
-		return queryAll(ctx, db.read, "list tasks", scanTask, `SELECT `+taskColumns+` FROM tasks
+		return queryAll(ctx, db.read, "list tasks", sqlstore.ScanTask[times], `SELECT `+taskColumns+` FROM tasks
 			WHERE id > ? ORDER BY id LIMIT ?`, p.After, limit(p))
 	}
-	return queryAll(ctx, db.read, "list tasks", scanTask, `SELECT `+taskColumns+` FROM tasks
+	return queryAll(ctx, db.read, "list tasks", sqlstore.ScanTask[times], `SELECT `+taskColumns+` FROM tasks
 		WHERE owner_id = ? AND id > ? ORDER BY id LIMIT ?`, ownerID, p.After, limit(p))
 }
 
@@ -87,16 +62,10 @@ func (db *DB) ListTasks(ctx context.Context, ownerID string, p jot.Page) ([]*jot
 // ENOTFOUND when there was no such row.
 func affectedOne(res sql.Result, err error, what string) error {
 	if err != nil {
-		return fmt.Errorf("write %s: %w", what, err)
+		return sqlstore.AffectedOne(0, err, what)
 	}
 	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("write %s: %w", what, err)
-	}
-	if n == 0 {
-		return notFound(what)
-	}
-	return nil
+	return sqlstore.AffectedOne(n, err, what)
 }
 
 // CreateTaskWithin inserts t only while its owner has fewer than max tasks;
@@ -107,14 +76,9 @@ func (db *DB) CreateTaskWithin(ctx context.Context, t *jot.Task, max int) error 
 	defer cancel()
 	res, err := db.write.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`)
 		SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM tasks WHERE owner_id = ?) < ?`,
-		t.ID, t.OwnerID, t.Title, t.Done, nanos(t.CreatedAt), nanos(t.UpdatedAt), t.OwnerID, max)
-	switch {
-	case isForeignKey(err):
-		return &jot.Error{Code: jot.ENOTFOUND, Message: "owner not found", Err: err}
-	case isUnique(err):
-		return &jot.Error{Code: jot.ECONFLICT, Message: "task already exists", Err: err}
-	case err != nil:
-		return fmt.Errorf("create task: %w", err)
+		append(sqlstore.TaskArgs[times](t), t.OwnerID, max)...)
+	if err := createError(err, "task"); err != nil {
+		return err
 	}
 	return quotaCheck(res, max, "tasks")
 }

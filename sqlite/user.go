@@ -8,40 +8,33 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-const userColumns = `id, email, name, role, disabled, password_hash, created_at, updated_at, email_verified`
+const userColumns = sqlstore.UserColumns
 
-func scanUser(s scanner) (*jot.User, error) {
-	var u jot.User
-	var created, updated int64
-	if err := s.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.PasswordHash, &created, &updated, &u.EmailVerified); err != nil {
-		return nil, err
-	}
-	u.CreatedAt = fromNanos(created)
-	u.UpdatedAt = fromNanos(updated)
-	return &u, nil
+// scanUser reads a row of userColumns.
+func scanUser(s scanner) (*jot.User, error) { return sqlstore.ScanUser[times](s) }
+
+// userFound is the outcome of a query for one user.
+func userFound(u *jot.User, err error, op string) (*jot.User, error) {
+	return sqlstore.One(u, err, sql.ErrNoRows, "user", op)
 }
 
 func userByID(ctx context.Context, q querier, id string) (*jot.User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("user")
-	} else if err != nil {
-		return nil, fmt.Errorf("user by id: %w", err)
-	}
-	return u, nil
+	return userFound(u, err, "user by id")
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u *jot.User) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, nanos(u.CreatedAt), nanos(u.UpdatedAt), u.EmailVerified)
+		sqlstore.UserArgs[times](u)...)
 	switch {
 	case sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("user id %s already exists", u.ID), Err: err}
+		return sqlstore.Exists("user id "+u.ID, err)
 	case isUnique(err):
-		return &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("email %s is already registered", u.Email), Err: err}
+		return sqlstore.EmailTaken(u.Email, err)
 	case err != nil:
 		return fmt.Errorf("insert user: %w", err)
 	}
@@ -53,10 +46,7 @@ func (db *DB) CreateUser(ctx context.Context, u *jot.User, audit ...*jot.Audit) 
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := insertUser(ctx, tx, u); err != nil {
-			return err
-		}
-		return storeAudit(ctx, tx, audit, nil)
+		return writes.UserWithMail(ctx, tx, u, nil, nil, audit)
 	})
 }
 
@@ -66,12 +56,7 @@ func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		for _, u := range users {
-			if err := insertUser(ctx, tx, u); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writes.Users(ctx, tx, users)
 	})
 }
 
@@ -87,12 +72,7 @@ func (db *DB) UserByID(ctx context.Context, id string) (*jot.User, error) {
 		return userByID(ctx, db.read, id)
 	}
 	u, err := scanUser(st.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("user")
-	} else if err != nil {
-		return nil, fmt.Errorf("user by id: %w", err)
-	}
-	return u, nil
+	return userFound(u, err, "user by id")
 }
 
 // prepareUserByID prepares UserByID's statement once; nil while it cannot
@@ -116,12 +96,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*jot.User, error) 
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("user")
-	} else if err != nil {
-		return nil, fmt.Errorf("user by email: %w", err)
-	}
-	return u, nil
+	return userFound(u, err, "user by email")
 }
 
 // checkOtherAdmin returns ECONFLICT unless an active admin other than id
@@ -135,7 +110,7 @@ func checkOtherAdmin(ctx context.Context, tx *sql.Tx, id string) error {
 		return fmt.Errorf("count admins: %w", err)
 	}
 	if n == 0 {
-		return jot.Errorf(jot.ECONFLICT, "the last active admin cannot be disabled, demoted or deleted")
+		return sqlstore.LastAdmin()
 	}
 	return nil
 }
@@ -144,8 +119,8 @@ func checkOtherAdmin(ctx context.Context, tx *sql.Tx, id string) error {
 func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now time.Time, audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if upd.Role != nil && !upd.Role.Valid() {
-		return nil, jot.Errorf(jot.EINVALID, "unknown role %q", *upd.Role)
+	if err := sqlstore.CheckUpdate(upd); err != nil {
+		return nil, err
 	}
 	var out *jot.User
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -165,37 +140,20 @@ func updateUser(ctx context.Context, tx *sql.Tx, id string, upd jot.UserUpdate, 
 	if err != nil {
 		return nil, err
 	}
-	before := *u
-	wasAdmin := u.ActiveAdmin()
-	if err := upd.Apply(u); err != nil {
+	before, err := sqlstore.ApplyUpdate(u, upd, func() error { return checkOtherAdmin(ctx, tx, id) })
+	if err != nil {
 		return nil, err
-	}
-	if wasAdmin && !u.ActiveAdmin() {
-		if err := checkOtherAdmin(ctx, tx, id); err != nil {
-			return nil, err
-		}
 	}
 	_, err = tx.ExecContext(ctx,
 		`UPDATE users SET name = ?, role = ?, disabled = ?, password_hash = ?, updated_at = ?, email = ?, email_verified = ? WHERE id = ?`,
 		u.Name, string(u.Role), u.Disabled, u.PasswordHash, nanos(now), u.Email, u.EmailVerified, id)
 	if isUnique(err) {
-		return nil, &jot.Error{Code: jot.ECONFLICT, Message: fmt.Sprintf("email %s is already registered", u.Email), Err: err}
+		return nil, sqlstore.EmailTaken(u.Email, err)
 	} else if err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
 	}
-	var ended []string
-	if upd.EndSessions {
-		if ended, err = endSessionIDs(ctx, tx, now, `user_id = ? AND id <> ?`, id, upd.EndSessionsExcept); err != nil {
-			return nil, err
-		}
-	}
-	if err := storeAudit(ctx, tx, audit, ended); err != nil {
+	if err := writes.UserUpdated(ctx, tx, &before, u, upd, now, audit); err != nil {
 		return nil, err
-	}
-	if upd.EndsResetTokens(&before, u) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, id, jot.PurposeReset); err != nil {
-			return nil, fmt.Errorf("end reset tokens: %w", err)
-		}
 	}
 	return userByID(ctx, tx, id)
 }
@@ -223,7 +181,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ..
 		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return storeAudit(ctx, tx, audit, ended)
+		return writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
@@ -250,14 +208,5 @@ func (db *DB) MaxBcryptCost(ctx context.Context) (int, error) {
 	} else if err != nil {
 		return 0, fmt.Errorf("highest bcrypt cost: %w", err)
 	}
-	return bcryptCost(cost.String), nil
-}
-
-// bcryptCost reads the two digits of a bcrypt hash's cost; anything else
-// (a malformed hash) is 0.
-func bcryptCost(s string) int {
-	if len(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
-		return 0
-	}
-	return int(s[0]-'0')*10 + int(s[1]-'0')
+	return sqlstore.BcryptCost(cost.String), nil
 }

@@ -283,25 +283,14 @@ func testEndSession(t *testing.T, s jot.Store) {
 
 func testEndUserSessions(t *testing.T, s jot.Store) {
 	ctx := t.Context()
-	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
-	o := mustUser(t, s, "other@example.com", jot.RoleUser)
-	s1, _ := mustSession(t, s, u, base())
-	s2, _ := mustSession(t, s, u, base().Add(time.Second))
-	s3, _ := mustSession(t, s, u, base().Add(2*time.Second))
-	so, _ := mustSession(t, s, o, base())
+	e := newEndSet(t, s)
+	u, s2 := e.u, e.s2
 
 	now := base().Add(time.Hour)
 	if err := s.EndUserSessions(ctx, u.ID, s2.ID, now); err != nil {
 		t.Fatalf("EndUserSessions: %v", err)
 	}
-	revs := revocationsOf(t, s)
-	checkEnded(t, s, revs, s1.ID, now)
-	checkEnded(t, s, revs, s3.ID, now)
-	checkLive(t, s, revs, s2.ID)
-	checkLive(t, s, revs, so.ID)
-	if len(revs) != 2 {
-		t.Errorf("%d revocations, want 2", len(revs))
-	}
+	e.check(t, s, now, time.Time{})
 
 	later := now.Add(time.Minute)
 	if err := s.EndUserSessions(ctx, u.ID, "", later); err != nil {
@@ -313,14 +302,7 @@ func testEndUserSessions(t *testing.T, s jot.Store) {
 	if err := s.EndUserSessions(ctx, jot.NewID(), "", later); err != nil {
 		t.Fatalf("EndUserSessions(unknown user): %v", err)
 	}
-	revs = revocationsOf(t, s)
-	checkEnded(t, s, revs, s1.ID, now)
-	checkEnded(t, s, revs, s2.ID, later)
-	checkEnded(t, s, revs, s3.ID, now)
-	checkLive(t, s, revs, so.ID)
-	if len(revs) != 3 {
-		t.Errorf("%d revocations, want 3", len(revs))
-	}
+	e.check(t, s, now, later)
 }
 
 func testRevocations(t *testing.T, s jot.Store) {
@@ -557,5 +539,44 @@ func testPrune(t *testing.T, s jot.Store) {
 	revs, _, _, err = s.Revocations(ctx, cursor, time.Time{}, 0)
 	if err != nil || len(revs) != 1 || revs[0].SessionID != live.ID {
 		t.Fatalf("revocation after Prune: %v, %v", revs, err)
+	}
+}
+
+// endSet is a user's three sessions, a second apart, and another user's
+// one: what the tests of ending all of a user's sessions but one use.
+type endSet struct {
+	u, o           *jot.User
+	s1, s2, s3, so *jot.Session
+}
+
+func newEndSet(t *testing.T, s jot.Store) endSet {
+	t.Helper()
+	var e endSet
+	e.u = mustUser(t, s, "ada@example.com", jot.RoleUser)
+	e.o = mustUser(t, s, "other@example.com", jot.RoleUser)
+	e.s1, _ = mustSession(t, s, e.u, base())
+	e.s2, _ = mustSession(t, s, e.u, base().Add(time.Second))
+	e.s3, _ = mustSession(t, s, e.u, base().Add(2*time.Second))
+	e.so, _ = mustSession(t, s, e.o, base())
+	return e
+}
+
+// check checks the revocations: s1 and s3 ended at now, s2 at s2Ended or
+// live when that is zero, the other user's session live.
+func (e endSet) check(t *testing.T, s jot.Store, now, s2Ended time.Time) {
+	t.Helper()
+	revs := revocationsOf(t, s)
+	checkEnded(t, s, revs, e.s1.ID, now)
+	checkEnded(t, s, revs, e.s3.ID, now)
+	want := 2
+	if s2Ended.IsZero() {
+		checkLive(t, s, revs, e.s2.ID)
+	} else {
+		checkEnded(t, s, revs, e.s2.ID, s2Ended)
+		want = 3
+	}
+	checkLive(t, s, revs, e.so.ID)
+	if len(revs) != want {
+		t.Errorf("%d revocations, want %d", len(revs), want)
 	}
 }

@@ -274,12 +274,8 @@ func testUpdateUserLastAdmin(t *testing.T, s jot.Store) {
 func testUpdateUserEndSessions(t *testing.T, s jot.Store) {
 	ctx := t.Context()
 	mustUser(t, s, "admin@example.com", jot.RoleAdmin)
-	u := mustUser(t, s, "ada@example.com", jot.RoleUser)
-	o := mustUser(t, s, "other@example.com", jot.RoleUser)
-	s1, _ := mustSession(t, s, u, base())
-	s2, _ := mustSession(t, s, u, base().Add(time.Second))
-	s3, _ := mustSession(t, s, u, base().Add(2*time.Second))
-	so, _ := mustSession(t, s, o, base())
+	e := newEndSet(t, s)
+	u, o, s2 := e.u, e.o, e.s2
 
 	now := base().Add(time.Minute)
 	hash := "$2a$12$changed"
@@ -290,14 +286,7 @@ func testUpdateUserEndSessions(t *testing.T, s jot.Store) {
 	if got.PasswordHash != hash {
 		t.Errorf("PasswordHash = %q, want %q", got.PasswordHash, hash)
 	}
-	revs := revocationsOf(t, s)
-	checkEnded(t, s, revs, s1.ID, now)
-	checkEnded(t, s, revs, s3.ID, now)
-	checkLive(t, s, revs, s2.ID)
-	checkLive(t, s, revs, so.ID)
-	if len(revs) != 2 {
-		t.Errorf("%d revocations, want 2", len(revs))
-	}
+	e.check(t, s, now, time.Time{})
 
 	// Without an exception every session ends; already ended ones stay as
 	// they were.
@@ -306,14 +295,7 @@ func testUpdateUserEndSessions(t *testing.T, s jot.Store) {
 	if _, err := s.UpdateUser(ctx, u.ID, jot.UserUpdate{Disabled: &yes, EndSessions: true}, later); err != nil {
 		t.Fatalf("UpdateUser(disable): %v", err)
 	}
-	revs = revocationsOf(t, s)
-	checkEnded(t, s, revs, s1.ID, now)
-	checkEnded(t, s, revs, s2.ID, later)
-	checkEnded(t, s, revs, s3.ID, now)
-	checkLive(t, s, revs, so.ID)
-	if len(revs) != 3 {
-		t.Errorf("%d revocations, want 3", len(revs))
-	}
+	e.check(t, s, now, later)
 
 	// Without EndSessions nothing ends.
 	o2, _ := mustSession(t, s, o, base().Add(time.Hour))
@@ -321,8 +303,8 @@ func testUpdateUserEndSessions(t *testing.T, s jot.Store) {
 	if _, err := s.UpdateUser(ctx, o.ID, jot.UserUpdate{Name: &name}, later); err != nil {
 		t.Fatalf("UpdateUser(name): %v", err)
 	}
-	revs = revocationsOf(t, s)
-	checkLive(t, s, revs, so.ID)
+	revs := revocationsOf(t, s)
+	checkLive(t, s, revs, e.so.ID)
 	checkLive(t, s, revs, o2.ID)
 }
 

@@ -77,15 +77,11 @@ func cmdKeysList(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
-	st, err := storage.Open(ctx, cfg.DatabaseURL)
+	st, ring, err := openKeys(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ring, err := app.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
-	if err != nil {
-		return err
-	}
 	infos := ring.KeySet().Keys()
 	if *asJSON {
 		out := make([]keyJSON, 0, len(infos))
@@ -154,13 +150,11 @@ func cmdKeysRotate(ctx context.Context, args []string, stdout io.Writer) error {
 	// The rotation and its key_rotated event commit together. The actor
 	// is the command line, marked jot.AuditActorCLI: whoever runs it has
 	// the database itself, not an account.
-	e := jot.NewAuditEvent(jot.AuditKeyRotated, at)
-	e.ActorID = jot.AuditActorCLI
-	e.Detail = map[string]any{"kid": k.KID, "alg": k.Alg, "now": *now, "activates_at": jot.FormatTime(k.ActivatesAt)}
+	e := cliAudit(jot.AuditKeyRotated, at, map[string]any{"kid": k.KID, "alg": k.Alg, "now": *now, "activates_at": jot.FormatTime(k.ActivatesAt)})
 	if err := st.CreateSigningKeyAudited(ctx, keys.Seal(k), &jot.Audit{Events: []*jot.AuditEvent{e}}); err != nil {
 		return fmt.Errorf("store new signing key: %w", err)
 	}
-	newLogger(cfg.LogFormat, os.Stderr).Info("audit", "event", e.Event, "audit_id", e.ID, "actor_id", e.ActorID, "detail", e.Detail)
+	logAudit(cfg, e)
 	fmt.Fprintf(stdout, "new key %s (%s): published now, signs from %s\n", k.KID, k.Alg, k.ActivatesAt.UTC().Format(time.RFC3339))
 	return nil
 }
@@ -185,21 +179,15 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := storedKeysOnly(cfg, "revoke it"); err != nil {
 		return err
 	}
-	st, err := storage.Open(ctx, cfg.DatabaseURL)
+	st, ring, err := openKeys(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ring, err := app.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
-	if err != nil {
-		return err
-	}
 	// The revocation and its key_revoked event commit together (nothing
 	// is stored for a key revoked already); the actor is the command
 	// line, as for a rotation.
-	e := jot.NewAuditEvent(jot.AuditKeyRevoked, time.Now())
-	e.ActorID = jot.AuditActorCLI
-	e.Detail = map[string]any{"kid": kid}
+	e := cliAudit(jot.AuditKeyRevoked, time.Now(), map[string]any{"kid": kid})
 	at, already, err := ring.Revoke(ctx, kid, &jot.Audit{Events: []*jot.AuditEvent{e}})
 	switch {
 	case errors.Is(err, token.ErrRevokeCurrent):
@@ -214,9 +202,39 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "key %s was already revoked at %s\n", kid, when)
 		return nil
 	}
-	newLogger(cfg.LogFormat, os.Stderr).Info("audit", "event", e.Event, "audit_id", e.ID, "actor_id", e.ActorID, "detail", e.Detail)
+	logAudit(cfg, e)
 	fmt.Fprintf(stdout, "revoked key %s at %s: unpublished now, its tokens refused by every running server within 5 s\n", kid, when)
 	return nil
+}
+
+// openKeys opens the database and loads its signing keys as a server
+// does; the caller closes the store.
+func openKeys(ctx context.Context, cfg *config.Config) (jot.Store, *token.Keyring, error) {
+	st, err := storage.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	ring, err := app.LoadKeys(ctx, cfg, st, newLogger(cfg.LogFormat, os.Stderr))
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, ring, nil
+}
+
+// cliAudit returns an audit event whose actor is the command line, marked
+// jot.AuditActorCLI: whoever runs it has the database itself, not an
+// account.
+func cliAudit(event string, at time.Time, detail map[string]any) *jot.AuditEvent {
+	e := jot.NewAuditEvent(event, at)
+	e.ActorID = jot.AuditActorCLI
+	e.Detail = detail
+	return e
+}
+
+// logAudit logs e as the servers log the audit events they store.
+func logAudit(cfg *config.Config, e *jot.AuditEvent) {
+	newLogger(cfg.LogFormat, os.Stderr).Info("audit", "event", e.Event, "audit_id", e.ID, "actor_id", e.ActorID, "detail", e.Detail)
 }
 
 // storedKeysOnly refuses a command that manages stored signing keys where

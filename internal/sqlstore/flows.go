@@ -1,0 +1,179 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jotauth/jot"
+)
+
+// Writes are a store's writes inside one of its transactions, of type Tx;
+// its methods are the flows made of them that every store runs alike.
+type Writes[Tx any] struct {
+	User   func(ctx context.Context, tx Tx, u *jot.User) error
+	Token  func(ctx context.Context, tx Tx, t *jot.MailToken) error
+	Mail   func(ctx context.Context, tx Tx, m *jot.Mail) error
+	Events func(ctx context.Context, tx Tx, events []*jot.AuditEvent) error
+	Rotate func(ctx context.Context, tx Tx, req jot.RotateRequest) (*jot.RotateResult, error)
+	// EndSessions ends the live sessions of a user but except (may be
+	// empty), recording their revocations, and returns their ids.
+	EndSessions func(ctx context.Context, tx Tx, now time.Time, userID, except string) ([]string, error)
+	// EndResets deletes a user's password reset tokens.
+	EndResets func(ctx context.Context, tx Tx, userID string) error
+}
+
+// StoreAudit adds audits' per-session events for the sessions ended and
+// stores all of them.
+func (w Writes[Tx]) StoreAudit(ctx context.Context, tx Tx, audits []*jot.Audit, ended []string) error {
+	jot.AddEnded(audits, ended)
+	return w.Events(ctx, tx, jot.AuditRows(audits))
+}
+
+// ApplyUpdate applies upd to u and returns u as it was before. When that
+// takes away an active admin, otherAdmin must confirm that another is left.
+func ApplyUpdate(u *jot.User, upd jot.UserUpdate, otherAdmin func() error) (jot.User, error) {
+	before := *u
+	wasAdmin := u.ActiveAdmin()
+	if err := upd.Apply(u); err != nil {
+		return before, err
+	}
+	if wasAdmin && !u.ActiveAdmin() {
+		if err := otherAdmin(); err != nil {
+			return before, err
+		}
+	}
+	return before, nil
+}
+
+// UserUpdated ends what an update of a user (before, now u) ends: the
+// sessions upd asks to end and, when it calls for it, the reset tokens;
+// and it stores audit.
+func (w Writes[Tx]) UserUpdated(ctx context.Context, tx Tx, before, u *jot.User, upd jot.UserUpdate, now time.Time, audit []*jot.Audit) error {
+	var ended []string
+	if upd.EndSessions {
+		var err error
+		if ended, err = w.EndSessions(ctx, tx, now, u.ID, upd.EndSessionsExcept); err != nil {
+			return err
+		}
+	}
+	if err := w.StoreAudit(ctx, tx, audit, ended); err != nil {
+		return err
+	}
+	if upd.EndsResetTokens(before, u) {
+		return w.EndResets(ctx, tx, u.ID)
+	}
+	return nil
+}
+
+// UserSessionsEnded ends the live sessions of a user but except and
+// stores audit.
+func (w Writes[Tx]) UserSessionsEnded(ctx context.Context, tx Tx, now time.Time, userID, except string, audit []*jot.Audit) error {
+	ended, err := w.EndSessions(ctx, tx, now, userID, except)
+	if err != nil {
+		return err
+	}
+	return w.StoreAudit(ctx, tx, audit, ended)
+}
+
+// Users inserts users in order; the first error stops it.
+func (w Writes[Tx]) Users(ctx context.Context, tx Tx, users []*jot.User) error {
+	for _, u := range users {
+		if err := w.User(ctx, tx, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UserWithMail inserts u, then t and m when not nil, then the audits.
+func (w Writes[Tx]) UserWithMail(ctx context.Context, tx Tx, u *jot.User, t *jot.MailToken, m *jot.Mail, audit []*jot.Audit) error {
+	if err := w.User(ctx, tx, u); err != nil {
+		return err
+	}
+	if t != nil {
+		if err := w.Token(ctx, tx, t); err != nil {
+			return err
+		}
+	}
+	if m != nil {
+		if err := w.Mail(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return w.StoreAudit(ctx, tx, audit, nil)
+}
+
+// TokenWithMails inserts t, then mails, then audit (none when nil).
+func (w Writes[Tx]) TokenWithMails(ctx context.Context, tx Tx, t *jot.MailToken, audit *jot.Audit, mails []*jot.Mail) error {
+	if err := w.Token(ctx, tx, t); err != nil {
+		return err
+	}
+	if err := w.Mails(ctx, tx, mails); err != nil {
+		return err
+	}
+	return w.StoreAudit(ctx, tx, []*jot.Audit{audit}, nil)
+}
+
+// Mails queues mails in order; the first error stops it.
+func (w Writes[Tx]) Mails(ctx context.Context, tx Tx, mails []*jot.Mail) error {
+	for _, m := range mails {
+		if err := w.Mail(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RotateAudited rotates a refresh token and stores the audit event that
+// the outcome calls for.
+func (w Writes[Tx]) RotateAudited(ctx context.Context, tx Tx, req jot.RotateRequest) (*jot.RotateResult, error) {
+	res, err := w.Rotate(ctx, tx, req)
+	if err != nil {
+		return nil, err
+	}
+	if e := req.AuditFor(res); e != nil {
+		if err := w.Events(ctx, tx, []*jot.AuditEvent{e}); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// Secret is a store's Secret: read returns the stored value or ENOTFOUND;
+// when there is none, gen's bytes go to store, which keeps the first value
+// stored (of racing callers) and returns it.
+func Secret(name string, read func() ([]byte, error), gen func() ([]byte, error), store func(b []byte) ([]byte, error)) ([]byte, error) {
+	v, err := read()
+	if err == nil || jot.ErrorCode(err) != jot.ENOTFOUND {
+		return v, err
+	}
+	b, err := gen()
+	if err != nil {
+		return nil, fmt.Errorf("generate secret %s: %w", name, err)
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("generate secret %s: no bytes", name)
+	}
+	return store(b)
+}
+
+// RewriteKeys calls fn with every key and update with each private key fn
+// changes; it returns how many it changed.
+func RewriteKeys(keys []*jot.SigningKey, fn func(k *jot.SigningKey) ([]byte, bool, error), update func(kid string, private []byte) error) (int, error) {
+	n := 0
+	for _, k := range keys {
+		private, changed, err := fn(k)
+		if err != nil {
+			return 0, err
+		}
+		if !changed {
+			continue
+		}
+		if err := update(k.KID, private); err != nil {
+			return 0, fmt.Errorf("rewrite signing key: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
