@@ -168,13 +168,6 @@ func New(opts Options) *Server {
 			}
 		}
 	}
-	extract := []guard.Extractor{guard.FromAuthHeader(append([]string{"Bearer"}, opts.TokenSchemes...)...)}
-	if opts.TokenQuery != "" {
-		extract = append(extract, guard.FromQuery(opts.TokenQuery))
-	}
-	if opts.TokenCookie != "" {
-		extract = append(extract, guard.FromCookie(opts.TokenCookie))
-	}
 	// Verified tokens are remembered, so a client's repeated requests pay
 	// for one signature check; every hit is still checked against the
 	// ended sessions and the keyring's trusted keys.
@@ -182,7 +175,8 @@ func New(opts Options) *Server {
 	s.metrics.watchTokenCache(s.tokens)
 	s.guard = &guard.Guard{
 		Strategies: []guard.Strategy{guard.JWT(opts.Verifier, guard.JWTOptions{
-			Extractor:   guard.FirstOf(extract...),
+			// docs/api.md §2's lookup order, as guard defines it.
+			Extractor:   guard.Standard(opts.TokenSchemes, opts.TokenQuery, opts.TokenCookie),
 			Revocations: opts.Revoked,
 			Cache:       s.tokens,
 		})},
