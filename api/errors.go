@@ -44,15 +44,6 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 )
 
-// errorBody is the one error shape of the API.
-type errorBody struct {
-	Error       string            `json:"error"`
-	Description string            `json:"error_description"`
-	Status      int               `json:"status"`
-	Fields      map[string]string `json:"fields,omitempty"`
-	Reason      string            `json:"reason,omitempty"`
-}
-
 // retryError is an error that tells the client when to come back.
 type retryError struct {
 	err   *jot.Error
@@ -71,9 +62,9 @@ type statusError struct {
 func (e *statusError) Error() string { return e.err.Error() }
 func (e *statusError) Unwrap() error { return e.err }
 
-// writeError answers with err in the API's error shape. Errors that are not
-// *jot.Error are internal: they are logged with the request id and the
-// caller sees only a generic message.
+// writeError answers with err in jot's error shape, written by guard as its
+// own refusals are. Errors that are not *jot.Error are internal: they are
+// logged with the request id and the caller sees only a generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := jot.ErrorCode(err)
 	if code == jot.EINTERNAL && dbUnavailable(err) {
@@ -96,7 +87,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "internal error"
 	}
-	body := errorBody{Error: code, Description: guard.ErrorDescription(msg), Status: status}
+	body := guard.Refusal{Error: code, Description: msg, Status: status}
 	var je *jot.Error
 	if errors.As(err, &je) && code == jot.EVALIDATION {
 		body.Fields = je.Fields
@@ -115,11 +106,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case code == jot.EINVALIDCREDENTIALS && status == http.StatusUnauthorized:
 		// RFC 9110 §11.6.1: a 401 names the scheme that would work.
-		h.Set("WWW-Authenticate", `Bearer realm="jot"`)
+		h.Set("WWW-Authenticate", guard.Challenge(realm, ""))
 	case code == jot.EFORBIDDEN:
-		h.Set("WWW-Authenticate", `Bearer realm="jot", error="insufficient_scope"`)
+		h.Set("WWW-Authenticate", guard.Challenge(realm, "insufficient_scope"))
 	case code == jot.EINVALIDTOKEN:
-		h.Set("WWW-Authenticate", `Bearer realm="jot", error="invalid_token"`)
+		h.Set("WWW-Authenticate", guard.Challenge(realm, "invalid_token"))
 	}
-	writeJSON(w, status, body)
+	guard.WriteRefusal(w, body)
 }
+
+// realm is the realm of the API's Bearer challenges.
+const realm = "jot"

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -13,19 +12,9 @@ import (
 // maxBody is the largest request body accepted (docs/api.md §1).
 const maxBody = httpio.MaxBody
 
-// writeJSON writes v as the JSON answer with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, `{"error":"server_error","error_description":"internal error","status":500}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
+// writeJSON writes v as the JSON answer with the given status, as every
+// answer of the API and of the guard is written.
+func writeJSON(w http.ResponseWriter, status int, v any) { httpio.WriteJSON(w, status, v) }
 
 // bodyError turns a defect of a request body into the API's answer: 413
 // payload_too_large, or 400 invalid_request in the decoder's words.

@@ -151,7 +151,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 							h[k] = vs
 						}
 					}
-					writeJSON(sw, http.StatusInternalServerError, errorBody{Error: jot.EINTERNAL, Description: "internal error", Status: http.StatusInternalServerError})
+					guard.WriteRefusal(sw, guard.Refusal{Error: jot.EINTERNAL, Description: "internal error", Status: http.StatusInternalServerError})
 				} else {
 					// Part of the answer is out: only a broken connection
 					// tells the client it is not the whole of it.

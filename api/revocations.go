@@ -57,7 +57,7 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 			if reason == token.ReasonInvalid {
 				desc = "the revocation feed secret is wrong"
 			}
-			guard.WriteUnauthorized(w, "jot", reason, desc)
+			guard.WriteUnauthorized(w, realm, reason, desc)
 			return nil
 		}
 	}

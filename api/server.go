@@ -180,7 +180,7 @@ func New(opts Options) *Server {
 			Revocations: opts.Revoked,
 			Cache:       s.tokens,
 		})},
-		Realm: "jot",
+		Realm: realm,
 		OnRefuse: func(r *http.Request, status int, reason token.Reason) {
 			// Only token refusals carry a reason; 403s and the like do not.
 			if reason != "" {
