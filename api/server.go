@@ -167,6 +167,9 @@ func New(opts Options) *Server {
 				_ = s.csrf.AddTrustedOrigin(o)
 			}
 		}
+		s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.writeError(w, r, errCrossOrigin)
+		}))
 	}
 	// Verified tokens are remembered, so a client's repeated requests pay
 	// for one signature check; every hit is still checked against the
@@ -189,7 +192,7 @@ func New(opts Options) *Server {
 		},
 	}
 	s.routes()
-	s.handler = s.outer(http.HandlerFunc(s.dispatch))
+	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
 	return s
 }
 
@@ -202,6 +205,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the API's error shape rather than ServeMux's plain text.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
+	noteRoute(r, pattern)
 	if pattern != "" {
 		// ServeMux itself sets r.Pattern and the path values.
 		s.mux.ServeHTTP(w, r)

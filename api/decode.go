@@ -12,10 +12,6 @@ import (
 // maxBody is the largest request body accepted (docs/api.md §1).
 const maxBody = httpio.MaxBody
 
-// writeJSON writes v as the JSON answer with the given status, as every
-// answer of the API and of the guard is written.
-func writeJSON(w http.ResponseWriter, status int, v any) { httpio.WriteJSON(w, status, v) }
-
 // bodyError turns a defect of a request body into the API's answer: 413
 // payload_too_large, or 400 invalid_request in the decoder's words.
 func bodyError(err error) error {
