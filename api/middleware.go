@@ -115,15 +115,3 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 func limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler { return http.MaxBytesHandler(next, n) }
 }
-
-// principal returns the authenticated caller; routes that need one are
-// always wrapped by the guard, so a missing principal is a wiring bug.
-func principal(r *http.Request) *guard.Principal {
-	p, ok := guard.FromContext(r.Context())
-	if !ok {
-		panic("api: protected handler without a principal")
-	}
-	noteUser(r, p.UserID)
-	noteActor(r, p.UserID)
-	return p
-}

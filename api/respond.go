@@ -14,6 +14,16 @@ import (
 // answer of the API and of the guard is written.
 func writeJSON(w http.ResponseWriter, status int, v any) { httpio.WriteJSON(w, status, v) }
 
+// answer writes v as the JSON answer with status, or returns err for the
+// caller to write.
+func answer[T any](w http.ResponseWriter, status int, v T, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, v)
+	return nil
+}
+
 // writeError answers with err in jot's error shape, written by guard as its
 // own refusals are. Errors that are not *jot.Error are internal: they are
 // logged with the request id and the caller sees only a generic message.
