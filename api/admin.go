@@ -12,7 +12,7 @@ import (
 // about the request (the id, the body) is looked at.
 func requireAdmin(r *http.Request) error {
 	if !policy.CanManageUsers(subject(r)) {
-		return forbidden("only an admin may manage users")
+		return policy.Refuse("only an admin may manage users")
 	}
 	return nil
 }
@@ -22,7 +22,7 @@ type userList struct {
 	NextCursor *string     `json:"next_cursor"`
 }
 
-func (rs *resources) listUsers(w http.ResponseWriter, r *http.Request) error {
+func (rs *resourceAPI) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err := requireAdmin(r); err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (rs *resources) listUsers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (rs *resources) getUser(w http.ResponseWriter, r *http.Request) error {
+func (rs *resourceAPI) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err := requireAdmin(r); err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ type patchUserBody struct {
 	Name     field[string] `json:"name"`
 }
 
-func (rs *resources) patchUser(w http.ResponseWriter, r *http.Request) error {
+func (rs *resourceAPI) patchUser(w http.ResponseWriter, r *http.Request) error {
 	if err := requireAdmin(r); err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (rs *resources) patchUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (rs *resources) deleteUser(w http.ResponseWriter, r *http.Request) error {
+func (rs *resourceAPI) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err := requireAdmin(r); err != nil {
 		return err
 	}

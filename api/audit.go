@@ -49,7 +49,7 @@ func auditParam(r *http.Request, name string) (string, error) {
 // listAudit is GET /v1/audit: the audit trail, newest first, for admins.
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if !policy.CanReadAudit(subject(r)) {
-		return forbidden("only an admin may read the audit trail")
+		return policy.Refuse("only an admin may read the audit trail")
 	}
 	var f jot.AuditFilter
 	var err error

@@ -1,12 +1,9 @@
 package api
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/guard"
 )
 
 // statusOf maps an application error code to its HTTP status: the one
@@ -44,15 +41,6 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 )
 
-// errorBody is the one error shape of the API.
-type errorBody struct {
-	Error       string            `json:"error"`
-	Description string            `json:"error_description"`
-	Status      int               `json:"status"`
-	Fields      map[string]string `json:"fields,omitempty"`
-	Reason      string            `json:"reason,omitempty"`
-}
-
 // retryError is an error that tells the client when to come back.
 type retryError struct {
 	err   *jot.Error
@@ -70,56 +58,3 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.err.Error() }
 func (e *statusError) Unwrap() error { return e.err }
-
-// writeError answers with err in the API's error shape. Errors that are not
-// *jot.Error are internal: they are logged with the request id and the
-// caller sees only a generic message.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := jot.ErrorCode(err)
-	if code == jot.EINTERNAL && dbUnavailable(err) {
-		// Not a bug: the database is out of reach or too slow. The client
-		// may retry; the operator sees it at WARN, with the cause.
-		s.log.WarnContext(r.Context(), "database unavailable", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
-		if s.opts.Accounts != nil {
-			s.opts.Accounts.RevocationsMissed()
-		}
-		err = &retryError{err: errDBUnavailable, after: dbRetryAfter}
-		code = jot.EUNAVAILABLE
-	}
-	status := statusOf(code)
-	var se *statusError
-	if errors.As(err, &se) {
-		status = se.status
-	}
-	msg := jot.ErrorMessage(err)
-	if code == jot.EINTERNAL {
-		s.log.ErrorContext(r.Context(), "internal error", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
-		msg = "internal error"
-	}
-	body := errorBody{Error: code, Description: guard.ErrorDescription(msg), Status: status}
-	var je *jot.Error
-	if errors.As(err, &je) && code == jot.EVALIDATION {
-		body.Fields = je.Fields
-	}
-	h := w.Header()
-	var re *retryError
-	switch {
-	case errors.As(err, &re):
-		h.Set("Retry-After", strconv.Itoa(re.after))
-		if code == jot.ERATELIMITED {
-			s.auditRateLimited(r, re.after)
-		}
-	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
-		h.Set("Retry-After", "1")
-	}
-	switch {
-	case code == jot.EINVALIDCREDENTIALS && status == http.StatusUnauthorized:
-		// RFC 9110 §11.6.1: a 401 names the scheme that would work.
-		h.Set("WWW-Authenticate", `Bearer realm="jot"`)
-	case code == jot.EFORBIDDEN:
-		h.Set("WWW-Authenticate", `Bearer realm="jot", error="insufficient_scope"`)
-	case code == jot.EINVALIDTOKEN:
-		h.Set("WWW-Authenticate", `Bearer realm="jot", error="invalid_token"`)
-	}
-	writeJSON(w, status, body)
-}

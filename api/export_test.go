@@ -10,7 +10,7 @@ import (
 // (request id, headers, recovery, access log, metrics, body limit), so a
 // test can reach a handler the server does not have, such as one that
 // panics.
-func (s *Server) WrapForTest(h http.Handler) http.Handler { return s.outer(h) }
+func (s *Server) WrapForTest(h http.Handler) http.Handler { return s.middleware(h) }
 
 // HashingForTest returns the hashing pool the server tells about its
 // requests.

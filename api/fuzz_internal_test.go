@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/jotauth/jot"
@@ -124,7 +125,7 @@ func FuzzParams(f *testing.F) {
 			}
 			for k, v := range m {
 				got, ok := out[k]
-				known := contains(allowed, k)
+				known := slices.Contains(allowed, k)
 				switch {
 				case known && (!ok || got != v):
 					t.Fatalf("json %q: %s is %q, body has %v", body, k, got, v)
@@ -136,7 +137,7 @@ func FuzzParams(f *testing.F) {
 			t.Fatalf("accepted Content-Type %q", ct)
 		}
 		for k := range out {
-			if !contains(allowed, k) {
+			if !slices.Contains(allowed, k) {
 				t.Fatalf("returned unknown %q", k)
 			}
 		}

@@ -61,12 +61,11 @@ func (m *Metrics) tokenRefused(reason token.Reason) { m.refused.WithLabelValues(
 
 // observe records one request under its route pattern, so ids in paths do
 // not explode the label space.
-func (m *Metrics) observe(r *http.Request, status int, d time.Duration) {
-	route := r.Pattern
+func (m *Metrics) observe(route, method string, status int, d time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	method := metricMethod(r.Method)
+	method = metricMethod(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
 }

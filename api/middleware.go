@@ -1,256 +1,117 @@
 package api
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/jotauth/jot"
-	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/guard"
-	"github.com/jotauth/jot/password"
 )
 
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	logInfoKey
-)
-
-// requestID returns the request id stored in ctx.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
-// saneRequestID reports whether a client-sent request id may be reused:
-// short, and only characters that cannot forge log lines or headers.
-func saneRequestID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
+// middleware puts h behind the chain every request passes, outermost
+// first. The order matters: the access log sees the answer whatever the
+// inner ones do, the CORS headers are on every answer (a 500 included), and
+// what the handler set before a panic is dropped from the 500.
+func (s *Server) middleware(h http.Handler) http.Handler {
+	chain := []func(http.Handler) http.Handler{
+		requestIDs,         // X-Request-Id, and the id in the context
+		s.requestNotes,     // client origin, the access log's note
+		s.hashingShare,     // the hashing pool leaves CPU to other requests
+		commonHeaders,      // nosniff; no-store on auth and account answers
+		s.accessLog,        // one line and the metrics of every request
+		s.corsHandler,      // CORS headers; preflights answered here
+		s.crossOrigin,      // cross-origin browser writes refused
+		s.recoverPanics,    // a panic becomes a 500, or a cut connection
+		limitBody(maxBody), // the body limit of docs/api.md §1
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.:+=/", c) >= 0) {
-			return false
-		}
+	for i := len(chain) - 1; i >= 0; i-- {
+		h = chain[i](h)
 	}
-	return true
+	return h
 }
 
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-// logInfo carries what the access log learns during the request.
-type logInfo struct {
-	userID string
-	// foreground ends this request's count as foreground work of the
-	// hashing pool, and toHashing ends it when the request turns out to
-	// hash a password; both nil without a pool.
-	foreground, toHashing func()
-}
-
-// The classes of hashing requests, named here so handlers whose
-// parameters are called password need no import.
-const (
-	classLogin  = password.Login
-	classSignup = password.Signup
-	classChange = password.Change
-)
-
-// hashes marks r as a request that hashes a password: it stops counting
-// as foreground work for the hashing pool (whose share of the CPU it would
-// otherwise shrink), and its hashing queues as class c.
-func hashes(r *http.Request, c password.Class) *http.Request {
-	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok && info.toHashing != nil {
-		info.toHashing()
-	}
-	return r.WithContext(password.WithClass(r.Context(), c))
-}
-
-// statusWriter records the status and size of an answer.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	size   int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.size += n
-	return n, err
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// outer is the middleware every request passes, outermost first: request
-// id, common headers, access log and metrics, panic recovery, body limit.
-func (s *Server) outer(next http.Handler) http.Handler {
+// commonHeaders sets the headers of every answer: nosniff, and no-store on
+// the answers that carry tokens or account details.
+func commonHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if !saneRequestID(id) {
-			id = newRequestID()
-		}
-		info := &logInfo{}
-		origin := s.origin(r, id)
-		if s.opts.Hashing != nil {
-			// Until the handler says it hashes (see hashes), a request
-			// counts as one the hashing pool must leave CPU to.
-			info.foreground, info.toHashing = s.opts.Hashing.Request()
-			defer info.foreground()
-		}
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = context.WithValue(ctx, logInfoKey, info)
-		ctx = accounts.WithOrigin(ctx, origin)
-		r = r.WithContext(ctx)
-
 		h := w.Header()
-		h.Set("X-Request-Id", id)
 		h.Set("X-Content-Type-Options", "nosniff")
 		if p := r.URL.Path; strings.HasPrefix(p, "/v1/auth/") || p == "/v1/users" || strings.HasPrefix(p, "/v1/users/") {
 			h.Set("Cache-Control", "no-store")
 			h.Set("Pragma", "no-cache")
 		}
-		sw := &statusWriter{ResponseWriter: w}
-		var base http.Header
+		next.ServeHTTP(w, r)
+	})
+}
+
+// corsHandler answers cross-origin requests for the configured origins
+// (JOT_CORS_ORIGINS); without any it is not in the chain.
+func (s *Server) corsHandler(next http.Handler) http.Handler {
+	if s.cors == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cors.handle(w, r) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOrigin refuses state-changing cross-origin browser requests when
+// tokens may ride in cookies, which a browser sends on its own
+// (http.CrossOriginProtection); without a token cookie it is not in the
+// chain.
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
+	if s.csrf == nil {
+		return next
+	}
+	return s.csrf.Handler(next)
+}
+
+// errCrossOrigin answers what crossOrigin refuses.
+var errCrossOrigin = jot.Errorf(jot.EFORBIDDEN, "cross-origin request refused")
+
+// recoverPanics turns a handler's panic into a logged 500 with nothing of
+// the panic in it, or, once part of the answer is out, into a broken
+// connection: only that tells the client the answer is not whole.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w}
+		}
+		h := w.Header()
+		base := h.Clone()
 		defer func() {
 			v := recover()
+			if v == nil {
+				return
+			}
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			abort := false
-			if v != nil {
-				s.log.ErrorContext(ctx, "panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				if sw.status == 0 {
-					// Drop what the handler set before it panicked (a cookie,
-					// a Location) so the 500 carries only the common headers.
-					if base != nil {
-						clear(h)
-						for k, vs := range base {
-							h[k] = vs
-						}
-					}
-					writeJSON(sw, http.StatusInternalServerError, errorBody{Error: jot.EINTERNAL, Description: "internal error", Status: http.StatusInternalServerError})
-				} else {
-					// Part of the answer is out: only a broken connection
-					// tells the client it is not the whole of it.
-					abort = true
-				}
-			}
-			if sw.status == 0 {
-				sw.status = http.StatusOK
-			}
-			d := time.Since(start)
-			s.metrics.observe(r, sw.status, d)
-			// Room for user_id too, so an authenticated request does not
-			// grow the slice.
-			attrs := make([]slog.Attr, 0, 9)
-			attrs = append(attrs,
-				slog.String("request_id", id),
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status),
-				slog.Duration("duration", d),
-				slog.Int("bytes", sw.size),
-				// The client as the trusted proxies name it.
-				slog.String("ip", origin.IP),
-				slog.String("user_agent", origin.UserAgent),
-			)
-			if info.userID != "" {
-				attrs = append(attrs, slog.String("user_id", info.userID))
-			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
-			if abort {
+			s.log.ErrorContext(r.Context(), "panic", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if sw.status != 0 {
+				sw.aborted = true
 				panic(http.ErrAbortHandler)
 			}
-		}()
-		if s.cors != nil && s.cors.handle(sw, r) {
-			return
-		}
-		if s.csrf != nil {
-			if err := s.csrf.Check(r); err != nil {
-				s.writeError(sw, r, jot.Errorf(jot.EFORBIDDEN, "cross-origin request refused"))
-				return
+			// Drop what the handler set before it panicked (a cookie, a
+			// Location) so the 500 carries only the common headers.
+			clear(h)
+			for k, vs := range base {
+				h[k] = vs
 			}
-		}
-		base = h.Clone()
-		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
+			guard.WriteRefusal(sw, guard.Refusal{Error: jot.EINTERNAL, Description: "internal error", Status: http.StatusInternalServerError})
+		}()
 		next.ServeHTTP(sw, r)
 	})
 }
 
-// noteUser tells the access log who the caller is.
-func noteUser(r *http.Request, userID string) {
-	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok {
-		info.userID = userID
-	}
-}
-
-// principal returns the authenticated caller; routes that need one are
-// always wrapped by the guard, so a missing principal is a wiring bug.
-func principal(r *http.Request) *guard.Principal {
-	p, ok := guard.FromContext(r.Context())
-	if !ok {
-		panic("api: protected handler without a principal")
-	}
-	noteUser(r, p.UserID)
-	noteActor(r, p.UserID)
-	return p
-}
-
-// RequestIDHandler wraps h so that every record logged with the context of
-// a request carries that request's id: a line logged deep in a service can
-// then be joined to the access log line of the request that caused it.
-// Records that name a request_id themselves keep theirs.
-func RequestIDHandler(h slog.Handler) slog.Handler {
-	if _, ok := h.(requestIDHandler); ok {
-		return h
-	}
-	return requestIDHandler{h}
-}
-
-type requestIDHandler struct{ slog.Handler }
-
-func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id := requestID(ctx); id != "" {
-		has := false
-		r.Attrs(func(a slog.Attr) bool {
-			has = a.Key == "request_id"
-			return !has
-		})
-		if !has {
-			r = r.Clone()
-			r.AddAttrs(slog.String("request_id", id))
-		}
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return requestIDHandler{h.Handler.WithAttrs(attrs)}
-}
-
-func (h requestIDHandler) WithGroup(name string) slog.Handler {
-	return requestIDHandler{h.Handler.WithGroup(name)}
+// limitBody refuses to read more than n bytes of a request body: past
+// them, the body's Read fails (http.MaxBytesHandler).
+func limitBody(n int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return http.MaxBytesHandler(next, n) }
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/jotauth/jot/guard"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -21,14 +23,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			s.opts.Accounts.RevocationsMissed()
 		}
 		w.Header().Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "unavailable", Description: "database unreachable", Status: http.StatusServiceUnavailable})
+		guard.WriteRefusal(w, guard.Refusal{Error: "unavailable", Description: "database unreachable", Status: http.StatusServiceUnavailable})
 		return
 	}
 	if s.opts.Accounts != nil && !s.opts.Accounts.RevocationsCurrent() {
 		// The database answers, but a token revoked while it did not
 		// would still pass here: not ready until the next sync.
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "unavailable", Description: "ended sessions not yet re-read", Status: http.StatusServiceUnavailable})
+		guard.WriteRefusal(w, guard.Refusal{Error: "unavailable", Description: "ended sessions not yet re-read", Status: http.StatusServiceUnavailable})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

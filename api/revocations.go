@@ -57,7 +57,7 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 			if reason == token.ReasonInvalid {
 				desc = "the revocation feed secret is wrong"
 			}
-			guard.WriteUnauthorized(w, "jot", reason, desc)
+			guard.WriteUnauthorized(w, realm, reason, desc)
 			return nil
 		}
 	}
@@ -136,15 +136,18 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// feedBearer finds the feed's secret: the Bearer scheme only, whatever
+// other schemes access tokens may use.
+var feedBearer = guard.FromAuthHeader("Bearer")
+
 // feedCredentials returns "" when the request carries the feed's secret as
 // its bearer token, and otherwise why not: missing (no Authorization, or
 // another scheme) or invalid (a wrong secret).
 func feedCredentials(r *http.Request, secret []byte) token.Reason {
-	// As for access tokens, only the first Authorization header counts and
-	// the scheme is matched case-insensitively (RFC 9110 §11.1).
-	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	cred = strings.TrimLeft(cred, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || cred == "" {
+	// Read as access tokens are: only the first Authorization header
+	// counts and the scheme is matched case-insensitively.
+	cred := feedBearer(r)
+	if cred == "" {
 		return token.ReasonMissing
 	}
 	// Comparing digests keeps the time independent of where the bytes

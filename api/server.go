@@ -167,13 +167,9 @@ func New(opts Options) *Server {
 				_ = s.csrf.AddTrustedOrigin(o)
 			}
 		}
-	}
-	extract := []guard.Extractor{guard.FromAuthHeader(append([]string{"Bearer"}, opts.TokenSchemes...)...)}
-	if opts.TokenQuery != "" {
-		extract = append(extract, guard.FromQuery(opts.TokenQuery))
-	}
-	if opts.TokenCookie != "" {
-		extract = append(extract, guard.FromCookie(opts.TokenCookie))
+		s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.writeError(w, r, errCrossOrigin)
+		}))
 	}
 	// Verified tokens are remembered, so a client's repeated requests pay
 	// for one signature check; every hit is still checked against the
@@ -182,11 +178,12 @@ func New(opts Options) *Server {
 	s.metrics.watchTokenCache(s.tokens)
 	s.guard = &guard.Guard{
 		Strategies: []guard.Strategy{guard.JWT(opts.Verifier, guard.JWTOptions{
-			Extractor:   guard.FirstOf(extract...),
+			// docs/api.md §2's lookup order, as guard defines it.
+			Extractor:   guard.Standard(opts.TokenSchemes, opts.TokenQuery, opts.TokenCookie),
 			Revocations: opts.Revoked,
 			Cache:       s.tokens,
 		})},
-		Realm: "jot",
+		Realm: realm,
 		OnRefuse: func(r *http.Request, status int, reason token.Reason) {
 			// Only token refusals carry a reason; 403s and the like do not.
 			if reason != "" {
@@ -195,7 +192,7 @@ func New(opts Options) *Server {
 		},
 	}
 	s.routes()
-	s.handler = s.outer(http.HandlerFunc(s.dispatch))
+	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
 	return s
 }
 
@@ -208,6 +205,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the API's error shape rather than ServeMux's plain text.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
+	noteRoute(r, pattern)
 	if pattern != "" {
 		// ServeMux itself sets r.Pattern and the path values.
 		s.mux.ServeHTTP(w, r)

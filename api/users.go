@@ -14,7 +14,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.opts.Accounts.User(r.Context(), p.UserID)
 	if jot.ErrorCode(err) == jot.ENOTFOUND {
 		// A verified token whose user is gone: the session went with it.
-		guard.WriteUnauthorized(w, "jot", token.ReasonRevoked, "the access token's user no longer exists")
+		guard.WriteUnauthorized(w, realm, token.ReasonRevoked, "the access token's user no longer exists")
 		return nil
 	} else if err != nil {
 		return err

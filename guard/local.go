@@ -3,17 +3,11 @@ package guard
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
-	"mime"
 	"net/http"
-	"net/url"
-	"strings"
-)
 
-// maxLocalBody is the API's body limit; a login needs a tiny fraction of it.
-const maxLocalBody = 1 << 20
+	"github.com/jotauth/jot/internal/httpio"
+)
 
 // Local returns the username/password strategy, Passport-local's
 // counterpart. It reads `email` (or `username`, what Passport clients send)
@@ -25,7 +19,9 @@ const maxLocalBody = 1 << 20
 //
 // A request with no body, another content type or neither field carries no
 // credentials, so the next strategy is tried. Malformed JSON, unknown JSON
-// fields, a missing password or both email and username are bad requests.
+// fields (names are matched exactly, case included), a field sent twice, a
+// missing password or both email and username are bad requests: the body
+// is read as the jot server reads its own login.
 // The body is restored afterwards, so handlers behind the strategy can read
 // it too.
 func Local(check func(ctx context.Context, email, password string) (*Principal, error)) Strategy {
@@ -48,78 +44,60 @@ func Local(check func(ctx context.Context, email, password string) (*Principal, 
 	})
 }
 
-// login holds pointers so that an absent field and an empty one differ: the
-// first may mean "not a login", the second is a bad login.
-type login struct {
-	Email    *string `json:"email"`
-	Username *string `json:"username"`
-	Password *string `json:"password"`
-}
-
 func readLogin(r *http.Request) (email, password string, err error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return "", "", ErrNoCredentials
 	}
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mediaType != "application/json" && mediaType != "application/x-www-form-urlencoded" {
+	mediaType, err := httpio.MediaType(r)
+	if err != nil || (mediaType != "application/json" && mediaType != httpio.Form) {
 		return "", "", ErrNoCredentials
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxLocalBody))
+	data, err := httpio.Read(r)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return "", "", &requestError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large", desc: "request body too large", err: err}
-		}
-		return "", "", badRequest("cannot read request body", err)
+		return "", "", loginError(err)
 	}
 	r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(data))
 
-	var l login
-	if mediaType == "application/json" {
-		if len(bytes.TrimSpace(data)) == 0 {
-			return "", "", ErrNoCredentials
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		// docs/api.md: unknown fields are refused so that a typo such as
-		// "emial" is not mistaken for an absent email.
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil {
-			// encoding/json has no error type for an unknown field; its
-			// message is stable ("json: unknown field \"x\"").
-			if strings.HasPrefix(err.Error(), "json: unknown field ") {
-				return "", "", badRequest("unknown field in JSON body", err)
-			}
-			return "", "", badRequest("malformed JSON body", err)
-		}
-		if dec.Decode(&struct{}{}) != io.EOF {
-			return "", "", badRequest("malformed JSON body", errors.New("data after the JSON object"))
-		}
-	} else {
-		form, err := url.ParseQuery(string(data))
-		if err != nil {
-			return "", "", badRequest("malformed form body", err)
-		}
-		// Unknown form fields are ignored: HTML forms send extra ones.
-		field := func(name string) *string {
-			if v, ok := form[name]; ok && len(v) > 0 {
-				return &v[0]
-			}
-			return nil
-		}
-		l = login{Email: field("email"), Username: field("username"), Password: field("password")}
+	// The parser of the jot server's own login: docs/api.md has unknown
+	// JSON fields refused, so that a typo such as "emial" is not mistaken
+	// for an absent email. Pointers tell an absent field (perhaps not a
+	// login) from an empty one (a bad login); a JSON null is absent.
+	p, err := httpio.Params(mediaType, data, []string{"email", "username", "password"}, true)
+	if err != nil {
+		return "", "", loginError(err)
 	}
-
-	if l.Email != nil && l.Username != nil {
+	login, username, pw := p["email"], p["username"], p["password"]
+	if login != nil && username != nil {
 		return "", "", badRequest("send email or username, not both", nil)
 	}
-	if l.Email == nil {
-		l.Email = l.Username
+	if login == nil {
+		login = username
 	}
-	if l.Email == nil && l.Password == nil {
+	if login == nil && pw == nil {
 		return "", "", ErrNoCredentials
 	}
-	if l.Email == nil || *l.Email == "" || l.Password == nil || *l.Password == "" {
+	if login == nil || *login == "" || pw == nil || *pw == "" {
 		return "", "", badRequest("email and password are required", nil)
 	}
-	return *l.Email, *l.Password, nil
+	return *login, *pw, nil
+}
+
+// loginError answers a login body that cannot be read, in fixed text: the
+// parser's words may quote what the client sent.
+func loginError(err error) error {
+	switch httpio.ProblemOf(err) {
+	case httpio.TooLarge:
+		return &requestError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large", desc: "request body too large", err: err}
+	case httpio.Empty:
+		return ErrNoCredentials
+	case httpio.UnknownField:
+		return badRequest("unknown field in JSON body", err)
+	case httpio.BadForm:
+		return badRequest("malformed form body", err)
+	case httpio.BadJSON:
+		return badRequest("malformed JSON body", err)
+	default:
+		return badRequest("cannot read request body", err)
+	}
 }

@@ -1,30 +1,35 @@
 package guard
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
+	"github.com/jotauth/jot/internal/httpio"
 	"github.com/jotauth/jot/token"
 )
 
 // DefaultRealm is the realm of WWW-Authenticate when none is set.
 const DefaultRealm = "jot"
 
-// Refusal is an answer a Guard gives instead of the handler: jot's error
-// shape, compatible with RFC 6749 §5.2 and RFC 6750 §3, and what a
-// Guard.Render is given to write in the app's own shape.
+// Refusal is jot's error shape, compatible with RFC 6749 §5.2 and RFC 6750
+// §3: the answer a Guard gives instead of the handler, what a Guard.Render
+// is given to write in the app's own shape, and, written by WriteRefusal,
+// every error answer of the jot server.
 type Refusal struct {
-	// Status is the HTTP status: 400, 401, 403, 413, 500 or 503.
+	// Status is the HTTP status: 400, 401, 403, 413, 500 or 503 from a
+	// Guard.
 	Status int `json:"status"`
 	// Error is the code: invalid_token, invalid_credentials,
 	// insufficient_scope, invalid_request, payload_too_large, unavailable
-	// or server_error.
+	// or server_error from a Guard.
 	Error string `json:"error"`
 	// Description is fixed text, safe to show; never a parser's message.
 	Description string `json:"error_description"`
 	// Reason says why a token was refused (invalid_token only).
 	Reason token.Reason `json:"reason,omitempty"`
+	// Fields says what is wrong with each field of a request body, for a
+	// 422 validation_failed of the jot server; a Guard never sets it.
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 type problem = Refusal
@@ -57,9 +62,9 @@ func unauthorized(h http.Header, realm string, reason token.Reason, description 
 		description = reasonText[reason]
 	}
 	if reason == token.ReasonMissing {
-		h.Set("WWW-Authenticate", challenge(realm, ""))
+		h.Set("WWW-Authenticate", Challenge(realm, ""))
 	} else {
-		h.Set("WWW-Authenticate", challenge(realm, "invalid_token"))
+		h.Set("WWW-Authenticate", Challenge(realm, "invalid_token"))
 	}
 	return problem{Error: "invalid_token", Description: description, Status: http.StatusUnauthorized, Reason: reason}
 }
@@ -74,7 +79,7 @@ func forbidden(h http.Header, realm string, description string) problem {
 	if description == "" {
 		description = "not allowed for this caller"
 	}
-	h.Set("WWW-Authenticate", challenge(realm, "insufficient_scope"))
+	h.Set("WWW-Authenticate", Challenge(realm, "insufficient_scope"))
 	return problem{Error: "insufficient_scope", Description: description, Status: http.StatusForbidden}
 }
 
@@ -85,12 +90,14 @@ func WriteInvalidCredentials(w http.ResponseWriter, realm string) {
 }
 
 func invalidCredentials(h http.Header, realm string) problem {
-	h.Set("WWW-Authenticate", challenge(realm, ""))
+	h.Set("WWW-Authenticate", Challenge(realm, ""))
 	return problem{Error: "invalid_credentials", Description: "invalid email or password", Status: http.StatusUnauthorized}
 }
 
-// challenge builds a Bearer challenge (RFC 6750 §3).
-func challenge(realm, errCode string) string {
+// Challenge returns the WWW-Authenticate value of a Bearer challenge (RFC
+// 6750 §3) for realm (DefaultRealm when empty), naming errCode when it is
+// not empty: invalid_token, insufficient_scope.
+func Challenge(realm, errCode string) string {
 	if realm == "" {
 		realm = DefaultRealm
 	}
@@ -113,22 +120,22 @@ func challenge(realm, errCode string) string {
 	return b.String()
 }
 
-func writeProblem(w http.ResponseWriter, p problem) {
-	p.Description = ErrorDescription(p.Description)
-	// Fields in the order of jot's error shape (docs/api.md §1).
+func writeProblem(w http.ResponseWriter, p problem) { WriteRefusal(w, p) }
+
+// WriteRefusal writes f as the answer in jot's error shape (docs/api.md
+// §1), its description held to what ErrorDescription allows. Headers the
+// answer needs (WWW-Authenticate, Retry-After) are set before it is called.
+func WriteRefusal(w http.ResponseWriter, f Refusal) {
+	// Fields in the order of jot's error shape.
 	body := struct {
-		Error       string       `json:"error"`
-		Description string       `json:"error_description"`
-		Status      int          `json:"status"`
-		Reason      token.Reason `json:"reason,omitempty"`
-	}{p.Error, p.Description, p.Status, p.Reason}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	// Encoding a struct of strings and an int cannot fail, and once the
-	// status is written there is no better answer to give anyway.
-	_ = json.NewEncoder(w).Encode(body)
+		Error       string            `json:"error"`
+		Description string            `json:"error_description"`
+		Status      int               `json:"status"`
+		Fields      map[string]string `json:"fields,omitempty"`
+		Reason      token.Reason      `json:"reason,omitempty"`
+	}{f.Error, ErrorDescription(f.Description), f.Status, f.Fields, f.Reason}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	httpio.WriteJSON(w, f.Status, body)
 }
 
 // ErrorDescription holds an error_description to the characters RFC 6749

@@ -1,7 +1,7 @@
 // Package policy holds jot's authorization rules: who may see and change
 // what. The rules are pure functions of the caller (a user id and a role)
 // and the owner of the thing asked for, so they live in one place, are
-// tested as a table, and every handler asks them rather than deciding on
+// tested as a table, and every service asks them rather than deciding on
 // its own.
 //
 // Authentication is not decided here: a Subject is someone the guard has
@@ -74,4 +74,10 @@ func CanManageUsers(s Subject) bool {
 // which account, from where.
 func CanReadAudit(s Subject) bool {
 	return IsAdmin(s)
+}
+
+// Refuse is the error of a rule that said no: jot.EFORBIDDEN, which the
+// API answers 403 insufficient_scope, saying why.
+func Refuse(why string) error {
+	return &jot.Error{Code: jot.EFORBIDDEN, Message: why}
 }

@@ -98,3 +98,10 @@ func TestRules(t *testing.T) {
 		t.Error("recipes must be public")
 	}
 }
+
+func TestRefuse(t *testing.T) {
+	err := policy.Refuse("only an admin may do this")
+	if jot.ErrorCode(err) != jot.EFORBIDDEN || jot.ErrorMessage(err) != "only an admin may do this" {
+		t.Errorf("Refuse: %v", err)
+	}
+}
