@@ -194,21 +194,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	var req logoutRequest
 	// The body is optional: no body means the default scope.
-	if r.ContentLength != 0 {
-		b, err := readBody(r)
-		if err != nil {
-			return err
-		}
-		if len(trimSpace(b)) > 0 {
-			if mt, err := mediaType(r); err != nil {
-				return err
-			} else if !isJSONType(mt) {
-				return jot.Errorf(jot.EINVALID, "Content-Type must be application/json")
-			}
-			if err := unmarshalStrict(b, &req); err != nil {
-				return err
-			}
-		}
+	if err := decodeOptionalJSON(r, &req); err != nil {
+		return err
 	}
 	all := false
 	if req.Scope != nil {
@@ -225,16 +212,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 type sessionJSON struct {

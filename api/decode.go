@@ -45,18 +45,30 @@ func readBody(r *http.Request) ([]byte, error) {
 
 // decodeJSON decodes a JSON object body into v strictly: unknown fields,
 // trailing data and a wrong Content-Type are refused.
-func decodeJSON(r *http.Request, v any) error {
-	mt, err := mediaType(r)
-	if err != nil {
-		return err
+func decodeJSON(r *http.Request, v any) error { return decodeBody(r, v, false) }
+
+// decodeOptionalJSON is decodeJSON for a body that may be left out: an
+// empty or all-whitespace body leaves v as it is, whatever the headers.
+func decodeOptionalJSON(r *http.Request, v any) error { return decodeBody(r, v, true) }
+
+func decodeBody(r *http.Request, v any, optional bool) error {
+	mt, mtErr := mediaType(r)
+	if mtErr != nil && !optional {
+		return mtErr
 	}
 	b, err := readBody(r)
 	if err != nil {
 		return err
 	}
-	// A request without a body says nothing about its type; one with a
-	// body must say it is JSON.
-	if len(bytes.TrimSpace(b)) > 0 && !isJSONType(mt) {
+	blank := len(bytes.TrimSpace(b)) == 0
+	switch {
+	case blank && optional:
+		return nil
+	case mtErr != nil:
+		return mtErr
+	case !blank && !isJSONType(mt):
+		// A request without a body says nothing about its type; one
+		// with a body must say it is JSON.
 		return jot.Errorf(jot.EINVALID, "Content-Type must be application/json")
 	}
 	return unmarshalStrict(b, v)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"time"
@@ -153,7 +154,7 @@ func noBody(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(trimSpace(b)) > 0 && string(trimSpace(b)) != "{}" {
+	if b := bytes.TrimSpace(b); len(b) > 0 && string(b) != "{}" {
 		return jot.Errorf(jot.EINVALID, "this endpoint takes no request body")
 	}
 	return nil
