@@ -90,7 +90,7 @@ func (db *DB) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
 
 // CreateSigningKeyAudited stores k and audit in one transaction; a KID
 // already stored is ECONFLICT. Like CreateSigningKey it notifies
-// keyChannel, delivered at the commit.
+// the DB's keys channel, delivered at the commit.
 func (db *DB) CreateSigningKeyAudited(ctx context.Context, k *jot.SigningKey, audit *jot.Audit) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
@@ -98,10 +98,10 @@ func (db *DB) CreateSigningKeyAudited(ctx context.Context, k *jot.SigningKey, au
 		_, err := tx.Exec(ctx, `WITH k AS (
 				INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
 				VALUES ($1, $2, $3, $4, $5) RETURNING kid)
-			SELECT pg_notify($6, '') FROM k`, append(sqlstore.NewSigningKeyArgs[times](k), keyChannel)...)
+			SELECT pg_notify($6, '') FROM k`, append(sqlstore.NewSigningKeyArgs[times](k), db.ch.keys)...)
 		if err := signingKeyError(err, k); err != nil {
 			return err
 		}
-		return writes.StoreAudit(ctx, tx, []*jot.Audit{audit}, nil)
+		return db.writes.StoreAudit(ctx, tx, []*jot.Audit{audit}, nil)
 	})
 }

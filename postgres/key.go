@@ -26,13 +26,8 @@ func signingKeys(ctx context.Context, q querier, lock string) ([]*jot.SigningKey
 		FROM signing_keys ORDER BY created_at, kid `+lock)
 }
 
-// keyChannel is the NOTIFY channel of every transaction that stores or
-// revokes a signing key, so that servers reload their keys at once
-// (ListenKeys).
-const keyChannel = "jot_keys"
-
 // CreateSigningKey stores k; a KID already stored is ECONFLICT. The insert
-// notifies keyChannel in the same statement, so the notification goes out
+// notifies the DB's keys channel in the same statement, so the notification goes out
 // exactly when the key is committed.
 func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 	ctx, cancel := db.bound(ctx)
@@ -40,7 +35,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 	_, err := db.pool.Exec(ctx, `WITH k AS (
 			INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
 			VALUES ($1, $2, $3, $4, $5) RETURNING kid)
-		SELECT pg_notify($6, '') FROM k`, append(sqlstore.NewSigningKeyArgs[times](k), keyChannel)...)
+		SELECT pg_notify($6, '') FROM k`, append(sqlstore.NewSigningKeyArgs[times](k), db.ch.keys)...)
 	return signingKeyError(err, k)
 }
 
@@ -82,7 +77,7 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 			VALUES ($1, $2, $3, $4, $5)`, sqlstore.NewSigningKeyArgs[times](k)...); err != nil {
 			return signingKeyError(err, k)
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, db.ch.keys); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
 		created = true
@@ -105,7 +100,7 @@ func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 }
 
 // RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a
-// key revoked already keeps its first time. The update notifies keyChannel
+// key revoked already keeps its first time. The update notifies the DB's keys channel
 // in the same transaction, so every server listening reloads its keys, and
 // drops this one, the moment it is committed.
 func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, notes ...token.RevokeNote) (time.Time, bool, error) {
@@ -135,10 +130,10 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 			return fmt.Errorf("revoke signing key: %w", err)
 		}
 		revokedAt = fromNull(stored)
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, keyChannel); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, db.ch.keys); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
-		return writes.StoreAudit(ctx, tx, audit, nil)
+		return db.writes.StoreAudit(ctx, tx, audit, nil)
 	})
 	if err != nil {
 		return time.Time{}, false, err

@@ -26,10 +26,6 @@ const (
 // it waiting forever.
 const listenIdle = 10 * time.Second
 
-// listenChannels are the channels the one listening connection of a DB
-// listens on, whoever subscribed: ended sessions and signing keys.
-var listenChannels = []string{revocationChannel, keyChannel}
-
 // listenerState is what the metrics show of the listener.
 type listenerState struct {
 	up         atomic.Bool
@@ -60,7 +56,7 @@ type listenSub struct {
 }
 
 // ListenRevocations calls fn whenever a transaction that records
-// revocations commits, on any instance using the database (this one
+// revocations commits, on any instance using the DB's schema (this one
 // included), until ctx ends or the DB closes. It blocks until then: run it
 // in a goroutine.
 //
@@ -72,16 +68,16 @@ type listenSub struct {
 // to one more call rather than one each, and fn is not called after
 // ListenRevocations returns.
 func (db *DB) ListenRevocations(ctx context.Context, fn func()) {
-	db.subscribe(ctx, revocationChannel, fn)
+	db.subscribe(ctx, db.ch.revocations, fn)
 }
 
 // ListenKeys calls fn whenever a signing key is stored or revoked (`jot
 // keys rotate` or `revoke`, another server's rotation or first key), on any
-// instance using the database, until ctx ends or the DB closes. It blocks
+// instance using the DB's schema, until ctx ends or the DB closes. It blocks
 // until then: run it in a goroutine. It shares the listening connection
 // of ListenRevocations and behaves as it does.
 func (db *DB) ListenKeys(ctx context.Context, fn func()) {
-	db.subscribe(ctx, keyChannel, fn)
+	db.subscribe(ctx, db.ch.keys, fn)
 }
 
 // subscribe runs fn for the notifications of channel until ctx ends or
@@ -239,8 +235,9 @@ func (db *DB) listen(ctx context.Context, started func()) (listened bool, err er
 		defer cancel()
 		conn.Close(cctx)
 	}()
-	for _, ch := range listenChannels {
-		if _, err = conn.Exec(bctx, "LISTEN "+ch); err != nil {
+	// Quoted: a qualified name holds a colon, and a schema's name any case.
+	for _, ch := range db.ch.all() {
+		if _, err = conn.Exec(bctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			cancel()
 			return false, err
 		}

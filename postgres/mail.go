@@ -60,7 +60,7 @@ func (db *DB) CreateUserWithMail(ctx context.Context, u *jot.User, t *jot.MailTo
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		return writes.UserWithMail(ctx, tx, u, t, m, audit)
+		return db.writes.UserWithMail(ctx, tx, u, t, m, audit)
 	})
 }
 
@@ -82,7 +82,7 @@ func (db *DB) IssueMailTokenAudited(ctx context.Context, t *jot.MailToken, audit
 				return fmt.Errorf("lock user: %w", err)
 			}
 		}
-		return writes.TokenWithMails(ctx, tx, t, audit, mails)
+		return db.writes.TokenWithMails(ctx, tx, t, audit, mails)
 	})
 }
 
@@ -91,7 +91,7 @@ func (db *DB) QueueMail(ctx context.Context, mails ...*jot.Mail) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		return writes.Mails(ctx, tx, mails)
+		return db.writes.Mails(ctx, tx, mails)
 	})
 }
 
@@ -126,7 +126,7 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 		if err != nil {
 			return err
 		}
-		out, err = updateUser(ctx, tx, t.UserID, upd, now, audit)
+		out, err = db.updateUser(ctx, tx, t.UserID, upd, now, audit)
 		return err
 	})
 	if err != nil {

@@ -24,7 +24,10 @@
 //
 // Every transaction that records revocations also sends NOTIFY
 // jot_revocations, delivered when it commits; ListenRevocations lets other
-// instances act on it at once. LISTEN needs a session of its own, so it does
+// instances act on it at once. Outside the schema public the channel is
+// qualified by the schema (jot_revocations:jot), so deployments in
+// different schemas of one database do not wake each other; likewise
+// jot_keys for signing keys. LISTEN needs a session of its own, so it does
 // not work through a transaction-pooling proxy (PgBouncer in transaction
 // mode); the server's polling still does.
 //
@@ -70,6 +73,11 @@ type DB struct {
 	// hub is the one listening connection that ListenRevocations and
 	// ListenKeys share.
 	hub listenHub
+	// ch are the NOTIFY channels of the DB's schema, read at Open.
+	ch channels
+	// writes are the store's writes in a transaction, for the flows that
+	// every store shares; set at Open, never changed.
+	writes sqlstore.Writes[pgx.Tx]
 }
 
 var _ jot.Store = (*DB)(nil)
@@ -140,14 +148,20 @@ func OpenWith(ctx context.Context, dbURL string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	// The pool connects lazily; a bad host or password should stop the
-	// program at start, not at its first request.
+	// program at start, not at its first request. The query that checks
+	// also reads the schema that names the channels: NULL when no schema
+	// of the search path exists (yet).
 	db := &DB{pool: pool, closed: make(chan struct{}), timeout: opts.Timeout, log: opts.Logger}
 	pctx, cancel := db.bound(ctx)
 	defer cancel()
-	if err := pool.Ping(pctx); err != nil {
+	var schema pgtype.Text
+	if err := pool.QueryRow(pctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
+	db.ch = channelsFor(schema.String)
+	db.writes = sqlstore.Writes[pgx.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
+		Events: insertAudit, Rotate: db.rotate, EndSessions: db.endUserSessions, EndResets: endResetTokens}
 	return db, nil
 }
 
@@ -217,11 +231,6 @@ type querier interface {
 
 // scanner is a pgx.Row or pgx.Rows.
 type scanner = sqlstore.Scanner
-
-// writes are the store's writes in a transaction, for the flows that
-// every store shares; never changed.
-var writes = sqlstore.Writes[pgx.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
-	Events: insertAudit, Rotate: rotate, EndSessions: endUserSessions, EndResets: endResetTokens}
 
 // SQLSTATE codes the store maps to jot error codes.
 const (

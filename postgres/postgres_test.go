@@ -52,8 +52,14 @@ func randomName(prefix string) string {
 // search_path set to it: the way an operator would put jot in a schema.
 func newSchema(t *testing.T) string {
 	t.Helper()
+	return newSchemaNamed(t, randomName("jot_test_"))
+}
+
+// newSchemaNamed is newSchema with the schema's name, which must be unique
+// and lower case.
+func newSchemaNamed(t *testing.T, name string) string {
+	t.Helper()
 	base := testURL(t)
-	name := randomName("jot_test_")
 	admin := func(sql string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -249,7 +255,7 @@ func TestRevocationCursor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(context.Background())
-	if n, err := endSessions(ctx, tx, now, `id = $2`, s1.ID); err != nil || n != 1 {
+	if n, err := db.endSessions(ctx, tx, now, `id = $2`, s1.ID); err != nil || n != 1 {
 		t.Fatalf("endSessions = %d, %v; want 1", n, err)
 	}
 

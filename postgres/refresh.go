@@ -18,7 +18,7 @@ func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.Ro
 	defer cancel()
 	var res *jot.RotateResult
 	err := db.tx(ctx, func(tx pgx.Tx) (err error) {
-		res, err = writes.RotateAudited(ctx, tx, req)
+		res, err = db.writes.RotateAudited(ctx, tx, req)
 		return err
 	})
 	if err != nil {
@@ -27,7 +27,7 @@ func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.Ro
 	return res, nil
 }
 
-func rotate(ctx context.Context, tx pgx.Tx, req jot.RotateRequest) (*jot.RotateResult, error) {
+func (db *DB) rotate(ctx context.Context, tx pgx.Tx, req jot.RotateRequest) (*jot.RotateResult, error) {
 	invalid := &jot.RotateResult{Outcome: jot.RotateInvalid}
 	var sessionID string
 	err := tx.QueryRow(ctx, `SELECT session_id FROM refresh_tokens WHERE hash = $1`, req.Hash).Scan(&sessionID)
@@ -112,7 +112,7 @@ func rotate(ctx context.Context, tx pgx.Tx, req jot.RotateRequest) (*jot.RotateR
 		}
 	}
 
-	if _, err := endSessions(ctx, tx, req.Now, `id = $2`, s.ID); err != nil {
+	if _, err := db.endSessions(ctx, tx, req.Now, `id = $2`, s.ID); err != nil {
 		return nil, err
 	}
 	s, err = sessionBy(ctx, tx, "session by id", `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, s.ID)

@@ -12,11 +12,6 @@ import (
 	"github.com/jotauth/jot/internal/sqlstore"
 )
 
-// revocationChannel is the NOTIFY channel of every transaction that records
-// revocations. Channels are per database, so instances on other schemas of
-// the same database hear it too: a spurious sync, nothing worse.
-const revocationChannel = "jot_revocations"
-
 const sessionColumns = sqlstore.SessionColumns
 
 // sessionBy runs a query for one session; no row is ENOTFOUND.
@@ -27,7 +22,7 @@ func sessionBy(ctx context.Context, q querier, what, sql string, args ...any) (*
 
 // endSessions ends the sessions that match cond and are not ended and whose
 // refresh or access tokens may still work at now, records a revocation for
-// each and notifies revocationChannel; it returns how many it ended. In
+// each and notifies the DB's revocations channel; it returns how many it ended. In
 // cond, $1 is now and args are $2 onwards.
 //
 // The UPDATE comes first and its RETURNING supplies the revocations: it
@@ -50,14 +45,14 @@ func sessionBy(ctx context.Context, q querier, what, sql string, args ...any) (*
 // sessions end. Every transaction takes the lock last, after its row
 // locks, and waits for nothing once it holds it: it cannot close a
 // deadlock cycle.
-func endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) (int, error) {
-	ids, err := endSessionIDs(ctx, tx, now, cond, args...)
+func (db *DB) endSessions(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) (int, error) {
+	ids, err := db.endSessionIDs(ctx, tx, now, cond, args...)
 	return len(ids), err
 }
 
 // endSessionIDs is endSessions returning the ids of the sessions it ended
 // (oldest first), for the audit events that name them.
-func endSessionIDs(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) ([]string, error) {
+func (db *DB) endSessionIDs(ctx context.Context, tx pgx.Tx, now time.Time, cond string, args ...any) ([]string, error) {
 	type ended struct {
 		id      string
 		created time.Time
@@ -100,7 +95,7 @@ func endSessionIDs(ctx context.Context, tx pgx.Tx, now time.Time, cond string, a
 		SELECT id, exp, $3 FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS r (id, exp, n)
 		ORDER BY n`, ids, exps, now)
 	// Delivered when the transaction commits, and only then.
-	b.Queue(`SELECT pg_notify($1, '')`, revocationChannel)
+	b.Queue(`SELECT pg_notify($1, '')`, db.ch.revocations)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("record revocations: %w", err)
 	}
@@ -167,18 +162,18 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		if maxLive <= 0 {
-			return writes.StoreAudit(ctx, tx, audit, nil)
+			return db.writes.StoreAudit(ctx, tx, audit, nil)
 		}
 		// Live as ListSessions counts them: not ended, not expired at the
 		// new session's start.
-		ended, err = endSessionIDs(ctx, tx, s.CreatedAt, `id IN (
+		ended, err = db.endSessionIDs(ctx, tx, s.CreatedAt, `id IN (
 			SELECT id FROM sessions WHERE user_id = $2 AND id <> $3 AND ended_at IS NULL AND expires_at > $1
 			ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
 			OFFSET $4)`, s.UserID, s.ID, maxLive-1)
 		if err != nil {
 			return err
 		}
-		return writes.StoreAudit(ctx, tx, audit, ended)
+		return db.writes.StoreAudit(ctx, tx, audit, ended)
 	})
 	return len(ended), err
 }
@@ -227,14 +222,14 @@ func (db *DB) EndSession(ctx context.Context, id string, now time.Time, audit ..
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		ended, err := endSessionIDs(ctx, tx, now, `id = $2`, id)
+		ended, err := db.endSessionIDs(ctx, tx, now, `id = $2`, id)
 		if err != nil {
 			return err
 		}
 		if len(ended) == 0 {
 			return sqlstore.NotFound("session")
 		}
-		return writes.StoreAudit(ctx, tx, audit, ended)
+		return db.writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
@@ -244,12 +239,12 @@ func (db *DB) EndUserSessions(ctx context.Context, userID, except string, now ti
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		return writes.UserSessionsEnded(ctx, tx, now, userID, except, audit)
+		return db.writes.UserSessionsEnded(ctx, tx, now, userID, except, audit)
 	})
 }
 
 // endUserSessions ends every live session of the user but except (may be
 // empty), recording their revocations, and returns their ids.
-func endUserSessions(ctx context.Context, tx pgx.Tx, now time.Time, userID, except string) ([]string, error) {
-	return endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
+func (db *DB) endUserSessions(ctx context.Context, tx pgx.Tx, now time.Time, userID, except string) ([]string, error) {
+	return db.endSessionIDs(ctx, tx, now, `user_id = $2 AND id <> $3`, userID, except)
 }

@@ -39,7 +39,7 @@ func (db *DB) CreateUser(ctx context.Context, u *jot.User, audit ...*jot.Audit) 
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		return writes.UserWithMail(ctx, tx, u, nil, nil, audit)
+		return db.writes.UserWithMail(ctx, tx, u, nil, nil, audit)
 	})
 }
 
@@ -49,7 +49,7 @@ func (db *DB) CreateUsers(ctx context.Context, users []*jot.User) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		return writes.Users(ctx, tx, users)
+		return db.writes.Users(ctx, tx, users)
 	})
 }
 
@@ -106,7 +106,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 	var out *jot.User
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		out, err = updateUser(ctx, tx, id, upd, now, audit)
+		out, err = db.updateUser(ctx, tx, id, upd, now, audit)
 		return err
 	})
 	if err != nil {
@@ -116,7 +116,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 }
 
 // updateUser is UpdateUser inside the caller's transaction.
-func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, now time.Time, audit []*jot.Audit) (*jot.User, error) {
+func (db *DB) updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, now time.Time, audit []*jot.Audit) (*jot.User, error) {
 	var admins []string
 	if mayRemoveAdmin(upd) {
 		var err error
@@ -144,7 +144,7 @@ func updateUser(ctx context.Context, tx pgx.Tx, id string, upd jot.UserUpdate, n
 	} else if err != nil {
 		return nil, err
 	}
-	if err := writes.UserUpdated(ctx, tx, &before, u, upd, now, audit); err != nil {
+	if err := db.writes.UserUpdated(ctx, tx, &before, u, upd, now, audit); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -174,7 +174,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ..
 				return err
 			}
 		}
-		ended, err := endSessionIDs(ctx, tx, now, `user_id = $2`, id)
+		ended, err := db.endSessionIDs(ctx, tx, now, `user_id = $2`, id)
 		if err != nil {
 			return err
 		}
@@ -182,7 +182,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, now time.Time, audit ..
 		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return writes.StoreAudit(ctx, tx, audit, ended)
+		return db.writes.StoreAudit(ctx, tx, audit, ended)
 	})
 }
 
