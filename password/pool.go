@@ -73,6 +73,10 @@ type Pool struct {
 	idleDispatch atomic.Bool
 	pending      atomic.Int64
 
+	// nice, when above zero, is the priority of the threads that run
+	// the hashes (see SetThreadPriority).
+	nice int
+
 	mu      sync.Mutex
 	running int
 	queues  [numClasses][]*waiter
@@ -136,7 +140,11 @@ func (p *Pool) Run(ctx context.Context, fn func()) error {
 		}
 	}()
 	start := time.Now()
-	fn()
+	if p.nice > 0 {
+		onLowPriorityThread(p.nice, fn)
+	} else {
+		fn()
+	}
 	if p.rest > 0 && p.busy() {
 		// The caller has its answer now; only the worker waits.
 		rests = true
@@ -153,6 +161,15 @@ func (p *Pool) Run(ctx context.Context, fn func()) error {
 // them half of it too. Idle, the pool never rests. Call it before the
 // pool is used.
 func (p *Pool) SetRest(factor float64) { p.rest = max(factor, 0) }
+
+// SetThreadPriority makes the pool run its hashes on threads of their
+// own with the given nice value (0 to 19; higher is lower priority), on
+// systems that can set one thread's priority (Linux). Other work of the
+// program then wins a contested core at once: for cheap requests to find
+// a free Go processor while every worker hashes, the program should run
+// with GOMAXPROCS above the number of cores by the number of workers
+// (see Workers). Call it before the pool is used.
+func (p *Pool) SetThreadPriority(nice int) { p.nice = min(max(nice, 0), 19) }
 
 // Foreground marks one piece of work that is not hashing (a request that
 // does not hash a password) as in flight, until done is called. While any

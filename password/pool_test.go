@@ -261,3 +261,48 @@ func testPoolRest(t *testing.T) {
 		t.Fatalf("after a hash with nothing else in flight: %d running, want 0", got)
 	}
 }
+
+func TestPoolThreadPriority(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	base, err := password.ThreadNice()
+	if err != nil {
+		t.Skip("this system cannot set one thread's priority:", err)
+	}
+	p := password.NewPool(2)
+	p.SetThreadPriority(base + 7)
+	var got []int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := p.Run(context.Background(), func() {
+				n, err := password.ThreadNice()
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				got = append(got, n)
+				mu.Unlock()
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(got) != 4 {
+		t.Fatalf("ran %d of 4", len(got))
+	}
+	for _, n := range got {
+		if n != base+7 {
+			t.Errorf("hash ran at nice %d, want %d", n, base+7)
+		}
+	}
+	// The caller's own thread keeps its priority.
+	if n, _ := password.ThreadNice(); n != base {
+		t.Errorf("caller's thread at nice %d, want %d", n, base)
+	}
+}

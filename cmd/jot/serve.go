@@ -38,6 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
+	app.SpareProcs()
 	a, err := app.Build(ctx, cfg, st, log)
 	if err != nil {
 		return err

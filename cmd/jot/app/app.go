@@ -8,7 +8,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/jotauth/jot"
@@ -67,13 +69,16 @@ func BuildWithClock(ctx context.Context, cfg *config.Config, store jot.Store, lo
 	if err := ring.Announce(ctx); err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	hasher, err := password.New(cfg.BcryptCost, runtime.NumCPU())
+	hasher, err := password.New(cfg.BcryptCost, HashWorkers())
 	if err != nil {
 		return nil, fmt.Errorf("JOT_BCRYPT_COST: %w", err)
 	}
 	// While other requests are in flight, hashing takes half of its share
 	// of the cores: a flood of logins leaves token checks most of the CPU.
 	hasher.Pool().SetRest(1)
+	// And the hashes run at a lower priority, so that a request arriving
+	// while every worker hashes gets a core at once (see SpareProcs).
+	hasher.Pool().SetThreadPriority(hashNice)
 	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL, Now: now}
 	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway, Now: now}
 	revoked := guard.NewRevocationSet()
@@ -127,6 +132,28 @@ func utc(now func() time.Time) func() time.Time {
 	}
 	return func() time.Time { return now().UTC() }
 }
+
+// hashNice is the nice value of the threads that hash passwords.
+const hashNice = 10
+
+// HashWorkers is how many passwords the server hashes at once: one per
+// core.
+func HashWorkers() int { return runtime.NumCPU() }
+
+// SpareProcs raises GOMAXPROCS by HashWorkers, unless the GOMAXPROCS
+// environment variable sets it. A hash holds a Go processor while it runs
+// on its thread of lowered priority; without spare processors, a request
+// that arrives while every worker hashes waits for the Go scheduler to
+// preempt a hash (about 10 ms), where the kernel would have given it the
+// core at once. jot serve calls it before Build; calls after the first
+// do nothing.
+func SpareProcs() { spareProcs() }
+
+var spareProcs = sync.OnceFunc(func() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + HashWorkers())
+	}
+})
 
 // leeway is the clock leeway of every time check on tokens.
 const leeway = 30 * time.Second
