@@ -47,16 +47,7 @@ func startJot(t *testing.T, alg string, edit func(*config.Config)) *jotServer {
 }
 
 // tokenResponse is jot's token response (docs/api.md §2).
-type tokenResponse struct {
-	Access  string `json:"access_token"`
-	Type    string `json:"token_type"`
-	Expires int    `json:"expires_in"`
-	Refresh string `json:"refresh_token"`
-	User    struct {
-		ID    string `json:"id"`
-		Email string `json:"email"`
-	} `json:"user"`
-}
+type tokenResponse = jottest.Tokens
 
 // call sends a JSON request (body may be nil) and returns the status and
 // the response body.
@@ -70,25 +61,11 @@ func (s *jotServer) call(method, path, bearer string, body any) (int, []byte) {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	req := jottest.Request(s.t, method, s.URL+path, bearer, rd)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	res, b := jottest.Send(s.t, nil, req)
 	return res.StatusCode, b
 }
 
@@ -128,29 +105,16 @@ func (s *jotServer) tokens(status int, body []byte) tokenResponse {
 // header decodes a token's JOSE header.
 func header(t *testing.T, raw string) map[string]any {
 	t.Helper()
-	return segment(t, raw, 0)
+	var m map[string]any
+	jottest.Segment(t, raw, 0, &m)
+	return m
 }
 
 // claims decodes a token's payload without verifying it.
 func claims(t *testing.T, raw string) map[string]any {
 	t.Helper()
-	return segment(t, raw, 1)
-}
-
-func segment(t *testing.T, raw string, i int) map[string]any {
-	t.Helper()
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWS: %q", raw)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[i])
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	jottest.Segment(t, raw, 1, &m)
 	return m
 }
 

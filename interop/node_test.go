@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jotauth/jot/internal/jottest"
 )
 
 // needNode returns the path of node, or skips the test when node or the
@@ -150,19 +152,7 @@ func testExpress(t *testing.T, s *jotServer, tr tokenResponse) {
 	app := startExpress(t, s)
 	get := func(bearer string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", app+"/me", nil)
-		if bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+bearer)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var m map[string]any
-		b, _ := io.ReadAll(res.Body)
-		_ = json.Unmarshal(b, &m)
-		return res.StatusCode, m
+		return jottest.SendJSON(t, nil, jottest.Request(t, "GET", app+"/me", bearer, nil))
 	}
 
 	if code, me := get(tr.Access); code != http.StatusOK || me["id"] != tr.User.ID || me["role"] != "user" {

@@ -3,13 +3,13 @@ package interop_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/internal/jottest"
 )
 
 // snippet:start
@@ -56,19 +56,7 @@ func TestRemoteGuardFollowsLogout(t *testing.T) {
 
 	call := func(tok string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", downstream.URL+"/things", nil)
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		var m map[string]any
-		_ = json.Unmarshal(body, &m)
-		return res.StatusCode, m
+		return jottest.SendJSON(t, nil, jottest.Request(t, "GET", downstream.URL+"/things", tok, nil))
 	}
 
 	if code, m := call(a.Access); code != http.StatusOK || m["user"] != a.User.ID {

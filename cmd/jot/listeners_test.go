@@ -1,11 +1,12 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/jotauth/jot/internal/jottest"
 )
 
 // listenedAt reads the address out of a "jot NAME listening" log line.
@@ -20,12 +21,7 @@ func listenedAt(t *testing.T, line string) string {
 
 func plainGet(t *testing.T, url string) (int, string) {
 	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
+	res, b := jottest.Send(t, nil, jottest.Request(t, "GET", url, "", nil))
 	return res.StatusCode, string(b)
 }
 

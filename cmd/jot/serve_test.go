@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jotauth/jot/internal/jottest"
 )
 
 // serveBound keeps a broken server from hanging the tests; nothing waits
@@ -205,35 +207,14 @@ func (p *serveProc) stop() int {
 func (p *serveProc) post(path, bearer string, body any) (int, map[string]any) {
 	p.t.Helper()
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", "http://"+p.addr+path, bytes.NewReader(b))
+	req := jottest.Request(p.t, "POST", "http://"+p.addr+path, bearer, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	return serveDo(p.t, req)
+	return jottest.SendJSON(p.t, &http.Client{Timeout: serveBound}, req)
 }
 
 func (p *serveProc) get(path, bearer string) (int, map[string]any) {
 	p.t.Helper()
-	req, _ := http.NewRequest("GET", "http://"+p.addr+path, nil)
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	return serveDo(p.t, req)
-}
-
-func serveDo(t *testing.T, req *http.Request) (int, map[string]any) {
-	t.Helper()
-	c := &http.Client{Timeout: serveBound}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	b, _ := io.ReadAll(res.Body)
-	_ = json.Unmarshal(b, &m)
-	return res.StatusCode, m
+	return jottest.SendJSON(p.t, &http.Client{Timeout: serveBound}, jottest.Request(p.t, "GET", "http://"+p.addr+path, bearer, nil))
 }
 
 // serveDB is the settings of a fresh SQLite database.
