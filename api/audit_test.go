@@ -290,9 +290,7 @@ func TestAuditRetentionPrunesOldEvents(t *testing.T) {
 }
 
 func TestAuditIsOneTrailForAllInstancesOverPostgres(t *testing.T) {
-	dsn := postgresSchema(t)
-	a := newEnvAt(t, dsn, nil)
-	b := newEnvAt(t, dsn, nil)
+	a, b := twoInstances(t)
 	admin := b.makeAdmin("root@example.com")
 	u := a.signup("dee@example.com", "pass-phrase-1")
 	wantError(t, a.do("POST", "/v1/auth/login", "", map[string]string{"email": "dee@example.com", "password": "wrong-pass"}), http.StatusUnauthorized, "invalid_credentials")

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jotauth/jot/config"
+	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/token"
 )
 
@@ -39,16 +40,12 @@ func TestSignupAnswersTokenResponse(t *testing.T) {
 		t.Error("no X-Request-Id")
 	}
 	// The access token carries the claims of docs/api.md §2.
-	claims := jwt.MapClaims{}
-	parts := strings.Split(tk.Access, ".")
-	hdr, _ := base64.RawURLEncoding.DecodeString(parts[0])
 	var h map[string]any
-	_ = json.Unmarshal(hdr, &h)
+	jottest.Segment(t, tk.Access, 0, &h)
 	if h["alg"] != "ES256" || h["typ"] != "JWT" || h["kid"] == "" {
 		t.Errorf("header %v", h)
 	}
-	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	_ = json.Unmarshal(payload, &claims)
+	claims := claims(t, tk.Access)
 	for _, c := range []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "role", "email"} {
 		if _, ok := claims[c]; !ok {
 			t.Errorf("claim %s missing: %v", c, claims)
@@ -75,25 +72,13 @@ func TestSignupDuplicateEmailInAnyCase(t *testing.T) {
 
 func TestConcurrentSignupsOneEmailGiveOneAccount(t *testing.T) {
 	e := newEnv(t, nil)
-	var wg sync.WaitGroup
-	codes := make(chan int, 20)
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			email := "race@example.com"
-			if i%2 == 1 {
-				email = "RACE@example.com"
-			}
-			codes <- e.do("POST", "/v1/auth/signup", "", map[string]string{"email": email, "password": "pass-phrase-1"}).StatusCode
-		}(i)
-	}
-	wg.Wait()
-	close(codes)
-	n := map[int]int{}
-	for c := range codes {
-		n[c]++
-	}
+	n, _ := burst(20, func(i int) *response {
+		email := "race@example.com"
+		if i%2 == 1 {
+			email = "RACE@example.com"
+		}
+		return e.do("POST", "/v1/auth/signup", "", map[string]string{"email": email, "password": "pass-phrase-1"})
+	})
 	if n[201] != 1 || n[409] != 19 {
 		t.Fatalf("statuses %v, want one 201 and nineteen 409", n)
 	}
@@ -177,20 +162,6 @@ func TestTokenEndpointGrants(t *testing.T) {
 	if next.Refresh == tk.Refresh || next.Access == tk.Access {
 		t.Fatal("refresh did not rotate")
 	}
-}
-
-func sidOf(t *testing.T, access string) string {
-	t.Helper()
-	parts := strings.Split(access, ".")
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c struct {
-		SID string `json:"sid"`
-	}
-	_ = json.Unmarshal(b, &c)
-	return c.SID
 }
 
 func TestRefreshReuseEndsSession(t *testing.T) {
@@ -644,21 +615,9 @@ func TestPasswordChangeGuessesAreLimited(t *testing.T) {
 func TestConcurrentGuessesAreLimited(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.LoginRate = config.Rate{N: 3, Per: time.Minute} })
 	e.signup("uma@example.com", "pass-phrase-1")
-	codes := make(chan int, 12)
-	var wg sync.WaitGroup
-	for i := 0; i < 12; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			codes <- e.do("POST", "/v1/auth/login", "", map[string]string{"email": "uma@example.com", "password": fmt.Sprint("guess-", i, "-xx")}).StatusCode
-		}(i)
-	}
-	wg.Wait()
-	close(codes)
-	n := map[int]int{}
-	for c := range codes {
-		n[c]++
-	}
+	n, _ := burst(12, func(i int) *response {
+		return e.do("POST", "/v1/auth/login", "", map[string]string{"email": "uma@example.com", "password": fmt.Sprint("guess-", i, "-xx")})
+	})
 	if n[401] != 3 || n[429] != 9 {
 		t.Fatalf("statuses %v, want three 401 and nine 429", n)
 	}
@@ -700,15 +659,10 @@ func TestConcurrentLoginsFromOneAddress(t *testing.T) {
 	for i := 0; i < n; i++ {
 		e.login(fmt.Sprintf("crowd%d@example.com", i), "pass-phrase-1")
 	}
-	codes := make(chan int, 3)
-	for i := 0; i < 3; i++ {
-		go func(i int) {
-			codes <- e.do("POST", "/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("crowd%d@example.com", i), "password": "pass-phrase-1"}).StatusCode
-		}(i)
-	}
-	for i := 0; i < 3; i++ {
-		if c := <-codes; c != 200 {
-			t.Errorf("login %d: %d", i, c)
-		}
+	codes, _ := burst(3, func(i int) *response {
+		return e.do("POST", "/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("crowd%d@example.com", i), "password": "pass-phrase-1"})
+	})
+	if codes[200] != 3 {
+		t.Errorf("three logins at once: statuses %v, want three 200", codes)
 	}
 }

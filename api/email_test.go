@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -91,22 +90,6 @@ func tokenOf(t *testing.T, link string) string {
 		t.Fatalf("token %q is not at least 128 random bits", tok)
 	}
 	return tok
-}
-
-// claims decodes an access token's claims (its signature is the server's
-// business; here only what it says matters).
-func claims(t *testing.T, access string) map[string]any {
-	t.Helper()
-	parts := strings.Split(access, ".")
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func TestSignupVerifyByMail(t *testing.T) {

@@ -85,21 +85,6 @@ func serveReal(t *testing.T, h http.Handler, tune func(*http.Server)) *httptest.
 	return srv
 }
 
-// send does one request and reads the whole answer.
-func send(t *testing.T, c *http.Client, req *http.Request) *response {
-	t.Helper()
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &response{Response: res, body: b}
-}
-
 // wantCommonHeaders checks what every answer the server writes carries.
 func wantCommonHeaders(t *testing.T, r *response) {
 	t.Helper()

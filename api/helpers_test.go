@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -104,44 +105,56 @@ func (e *env) do(method, path, bearer string, body any, headers ...string) *resp
 		rd = bytes.NewReader(buf)
 		ct = "application/json"
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	req := jottest.Request(e.t, method, e.srv.URL+path, bearer, rd)
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	return send(e.t, e.srv.Client(), req)
+}
+
+// send does one request and reads the whole answer.
+func send(t *testing.T, c *http.Client, req *http.Request) *response {
+	t.Helper()
+	res, b := jottest.Send(t, c, req)
 	return &response{Response: res, body: b}
 }
 
-// tokens is a token response.
-type tokens struct {
-	Access  string `json:"access_token"`
-	Type    string `json:"token_type"`
-	Expires int    `json:"expires_in"`
-	Refresh string `json:"refresh_token"`
-	User    struct {
-		ID    string `json:"id"`
-		Email string `json:"email"`
-		Name  string `json:"name"`
-		Role  string `json:"role"`
-	} `json:"user"`
+// kidOf returns the kid in a token's header.
+func kidOf(t *testing.T, raw string) string {
+	t.Helper()
+	var h struct {
+		KID string `json:"kid"`
+	}
+	jottest.Segment(t, raw, 0, &h)
+	return h.KID
 }
+
+// sidOf returns the sid claim of an access token.
+func sidOf(t *testing.T, access string) string {
+	t.Helper()
+	var c struct {
+		SID string `json:"sid"`
+	}
+	if jottest.Segment(t, access, 1, &c); c.SID == "" {
+		t.Fatalf("no sid in %s", access)
+	}
+	return c.SID
+}
+
+// claims decodes an access token's claims (its signature is the server's
+// business; here only what it says matters).
+func claims(t *testing.T, access string) map[string]any {
+	t.Helper()
+	var c map[string]any
+	jottest.Segment(t, access, 1, &c)
+	return c
+}
+
+// tokens is a token response.
+type tokens = jottest.Tokens
 
 func (e *env) tokensOf(r *response, want int) tokens {
 	e.t.Helper()
@@ -220,4 +233,31 @@ func eventually(t *testing.T, within time.Duration, f func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// burst sends n requests at once and counts their statuses; one of each
+// status is kept for a closer look.
+func burst(n int, one func(i int) *response) (map[int]int, map[int]*response) {
+	var (
+		mu     sync.Mutex
+		counts = map[int]int{}
+		sample = map[int]*response{}
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+	)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			r := one(i)
+			mu.Lock()
+			counts[r.StatusCode]++
+			sample[r.StatusCode] = r
+			mu.Unlock()
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	return counts, sample
 }

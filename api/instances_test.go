@@ -47,13 +47,19 @@ func postgresSchema(t *testing.T) string {
 	return u.String()
 }
 
+// twoInstances starts two servers over one new PostgreSQL schema, or
+// skips without JOT_TEST_POSTGRES_URL.
+func twoInstances(t *testing.T) (a, b *env) {
+	t.Helper()
+	dsn := postgresSchema(t)
+	return newEnvAt(t, dsn, nil), newEnvAt(t, dsn, nil)
+}
+
 // Two instances behind a load balancer share one PostgreSQL database: a
 // token issued by one works on the other, a refresh rotates across them,
 // and a logout at one is refused by the other at once.
 func TestInstancesShareSessionsOverPostgres(t *testing.T) {
-	dsn := postgresSchema(t)
-	a := newEnvAt(t, dsn, nil)
-	b := newEnvAt(t, dsn, nil)
+	a, b := twoInstances(t)
 
 	if ja, jb := a.do("GET", "/.well-known/jwks.json", "", nil), b.do("GET", "/.well-known/jwks.json", "", nil); string(ja.body) != string(jb.body) {
 		t.Fatalf("instances publish different keys:\n%s\n%s", ja.body, jb.body)
@@ -82,24 +88,12 @@ func TestInstancesShareSessionsOverPostgres(t *testing.T) {
 func TestConcurrencyOverPostgres(t *testing.T) {
 	e := newEnvAt(t, postgresSchema(t), nil)
 	first := e.signup("pgrace@example.com", "pass-phrase-1")
-	done := make(chan int, 10)
-	for i := 0; i < 10; i++ {
-		go func() { done <- e.refresh(first.Refresh).StatusCode }()
+	if n, _ := burst(10, func(int) *response { return e.refresh(first.Refresh) }); n[200] != 10 {
+		t.Errorf("concurrent refreshes within the grace: statuses %v, want ten 200", n)
 	}
-	for i := 0; i < 10; i++ {
-		if c := <-done; c != 200 {
-			t.Errorf("concurrent refresh within the grace: %d", c)
-		}
-	}
-	for i := 0; i < 10; i++ {
-		go func() {
-			done <- e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "PG-dup@example.com", "password": "pass-phrase-1"}).StatusCode
-		}()
-	}
-	n := map[int]int{}
-	for i := 0; i < 10; i++ {
-		n[<-done]++
-	}
+	n, _ := burst(10, func(int) *response {
+		return e.do("POST", "/v1/auth/signup", "", map[string]string{"email": "PG-dup@example.com", "password": "pass-phrase-1"})
+	})
 	if n[201] != 1 || n[409] != 9 {
 		t.Fatalf("statuses %v, want one 201 and nine 409", n)
 	}

@@ -68,23 +68,6 @@ func refreshAt(base, rt string) (access, refresh string, err error) {
 	return tk.Access, tk.Refresh, nil
 }
 
-// kidOf returns the kid in a token's header.
-func kidOf(t *testing.T, raw string) string {
-	t.Helper()
-	h, _, _ := strings.Cut(raw, ".")
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hdr struct {
-		KID string `json:"kid"`
-	}
-	if err := json.Unmarshal(b, &hdr); err != nil {
-		t.Fatal(err)
-	}
-	return hdr.KID
-}
-
 // Three instances keep accepting each other's tokens, continuously, while
 // `jot keys rotate --now` runs again and again: each new key reaches the
 // others through the database's notification, and a token that gets
@@ -306,18 +289,7 @@ func TestExpiredRetiredKeysAreDeleted(t *testing.T) {
 		kids = append(kids, sk.KID)
 	}
 	e := newEnvAt(t, dsn, nil)
-	var jwks struct {
-		Keys []struct {
-			KID string `json:"kid"`
-		} `json:"keys"`
-	}
-	if err := json.Unmarshal(e.do("GET", "/.well-known/jwks.json", "", nil).body, &jwks); err != nil {
-		t.Fatal(err)
-	}
-	var published []string
-	for _, k := range jwks.Keys {
-		published = append(published, k.KID)
-	}
+	published := jwksKIDs(t, e)
 	if slices.Contains(published, kids[0]) || !slices.Contains(published, kids[1]) || !slices.Contains(published, kids[2]) {
 		t.Fatalf("JWKS publishes %v; want the current %s and the recently retired %s, not the expired %s", published, kids[2], kids[1], kids[0])
 	}

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -15,23 +14,6 @@ import (
 	"github.com/jotauth/jot/sqlite"
 	"github.com/jotauth/jot/token"
 )
-
-// keysKID returns the kid of a token's header.
-func keysKID(t *testing.T, raw string) string {
-	t.Helper()
-	h, _, _ := strings.Cut(raw, ".")
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hdr struct {
-		Kid string `json:"kid"`
-	}
-	if err := json.Unmarshal(b, &hdr); err != nil {
-		t.Fatal(err)
-	}
-	return hdr.Kid
-}
 
 // keysJWKS fetches the server's JWKS and returns its raw body and kids.
 func (e *env) keysJWKS() ([]byte, []string) {
@@ -93,7 +75,7 @@ func TestPlainRotation(t *testing.T) {
 	const delay = 3 * time.Second
 	e := newEnv(t, func(c *config.Config) { c.JWKSMaxAge = delay })
 	before := e.signup("rotate@example.com", "correct horse battery")
-	oldKID := keysKID(t, before.Access)
+	oldKID := kidOf(t, before.Access)
 
 	r := e.do("GET", "/.well-known/jwks.json", "", nil)
 	if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=3") {
@@ -123,7 +105,7 @@ func TestPlainRotation(t *testing.T) {
 	asked := time.Now()
 	mid := e.tokensOf(e.refresh(before.Refresh), http.StatusOK)
 	if asked.Before(sk.ActivatesAt) {
-		if kid := keysKID(t, mid.Access); kid != oldKID {
+		if kid := kidOf(t, mid.Access); kid != oldKID {
 			t.Errorf("token before the delay passed has kid %s, want the old %s", kid, oldKID)
 		}
 	} else {
@@ -139,7 +121,7 @@ func TestPlainRotation(t *testing.T) {
 		return e.app.Keyring.KeySet().Signing().ID == newKID
 	})
 	after := e.tokensOf(e.refresh(mid.Refresh), http.StatusOK)
-	if kid := keysKID(t, after.Access); kid != newKID {
+	if kid := kidOf(t, after.Access); kid != newKID {
 		t.Fatalf("token after the switch has kid %s, want the new %s", kid, newKID)
 	}
 	for name, tk := range map[string]tokens{"before": before, "mid": mid, "after": after} {
@@ -153,7 +135,7 @@ func TestPlainRotation(t *testing.T) {
 	}
 	for _, tk := range []tokens{before, after} {
 		if _, err := keysVerifier(t, e.cfg.JWTAlg, jwks, time.Now()).Verify(tk.Access); err != nil {
-			t.Errorf("token with kid %s through the JWKS: %v", keysKID(t, tk.Access), err)
+			t.Errorf("token with kid %s through the JWKS: %v", kidOf(t, tk.Access), err)
 		}
 	}
 }
@@ -169,7 +151,7 @@ func TestKeysEachAlgorithmThroughJWKS(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, func(c *config.Config) { c.JWTAlg = alg })
 			tk := e.signup("keys-"+strings.ToLower(alg)+"@example.com", "correct horse battery")
-			oldKID := keysKID(t, tk.Access)
+			oldKID := kidOf(t, tk.Access)
 
 			jwks, kids := e.keysJWKS()
 			if len(kids) != 1 || kids[0] != oldKID {
@@ -195,7 +177,7 @@ func TestKeysEachAlgorithmThroughJWKS(t *testing.T) {
 				t.Fatal(err)
 			}
 			next := e.tokensOf(e.refresh(tk.Refresh), http.StatusOK)
-			newKID := keysKID(t, next.Access)
+			newKID := kidOf(t, next.Access)
 			if newKID == oldKID {
 				t.Fatalf("token after an immediate rotation has the old kid %s", oldKID)
 			}
@@ -205,10 +187,10 @@ func TestKeysEachAlgorithmThroughJWKS(t *testing.T) {
 			}
 			for _, raw := range []string{tk.Access, next.Access} {
 				if _, err := keysVerifier(t, alg, jwks, time.Now()).Verify(raw); err != nil {
-					t.Errorf("token with kid %s through the JWKS after the rotation: %v", keysKID(t, raw), err)
+					t.Errorf("token with kid %s through the JWKS after the rotation: %v", kidOf(t, raw), err)
 				}
 				if r := e.do("GET", "/v1/users/me", raw, nil); r.StatusCode != http.StatusOK {
-					t.Errorf("token with kid %s at the server after the rotation: %d %s", keysKID(t, raw), r.StatusCode, r.body)
+					t.Errorf("token with kid %s at the server after the rotation: %d %s", kidOf(t, raw), r.StatusCode, r.body)
 				}
 			}
 

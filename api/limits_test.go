@@ -269,18 +269,9 @@ func TestResourceQuota(t *testing.T) {
 func TestConcurrentCreatesStayWithinTheQuota(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.MaxResources = 5 })
 	a := e.signup("burst@example.com", "pass-phrase-1")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	statuses := map[int]int{}
-	for i := range 20 {
-		wg.Go(func() {
-			r := e.do("POST", "/v1/tasks", a.Access, map[string]any{"title": fmt.Sprint("t", i)})
-			mu.Lock()
-			statuses[r.StatusCode]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	statuses, _ := burst(20, func(i int) *response {
+		return e.do("POST", "/v1/tasks", a.Access, map[string]any{"title": fmt.Sprint("t", i)})
+	})
 	if statuses[http.StatusCreated] != 5 || statuses[http.StatusForbidden] != 15 {
 		t.Fatalf("20 concurrent creates under a quota of 5: %v", statuses)
 	}

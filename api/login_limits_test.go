@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,22 @@ func behindProxy(c *config.Config) {
 	c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }
 
+// proxiedEnv starts a server behind a trusted proxy with rate as its
+// login budget.
+func proxiedEnv(t *testing.T, rate config.Rate) *env {
+	t.Helper()
+	return newEnv(t, func(c *config.Config) {
+		behindProxy(c)
+		c.LoginRate = rate
+	})
+}
+
+// loginFrom logs email in with password from ip.
+func (e *env) loginFrom(email, password, ip string) *response {
+	e.t.Helper()
+	return e.do("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password}, from(ip)...)
+}
+
 // from is the header that makes a request come from ip.
 func from(ip string) []string { return []string{"X-Forwarded-For", ip} }
 
@@ -36,47 +51,17 @@ func wantRateLimited(t *testing.T, r *response) {
 	}
 }
 
-// burst sends n requests at once and counts their statuses; one of each
-// status is kept for a closer look.
-func burst(n int, send func(i int) *response) (map[int]int, map[int]*response) {
-	var (
-		mu     sync.Mutex
-		counts = map[int]int{}
-		sample = map[int]*response{}
-		wg     sync.WaitGroup
-		start  = make(chan struct{})
-	)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			r := send(i)
-			mu.Lock()
-			counts[r.StatusCode]++
-			sample[r.StatusCode] = r
-			mu.Unlock()
-		}(i)
-	}
-	close(start)
-	wg.Wait()
-	return counts, sample
-}
-
 // A burst of concurrent wrong passwords from one client network, spread
 // over many accounts so that no account's own budget stops it, gets at most
 // the network's budget checked: the attempts in flight count.
 func TestLoginBurstFromOneNetworkIsLimited(t *testing.T) {
 	const rate, n = 5, 30
-	e := newEnv(t, func(c *config.Config) {
-		behindProxy(c)
-		c.LoginRate = config.Rate{N: rate, Per: time.Minute}
-	})
+	e := proxiedEnv(t, config.Rate{N: rate, Per: time.Minute})
 	for i := 0; i < 10; i++ {
 		e.signup(fmt.Sprintf("burst%d@example.com", i), "pass-phrase-1")
 	}
 	counts, sample := burst(n, func(i int) *response {
-		return e.do("POST", "/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("burst%d@example.com", i%10), "password": fmt.Sprint("guess-", i, "-xx")}, from("203.0.113.7")...)
+		return e.loginFrom(fmt.Sprintf("burst%d@example.com", i%10), fmt.Sprint("guess-", i, "-xx"), "203.0.113.7")
 	})
 	if counts[401] != rate || counts[429] != n-rate {
 		t.Fatalf("statuses %v, want %d 401 and %d 429", counts, rate, n-rate)
@@ -100,43 +85,37 @@ func TestLoginBurstFromOneNetworkIsLimited(t *testing.T) {
 // Failures from one network never lock the owner out from another, nor
 // from their own network.
 func TestOwnerLogsInDespiteGuessesElsewhere(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) {
-		behindProxy(c)
-		c.LoginRate = config.Rate{N: 3, Per: time.Minute}
-	})
+	e := proxiedEnv(t, config.Rate{N: 3, Per: time.Minute})
 	e.signup("owner@example.com", "pass-phrase-1")
 	for i := 0; i < 3; i++ {
-		wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": fmt.Sprint("guess-", i, "-xx")}, from("198.51.100.1")...), 401, "invalid_credentials")
+		wantError(t, e.loginFrom("owner@example.com", fmt.Sprint("guess-", i, "-xx"), "198.51.100.1"), 401, "invalid_credentials")
 	}
-	wantRateLimited(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "pass-phrase-1"}, from("198.51.100.1")...))
+	wantRateLimited(t, e.loginFrom("owner@example.com", "pass-phrase-1", "198.51.100.1"))
 	// An IPv6 attacker counts by its /64, whatever address in it it uses.
 	for i := 0; i < 3; i++ {
-		wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": fmt.Sprint("guess-", i, "-v6")}, from(fmt.Sprintf("2001:db8:1:2::%d", i+1))...), 401, "invalid_credentials")
+		wantError(t, e.loginFrom("owner@example.com", fmt.Sprint("guess-", i, "-v6"), fmt.Sprintf("2001:db8:1:2::%d", i+1)), 401, "invalid_credentials")
 	}
-	wantRateLimited(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "guess-more"}, from("2001:db8:1:2::99")...))
+	wantRateLimited(t, e.loginFrom("owner@example.com", "guess-more", "2001:db8:1:2::99"))
 
 	// The owner, elsewhere: a typo is an ordinary 401, then the password works.
-	wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "pass-phrase-2"}, from("192.0.2.9")...), 401, "invalid_credentials")
-	e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "pass-phrase-1"}, from("192.0.2.9")...), 200)
+	wantError(t, e.loginFrom("owner@example.com", "pass-phrase-2", "192.0.2.9"), 401, "invalid_credentials")
+	e.tokensOf(e.loginFrom("owner@example.com", "pass-phrase-1", "192.0.2.9"), 200)
 	e.tokensOf(e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"owner@example.com"}, "password": {"pass-phrase-1"}}, from("192.0.2.10")...), 200)
 }
 
 // Guesses at one account spread over many networks stop at the ceiling
 // across networks, ten times JOT_LOGIN_RATE.
 func TestAccountCeilingAcrossNetworks(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) {
-		behindProxy(c)
-		c.LoginRate = config.Rate{N: 1, Per: time.Hour}
-	})
+	e := proxiedEnv(t, config.Rate{N: 1, Per: time.Hour})
 	e.signup("target@example.com", "pass-phrase-1")
 	for i := 0; i < 10; i++ {
-		wantError(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "target@example.com", "password": fmt.Sprint("guess-", i, "-xx")}, from(fmt.Sprintf("198.51.100.%d", i+1))...), 401, "invalid_credentials")
+		wantError(t, e.loginFrom("target@example.com", fmt.Sprint("guess-", i, "-xx"), fmt.Sprintf("198.51.100.%d", i+1)), 401, "invalid_credentials")
 	}
-	wantRateLimited(t, e.do("POST", "/v1/auth/login", "", map[string]string{"email": "target@example.com", "password": "guess-11-xx"}, from("198.51.100.11")...))
+	wantRateLimited(t, e.loginFrom("target@example.com", "guess-11-xx", "198.51.100.11"))
 	wantRateLimited(t, e.do("POST", "/v1/auth/token", "", url.Values{"grant_type": {"password"}, "username": {"target@example.com"}, "password": {"guess-12-xx"}}, from("198.51.100.12")...))
 	// The ceiling is the account's: another account is not affected.
 	e.signup("other@example.com", "pass-phrase-1")
-	e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "other@example.com", "password": "pass-phrase-1"}, from("192.0.2.77")...), 200)
+	e.tokensOf(e.loginFrom("other@example.com", "pass-phrase-1", "192.0.2.77"), 200)
 }
 
 // Signups from one network stop at JOT_SIGNUP_RATE, whatever their outcome
@@ -181,7 +160,7 @@ func TestLoginBudgetsSharedOverPostgres(t *testing.T) {
 		if i%2 == 1 {
 			e = b
 		}
-		return e.do("POST", "/v1/auth/login", "", map[string]string{"email": fmt.Sprintf("pg%d@example.com", i%3), "password": fmt.Sprint("guess-", i, "-xx")}, from("203.0.113.50")...)
+		return e.loginFrom(fmt.Sprintf("pg%d@example.com", i%3), fmt.Sprint("guess-", i, "-xx"), "203.0.113.50")
 	})
 	if counts[401] != 4 || counts[429] != 12 {
 		t.Fatalf("statuses %v, want four 401 and twelve 429 across both instances", counts)
@@ -190,7 +169,7 @@ func TestLoginBudgetsSharedOverPostgres(t *testing.T) {
 	// success gives its attempt back, so logins go on.
 	for i := 0; i < 6; i++ {
 		e := []*env{a, b}[i%2]
-		e.tokensOf(e.do("POST", "/v1/auth/login", "", map[string]string{"email": "pg0@example.com", "password": "pass-phrase-1"}, from("192.0.2.99")...), 200)
+		e.tokensOf(e.loginFrom("pg0@example.com", "pass-phrase-1", "192.0.2.99"), 200)
 	}
 	ip := from("203.0.113.60")
 	counts, _ = burst(8, func(i int) *response {

@@ -59,9 +59,7 @@ func TestUserReadsSeeChangesAtOnce(t *testing.T) {
 // cache's bound (DefaultUserCacheTTL), and at once, through the
 // notification of ended sessions, when the change ends sessions.
 func TestUserReadsSeeOtherInstancesChangesOverPostgres(t *testing.T) {
-	dsn := postgresSchema(t)
-	a := newEnvAt(t, dsn, nil)
-	b := newEnvAt(t, dsn, nil)
+	a, b := twoInstances(t)
 	admin := a.makeAdmin("ada@example.com")
 	u := a.signup("ben@example.com", "pass-phrase-1")
 
