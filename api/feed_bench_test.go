@@ -162,23 +162,9 @@ func seedEnded(b *testing.B, st jot.Store, users, perUser int) {
 	ctx := b.Context()
 	now := time.Now().UTC()
 	for u := range users {
-		user := &jot.User{
-			ID: jot.NewID(), Email: fmt.Sprintf("feed-%d@example.com", u), Role: jot.RoleUser,
-			PasswordHash: "$2a$10$abcdefghijklmnopqrstuu0123456789012345678901234567890",
-			CreatedAt:    now, UpdatedAt: now,
-		}
-		if err := st.CreateUser(ctx, user); err != nil {
-			b.Fatal(err)
-		}
+		user := jottest.StoreUser(b, st, fmt.Sprintf("feed-%d@example.com", u), now)
 		for range perUser {
-			s := &jot.Session{
-				ID: jot.NewID(), UserID: user.ID, CreatedAt: now, LastUsedAt: now,
-				ExpiresAt: now.Add(24 * time.Hour), AccessExp: now.Add(time.Hour),
-				UserAgent: "bench/1.0", IP: "127.0.0.1",
-			}
-			if err := st.CreateSession(ctx, s, []byte(s.ID), nil); err != nil {
-				b.Fatal(err)
-			}
+			s := jottest.StoreSession(b, st, user.ID, now, now.Add(time.Hour))
 			if firstSID == "" {
 				firstSID = s.ID
 			}
@@ -190,8 +176,9 @@ func seedEnded(b *testing.B, st jot.Store, users, perUser int) {
 	}
 }
 
-// fetchDiscard reads one page of the feed and returns its size on the wire.
-func fetchDiscard(b *testing.B, c *http.Client, feedURL, since, enc string) int64 {
+// feedRequest asks feedURL for the page after since ("" for the first)
+// in the encoding enc ("" for none).
+func feedRequest(feedURL, since, enc string) *http.Request {
 	u := feedURL
 	if since != "" {
 		u += "?since=" + url.QueryEscape(since)
@@ -200,7 +187,12 @@ func fetchDiscard(b *testing.B, c *http.Client, feedURL, since, enc string) int6
 	if enc != "" {
 		req.Header.Set("Accept-Encoding", enc)
 	}
-	res, err := c.Do(req)
+	return req
+}
+
+// fetchDiscard reads one page of the feed and returns its size on the wire.
+func fetchDiscard(b *testing.B, c *http.Client, feedURL, since, enc string) int64 {
+	res, err := c.Do(feedRequest(feedURL, since, enc))
 	if err != nil {
 		b.Error(err)
 		return 0
@@ -220,15 +212,7 @@ func pullAll(b *testing.B, c *http.Client, feedURL, enc string) (n int, sinces [
 	since := ""
 	for {
 		sinces = append(sinces, since)
-		u := feedURL
-		if since != "" {
-			u += "?since=" + url.QueryEscape(since)
-		}
-		req, _ := http.NewRequest("GET", u, nil)
-		if enc != "" {
-			req.Header.Set("Accept-Encoding", enc)
-		}
-		res, err := c.Do(req)
+		res, err := c.Do(feedRequest(feedURL, since, enc))
 		if err != nil {
 			b.Error(err)
 			return

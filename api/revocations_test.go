@@ -15,6 +15,7 @@ import (
 
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/config"
+	"github.com/jotauth/jot/internal/jottest"
 )
 
 // feedSecret is JOT_REVOCATIONS_SECRET in the tests that set one.
@@ -35,25 +36,10 @@ func endSessions(t *testing.T, st jot.Store, n int) []string {
 	t.Helper()
 	ctx := t.Context()
 	now := time.Now().UTC()
-	u := &jot.User{
-		ID: jot.NewID(), Email: jot.NewID() + "@example.com", Role: jot.RoleUser,
-		PasswordHash: "$2a$10$abcdefghijklmnopqrstuu0123456789012345678901234567890",
-		CreatedAt:    now, UpdatedAt: now,
-	}
-	if err := st.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	u := jottest.StoreUser(t, st, "", now)
 	ids := make(map[string]bool, n)
 	for range n {
-		s := &jot.Session{
-			ID: jot.NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
-			ExpiresAt: now.Add(24 * time.Hour), AccessExp: now.Add(time.Hour),
-			UserAgent: "test", IP: "127.0.0.1",
-		}
-		if err := st.CreateSession(ctx, s, []byte(s.ID), nil); err != nil {
-			t.Fatal(err)
-		}
-		ids[s.ID] = true
+		ids[jottest.StoreSession(t, st, u.ID, now, now.Add(time.Hour)).ID] = true
 	}
 	if err := st.EndUserSessions(ctx, u.ID, "", now); err != nil {
 		t.Fatal(err)
@@ -413,21 +399,8 @@ func endOne(t *testing.T, st jot.Store, accessExp time.Time) string {
 	t.Helper()
 	ctx := t.Context()
 	now := time.Now().UTC()
-	u := &jot.User{
-		ID: jot.NewID(), Email: jot.NewID() + "@example.com", Role: jot.RoleUser,
-		PasswordHash: "$2a$10$abcdefghijklmnopqrstuu0123456789012345678901234567890",
-		CreatedAt:    now, UpdatedAt: now,
-	}
-	if err := st.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	s := &jot.Session{
-		ID: jot.NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
-		ExpiresAt: now.Add(24 * time.Hour), AccessExp: accessExp.UTC(), UserAgent: "test", IP: "127.0.0.1",
-	}
-	if err := st.CreateSession(ctx, s, []byte(s.ID), nil); err != nil {
-		t.Fatal(err)
-	}
+	u := jottest.StoreUser(t, st, "", now)
+	s := jottest.StoreSession(t, st, u.ID, now, accessExp.UTC())
 	if err := st.EndSession(ctx, s.ID, now); err != nil {
 		t.Fatal(err)
 	}
