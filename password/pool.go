@@ -140,7 +140,7 @@ func (p *Pool) Run(ctx context.Context, fn func()) error {
 		}
 	}()
 	start := time.Now()
-	if p.nice > 0 {
+	if p.nice > 0 && threadPriorities {
 		onLowPriorityThread(p.nice, fn)
 	} else {
 		fn()

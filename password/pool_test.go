@@ -283,6 +283,10 @@ func TestPoolThreadPriority(t *testing.T) {
 				if err != nil {
 					t.Error(err)
 				}
+				if password.IsMainThread() {
+					// The main thread keeps the process's priority.
+					n += 7
+				}
 				mu.Lock()
 				got = append(got, n)
 				mu.Unlock()
@@ -304,5 +308,24 @@ func TestPoolThreadPriority(t *testing.T) {
 	// The caller's own thread keeps its priority.
 	if n, _ := password.ThreadNice(); n != base {
 		t.Errorf("caller's thread at nice %d, want %d", n, base)
+	}
+}
+
+func TestPoolThreadPanicReachesCaller(t *testing.T) {
+	p := password.NewPool(1)
+	p.SetThreadPriority(5)
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Errorf("recovered %v, want boom", r)
+			}
+		}()
+		_ = p.Run(context.Background(), func() { panic("boom") })
+		t.Error("Run returned after a panic")
+	}()
+	// The worker was given back: the next call runs.
+	ran := false
+	if err := p.Run(context.Background(), func() { ran = true }); err != nil || !ran {
+		t.Errorf("after a panic: ran %v, err %v", ran, err)
 	}
 }

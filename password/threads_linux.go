@@ -1,6 +1,12 @@
 package password
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
+
+// threadPriorities says that one thread's priority can be set here.
+const threadPriorities = true
 
 // setThreadNice sets the nice value of the calling thread: on Linux,
 // PRIO_PROCESS with a thread id names that one thread. Raising it needs
@@ -15,3 +21,6 @@ func threadNice() (int, error) {
 	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
 	return 20 - p, err
 }
+
+// isMainThread reports whether the calling thread is the process's first.
+func isMainThread() bool { return syscall.Gettid() == os.Getpid() }

@@ -137,21 +137,25 @@ func utc(now func() time.Time) func() time.Time {
 const hashNice = 10
 
 // HashWorkers is how many passwords the server hashes at once: one per
-// core.
-func HashWorkers() int { return runtime.NumCPU() }
+// CPU the process may use, as Go counts them at start (GOMAXPROCS before
+// SpareProcs; with a container's CPU limit, that limit).
+func HashWorkers() int { return startProcs() }
+
+var startProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
 
 // SpareProcs raises GOMAXPROCS by HashWorkers, unless the GOMAXPROCS
 // environment variable sets it. A hash holds a Go processor while it runs
 // on its thread of lowered priority; without spare processors, a request
 // that arrives while every worker hashes waits for the Go scheduler to
 // preempt a hash (about 10 ms), where the kernel would have given it the
-// core at once. jot serve calls it before Build; calls after the first
-// do nothing.
+// core at once. Setting GOMAXPROCS stops Go from following a change of
+// the container's CPU limit while the process runs. jot serve calls it
+// before Build; calls after the first do nothing.
 func SpareProcs() { spareProcs() }
 
 var spareProcs = sync.OnceFunc(func() {
 	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + HashWorkers())
+		runtime.GOMAXPROCS(HashWorkers() * 2)
 	}
 })
 
