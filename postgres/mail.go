@@ -103,36 +103,30 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error), audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var out *jot.User
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	return sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) (*jot.User, error) {
 		var userID string
 		err := tx.QueryRow(ctx, `SELECT user_id FROM mail_tokens WHERE hash = $1 AND purpose = $2`, hash, purpose).Scan(&userID)
 		if _, err := sqlstore.One(userID, err, pgx.ErrNoRows, "token", "mail token"); err != nil {
-			return err
+			return nil, err
 		}
 		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		t, err := sqlstore.ScanMailToken[times](tx.QueryRow(ctx, `DELETE FROM mail_tokens WHERE hash = $1 AND purpose = $2
 			RETURNING `+sqlstore.MailTokenColumns, hash, purpose))
 		if t, err = sqlstore.One(t, err, pgx.ErrNoRows, "token", "use mail token"); err != nil {
-			return err
+			return nil, err
 		}
 		if !now.Before(t.ExpiresAt) {
-			return sqlstore.NotFound("token")
+			return nil, sqlstore.NotFound("token")
 		}
 		upd, err := decide(u, t)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = db.updateUser(ctx, tx, t.UserID, upd, now, audit)
-		return err
+		return db.updateUser(ctx, tx, t.UserID, upd, now, audit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ClaimMail hands out due mails; see jot.MailStore. FOR UPDATE SKIP

@@ -17,10 +17,8 @@ import (
 func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.RotateResult, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var res *jot.RotateResult
-	err := db.tx(ctx, func(tx pgx.Tx) (err error) {
-		res, err = db.writes.RotateAudited(ctx, tx, req)
-		return err
+	res, err := sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) (*jot.RotateResult, error) {
+		return db.writes.RotateAudited(ctx, tx, req)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)

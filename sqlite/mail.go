@@ -103,34 +103,28 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error), audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var out *jot.User
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	return sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) (*jot.User, error) {
 		t, err := sqlstore.ScanMailToken[times](tx.QueryRowContext(ctx, `SELECT `+sqlstore.MailTokenColumns+`
 			FROM mail_tokens WHERE hash = ? AND purpose = ?`, hash, purpose))
 		if t, err = sqlstore.One(t, err, sql.ErrNoRows, "token", "mail token"); err != nil {
-			return err
+			return nil, err
 		}
 		if !now.Before(t.ExpiresAt) {
-			return sqlstore.NotFound("token")
+			return nil, sqlstore.NotFound("token")
 		}
 		u, err := userByID(ctx, tx, t.UserID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		upd, err := decide(u, t)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE hash = ?`, hash); err != nil {
-			return fmt.Errorf("use mail token: %w", err)
+			return nil, fmt.Errorf("use mail token: %w", err)
 		}
-		out, err = updateUser(ctx, tx, t.UserID, upd, now, audit)
-		return err
+		return updateUser(ctx, tx, t.UserID, upd, now, audit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ClaimMail hands out due mails; see jot.MailStore. The single writer
@@ -138,17 +132,13 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, n int) ([]*jot.Mail, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var out []*jot.Mail
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = queryAll(ctx, tx, "claim mail", scanMail,
+	return sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) ([]*jot.Mail, error) {
+		return queryAll(ctx, tx, "claim mail", scanMail,
 			`UPDATE outbox SET next_at = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM outbox WHERE next_at <= ? AND expires_at > ? ORDER BY next_at, id LIMIT ?)
 			RETURNING `+mailColumns,
 			nanos(now.Add(lease)), nanos(now), nanos(now), n)
-		return err
 	})
-	return out, err
 }
 
 // MailSent removes a sent mail.

@@ -144,10 +144,8 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.RotateResult, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var res *jot.RotateResult
-	err := db.writeTx(ctx, func(tx *sql.Tx) (err error) {
-		res, err = writes.RotateAudited(ctx, tx, req)
-		return err
+	res, err := sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) (*jot.RotateResult, error) {
+		return writes.RotateAudited(ctx, tx, req)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)

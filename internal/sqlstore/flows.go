@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -176,4 +177,43 @@ func RewriteKeys(keys []*jot.SigningKey, fn func(k *jot.SigningKey) ([]byte, boo
 		n++
 	}
 	return n, nil
+}
+
+// InTx runs fn in a transaction that run (a store's) begins, and returns
+// fn's value once the transaction has committed.
+func InTx[Tx, T any](ctx context.Context, run func(ctx context.Context, fn func(tx Tx) error) error, fn func(tx Tx) (T, error)) (T, error) {
+	var out T
+	err := run(ctx, func(tx Tx) (err error) {
+		out, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// Revoked is the outcome of a signing key's revocation: when it took
+// effect and whether it had already.
+type Revoked struct {
+	At      time.Time
+	Already bool
+}
+
+// RevokeKey revokes the key kid at at: prev reads its revocation time (nil
+// when none; noRows, the driver's error, when there is no such key); set
+// stores at, returning it as stored, and whatever goes with it.
+func RevokeKey(kid string, noRows error, prev func() (*time.Time, error), set func() (time.Time, error)) (Revoked, error) {
+	p, err := prev()
+	if errors.Is(err, noRows) {
+		return Revoked{}, KeyNotFound(kid)
+	} else if err != nil {
+		return Revoked{}, fmt.Errorf("revoke signing key: %w", err)
+	}
+	if p != nil {
+		return Revoked{At: *p, Already: true}, nil
+	}
+	at, err := set()
+	return Revoked{At: at}, err
 }
