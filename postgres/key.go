@@ -86,10 +86,7 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.pool.Exec(ctx, `DELETE FROM signing_keys WHERE kid = $1`, kid); err != nil {
-		return fmt.Errorf("delete signing key: %w", err)
-	}
-	return nil
+	return sqlstore.Op("delete signing key").Err(db.pool.Exec(ctx, `DELETE FROM signing_keys WHERE kid = $1`, kid))
 }
 
 // RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a

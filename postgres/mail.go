@@ -147,20 +147,14 @@ func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration,
 func (db *DB) MailSent(ctx context.Context, id string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.pool.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("mail sent: %w", err)
-	}
-	return nil
+	return sqlstore.Op("mail sent").Err(db.pool.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, id))
 }
 
 // RetryMail makes a mail due again at next.
 func (db *DB) RetryMail(ctx context.Context, id string, next time.Time) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.pool.Exec(ctx, `UPDATE outbox SET next_at = $1 WHERE id = $2`, next, id); err != nil {
-		return fmt.Errorf("retry mail: %w", err)
-	}
-	return nil
+	return sqlstore.Op("retry mail").Err(db.pool.Exec(ctx, `UPDATE outbox SET next_at = $1 WHERE id = $2`, next, id))
 }
 
 // PruneMail deletes expired tokens (their mails with them) and mails.
@@ -171,17 +165,11 @@ func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE expires_at <= $1`, now); err != nil {
 			return fmt.Errorf("prune mail tokens: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE expires_at <= $1`, now); err != nil {
-			return fmt.Errorf("prune outbox: %w", err)
-		}
-		return nil
+		return sqlstore.Op("prune outbox").Err(tx.Exec(ctx, `DELETE FROM outbox WHERE expires_at <= $1`, now))
 	})
 }
 
 // endResetTokens deletes the user's password reset tokens.
 func endResetTokens(ctx context.Context, tx pgx.Tx, userID string) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, userID, jot.PurposeReset); err != nil {
-		return fmt.Errorf("end reset tokens: %w", err)
-	}
-	return nil
+	return sqlstore.Op("end reset tokens").Err(tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, userID, jot.PurposeReset))
 }

@@ -66,10 +66,7 @@ func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now 
 func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM signing_keys WHERE kid = ?`, kid); err != nil {
-		return fmt.Errorf("delete signing key: %w", err)
-	}
-	return nil
+	return sqlstore.Op("delete signing key").Err(db.write.ExecContext(ctx, `DELETE FROM signing_keys WHERE kid = ?`, kid))
 }
 
 // RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a
@@ -129,10 +126,7 @@ func (db *DB) RecordKeyServer(ctx context.Context, r jot.KeyServer, now time.Tim
 			r.ID, int64(r.JWKSMaxAge), int64(r.AccessTTL), nanos(r.ExpiresAt)); err != nil {
 			return fmt.Errorf("record key server: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM key_servers WHERE expires_at < ?`, nanos(now)); err != nil {
-			return fmt.Errorf("record key server: %w", err)
-		}
-		return nil
+		return sqlstore.Op("record key server").Err(tx.ExecContext(ctx, `DELETE FROM key_servers WHERE expires_at < ?`, nanos(now)))
 	})
 }
 

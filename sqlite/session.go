@@ -230,11 +230,8 @@ func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time)
 		if !exp.After(s.AccessExp) {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET access_exp = ? WHERE id = ?`,
-			nullNanos(exp), sessionID); err != nil {
-			return fmt.Errorf("extend access: %w", err)
-		}
-		return nil
+		return sqlstore.Op("extend access").Err(tx.ExecContext(ctx, `UPDATE sessions SET access_exp = ? WHERE id = ?`,
+			nullNanos(exp), sessionID))
 	})
 }
 
@@ -297,10 +294,7 @@ func (db *DB) Prune(ctx context.Context, before time.Time) error {
 		}
 		// A session whose access tokens may still be live stays, so ending
 		// it still records a revocation.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions
-			WHERE (ended_at < ? OR expires_at < ?) AND (access_exp IS NULL OR access_exp < ?)`, cut, cut, cut); err != nil {
-			return fmt.Errorf("prune sessions: %w", err)
-		}
-		return nil
+		return sqlstore.Op("prune sessions").Err(tx.ExecContext(ctx, `DELETE FROM sessions
+			WHERE (ended_at < ? OR expires_at < ?) AND (access_exp IS NULL OR access_exp < ?)`, cut, cut, cut))
 	})
 }
