@@ -48,21 +48,9 @@ func insertMail(ctx context.Context, tx *sql.Tx, m *jot.Mail) error {
 }
 
 func insertMailToken(ctx context.Context, tx *sql.Tx, t *jot.MailToken) error {
-	if t.Purpose == jot.PurposeReset {
-		// Only the newest reset token works; the mails of the others go
-		// with them (ON DELETE CASCADE).
-		if err := endResetTokens(ctx, tx, t.UserID); err != nil {
-			return err
-		}
-	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO mail_tokens (`+sqlstore.MailTokenColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, sqlstore.MailTokenArgs[times](t)...)
-	if isForeignKey(err) {
-		return sqlstore.NotFound("user")
-	} else if err != nil {
-		return fmt.Errorf("insert mail token: %w", err)
-	}
-	return nil
+	return sqlstore.TokenError(err, isForeignKey(err))
 }
 
 // CreateUserWithMail inserts u, then t and m, in one transaction.

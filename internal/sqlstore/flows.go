@@ -12,7 +12,8 @@ import (
 // Writes are a store's writes inside one of its transactions, of type Tx;
 // its methods are the flows made of them that every store runs alike.
 type Writes[Tx any] struct {
-	User   func(ctx context.Context, tx Tx, u *jot.User) error
+	User func(ctx context.Context, tx Tx, u *jot.User) error
+	// Token inserts t; its error is TokenError.
 	Token  func(ctx context.Context, tx Tx, t *jot.MailToken) error
 	Mail   func(ctx context.Context, tx Tx, m *jot.Mail) error
 	Events func(ctx context.Context, tx Tx, events []*jot.AuditEvent) error
@@ -93,7 +94,7 @@ func (w Writes[Tx]) UserWithMail(ctx context.Context, tx Tx, u *jot.User, t *jot
 		return err
 	}
 	if t != nil {
-		if err := w.Token(ctx, tx, t); err != nil {
+		if err := w.token(ctx, tx, t); err != nil {
 			return err
 		}
 	}
@@ -107,7 +108,7 @@ func (w Writes[Tx]) UserWithMail(ctx context.Context, tx Tx, u *jot.User, t *jot
 
 // TokenWithMails inserts t, then mails, then audit (none when nil).
 func (w Writes[Tx]) TokenWithMails(ctx context.Context, tx Tx, t *jot.MailToken, audit *jot.Audit, mails []*jot.Mail) error {
-	if err := w.Token(ctx, tx, t); err != nil {
+	if err := w.token(ctx, tx, t); err != nil {
 		return err
 	}
 	if err := w.Mails(ctx, tx, mails); err != nil {
@@ -216,4 +217,24 @@ func RevokeKey(kid string, noRows error, prev func() (*time.Time, error), set fu
 	}
 	at, err := set()
 	return Revoked{At: at}, err
+}
+
+// token inserts t; a reset token ends the user's others first, so only the
+// newest works (their mails go with them, ON DELETE CASCADE).
+func (w Writes[Tx]) token(ctx context.Context, tx Tx, t *jot.MailToken) error {
+	if t.Purpose == jot.PurposeReset {
+		if err := w.EndResets(ctx, tx, t.UserID); err != nil {
+			return err
+		}
+	}
+	return w.Token(ctx, tx, t)
+}
+
+// TokenError maps the error of a mail token's insert: a broken foreign
+// key (fk) is the user missing.
+func TokenError(err error, fk bool) error {
+	if fk {
+		return NotFound("user")
+	}
+	return Op("insert mail token").Err(nil, err)
 }
