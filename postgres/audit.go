@@ -38,10 +38,7 @@ func insertAudit(ctx context.Context, tx pgx.Tx, events []*jot.AuditEvent) error
 		q += ")"
 		args = append(args, row...)
 	}
-	if _, err := tx.Exec(ctx, q, args...); err != nil {
-		return fmt.Errorf("insert audit events: %w", err)
-	}
-	return nil
+	return sqlstore.Op("insert audit events").Err(tx.Exec(ctx, q, args...))
 }
 
 // RecordAudit stores events in one statement; see jot.AuditStore.

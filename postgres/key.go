@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -60,43 +59,34 @@ func signingKeyError(err error, k *jot.SigningKey) error {
 func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now time.Time) (bool, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	created := false
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	return sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) (bool, error) {
 		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-			return fmt.Errorf("lock signing keys: %w", err)
+			return false, fmt.Errorf("lock signing keys: %w", err)
 		}
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys
 			WHERE alg = $1 AND (activates_at IS NULL OR activates_at <= $2 OR activates_at <= created_at) AND revoked_at IS NULL)`, k.Alg, now).Scan(&exists); err != nil {
-			return fmt.Errorf("signing keys: %w", err)
+			return false, fmt.Errorf("signing keys: %w", err)
 		}
 		if exists {
-			return nil
+			return false, nil
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private, created_at, activates_at)
 			VALUES ($1, $2, $3, $4, $5)`, sqlstore.NewSigningKeyArgs[times](k)...); err != nil {
-			return signingKeyError(err, k)
+			return false, signingKeyError(err, k)
 		}
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, db.ch.keys); err != nil {
-			return fmt.Errorf("notify: %w", err)
+			return false, fmt.Errorf("notify: %w", err)
 		}
-		created = true
-		return nil
+		return true, nil
 	})
-	if err != nil {
-		return false, err
-	}
-	return created, nil
 }
 
 // DeleteSigningKey removes the key kid; an unknown kid is no error.
 func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.pool.Exec(ctx, `DELETE FROM signing_keys WHERE kid = $1`, kid); err != nil {
-		return fmt.Errorf("delete signing key: %w", err)
-	}
-	return nil
+	return sqlstore.Op("delete signing key").Err(db.pool.Exec(ctx, `DELETE FROM signing_keys WHERE kid = $1`, kid))
 }
 
 // RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a
@@ -110,35 +100,27 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var revokedAt time.Time
-	already := false
-	err = db.tx(ctx, func(tx pgx.Tx) error {
-		var prev pgtype.Timestamptz
-		err := tx.QueryRow(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = $1 FOR UPDATE`, kid).Scan(&prev)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return sqlstore.KeyNotFound(kid)
-		} else if err != nil {
-			return fmt.Errorf("revoke signing key: %w", err)
-		}
-		if prev.Valid {
-			revokedAt, already = fromNull(prev), true
-			return nil
-		}
-		var stored pgtype.Timestamptz
-		if err := tx.QueryRow(ctx, `UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 RETURNING revoked_at`,
-			kid, at).Scan(&stored); err != nil {
-			return fmt.Errorf("revoke signing key: %w", err)
-		}
-		revokedAt = fromNull(stored)
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, db.ch.keys); err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
-		return db.writes.StoreAudit(ctx, tx, audit, nil)
+	r, err := sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) (sqlstore.Revoked, error) {
+		return sqlstore.RevokeKey(kid, pgx.ErrNoRows, func() (*time.Time, error) {
+			var prev pgtype.Timestamptz
+			if err := tx.QueryRow(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = $1 FOR UPDATE`, kid).Scan(&prev); err != nil || !prev.Valid {
+				return nil, err
+			}
+			at := fromNull(prev)
+			return &at, nil
+		}, func() (time.Time, error) {
+			var stored pgtype.Timestamptz
+			if err := tx.QueryRow(ctx, `UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 RETURNING revoked_at`,
+				kid, at).Scan(&stored); err != nil {
+				return time.Time{}, fmt.Errorf("revoke signing key: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, db.ch.keys); err != nil {
+				return time.Time{}, fmt.Errorf("notify: %w", err)
+			}
+			return fromNull(stored), db.writes.StoreAudit(ctx, tx, audit, nil)
+		})
 	})
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	return revokedAt, already, nil
+	return r.At, r.Already, err
 }
 
 // RewriteSigningKeys calls fn with every stored key in one transaction
@@ -149,22 +131,16 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 func (db *DB) RewriteSigningKeys(ctx context.Context, fn func(k *jot.SigningKey) ([]byte, bool, error)) (int, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	n := 0
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	return sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) (int, error) {
 		keys, err := signingKeys(ctx, tx, "FOR UPDATE")
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n, err = sqlstore.RewriteKeys(keys, fn, func(kid string, private []byte) error {
+		return sqlstore.RewriteKeys(keys, fn, func(kid string, private []byte) error {
 			_, err := tx.Exec(ctx, `UPDATE signing_keys SET private = $2 WHERE kid = $1`, kid, private)
 			return err
 		})
-		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 // RecordKeyServer stores or refreshes r and deletes expired records.

@@ -38,21 +38,9 @@ func insertMail(ctx context.Context, tx pgx.Tx, m *jot.Mail) error {
 }
 
 func insertMailToken(ctx context.Context, tx pgx.Tx, t *jot.MailToken) error {
-	if t.Purpose == jot.PurposeReset {
-		// Only the newest reset token works; the mails of the others go
-		// with them (ON DELETE CASCADE).
-		if err := endResetTokens(ctx, tx, t.UserID); err != nil {
-			return err
-		}
-	}
 	_, err := tx.Exec(ctx, `INSERT INTO mail_tokens (`+sqlstore.MailTokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, sqlstore.MailTokenArgs[times](t)...)
-	if isForeignKey(err) {
-		return sqlstore.NotFound("user")
-	} else if err != nil {
-		return fmt.Errorf("insert mail token: %w", err)
-	}
-	return nil
+	return sqlstore.TokenError(err, isForeignKey(err))
 }
 
 // CreateUserWithMail inserts u, then t and m, in one transaction.
@@ -103,36 +91,30 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error), audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var out *jot.User
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	return sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) (*jot.User, error) {
 		var userID string
 		err := tx.QueryRow(ctx, `SELECT user_id FROM mail_tokens WHERE hash = $1 AND purpose = $2`, hash, purpose).Scan(&userID)
 		if _, err := sqlstore.One(userID, err, pgx.ErrNoRows, "token", "mail token"); err != nil {
-			return err
+			return nil, err
 		}
 		u, err := userBy(ctx, tx, "user by id", `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		t, err := sqlstore.ScanMailToken[times](tx.QueryRow(ctx, `DELETE FROM mail_tokens WHERE hash = $1 AND purpose = $2
 			RETURNING `+sqlstore.MailTokenColumns, hash, purpose))
 		if t, err = sqlstore.One(t, err, pgx.ErrNoRows, "token", "use mail token"); err != nil {
-			return err
+			return nil, err
 		}
 		if !now.Before(t.ExpiresAt) {
-			return sqlstore.NotFound("token")
+			return nil, sqlstore.NotFound("token")
 		}
 		upd, err := decide(u, t)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = db.updateUser(ctx, tx, t.UserID, upd, now, audit)
-		return err
+		return db.updateUser(ctx, tx, t.UserID, upd, now, audit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ClaimMail hands out due mails; see jot.MailStore. FOR UPDATE SKIP
@@ -153,20 +135,14 @@ func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration,
 func (db *DB) MailSent(ctx context.Context, id string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.pool.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("mail sent: %w", err)
-	}
-	return nil
+	return sqlstore.Op("mail sent").Err(db.pool.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, id))
 }
 
 // RetryMail makes a mail due again at next.
 func (db *DB) RetryMail(ctx context.Context, id string, next time.Time) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.pool.Exec(ctx, `UPDATE outbox SET next_at = $1 WHERE id = $2`, next, id); err != nil {
-		return fmt.Errorf("retry mail: %w", err)
-	}
-	return nil
+	return sqlstore.Op("retry mail").Err(db.pool.Exec(ctx, `UPDATE outbox SET next_at = $1 WHERE id = $2`, next, id))
 }
 
 // PruneMail deletes expired tokens (their mails with them) and mails.
@@ -177,17 +153,11 @@ func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE expires_at <= $1`, now); err != nil {
 			return fmt.Errorf("prune mail tokens: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE expires_at <= $1`, now); err != nil {
-			return fmt.Errorf("prune outbox: %w", err)
-		}
-		return nil
+		return sqlstore.Op("prune outbox").Err(tx.Exec(ctx, `DELETE FROM outbox WHERE expires_at <= $1`, now))
 	})
 }
 
 // endResetTokens deletes the user's password reset tokens.
 func endResetTokens(ctx context.Context, tx pgx.Tx, userID string) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, userID, jot.PurposeReset); err != nil {
-		return fmt.Errorf("end reset tokens: %w", err)
-	}
-	return nil
+	return sqlstore.Op("end reset tokens").Err(tx.Exec(ctx, `DELETE FROM mail_tokens WHERE user_id = $1 AND purpose = $2`, userID, jot.PurposeReset))
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 // TakeAttempt refills the token bucket (kind, key), of n tokens per `per`,
@@ -49,10 +51,7 @@ func (db *DB) RefundAttempt(ctx context.Context, kind string, key []byte, n floa
 func (db *DB) SweepAttempts(ctx context.Context, kind string, idle time.Time) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.pool.Exec(ctx, `DELETE FROM rate_buckets WHERE kind = $1 AND at < $2`, kind, unixSeconds(idle)); err != nil {
-		return fmt.Errorf("sweep attempts: %w", err)
-	}
-	return nil
+	return sqlstore.Op("sweep attempts").Err(db.pool.Exec(ctx, `DELETE FROM rate_buckets WHERE kind = $1 AND at < $2`, kind, unixSeconds(idle)))
 }
 
 func unixSeconds(t time.Time) float64 {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/sqlstore"
 )
 
 // Revocations lists at most limit revocations after the cursor whose Exp
@@ -78,10 +79,7 @@ func (db *DB) Prune(ctx context.Context, before time.Time) error {
 			WHERE (ended_at < $1 OR expires_at < $1) AND (access_exp IS NULL OR access_exp < $1)`, before); err != nil {
 			return fmt.Errorf("prune sessions: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM revocations
-			WHERE exp < $1 AND seq < (SELECT max(seq) FROM revocations)`, before); err != nil {
-			return fmt.Errorf("prune revocations: %w", err)
-		}
-		return nil
+		return sqlstore.Op("prune revocations").Err(tx.Exec(ctx, `DELETE FROM revocations
+			WHERE exp < $1 AND seq < (SELECT max(seq) FROM revocations)`, before))
 	})
 }

@@ -103,16 +103,9 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 	if err := sqlstore.CheckUpdate(upd); err != nil {
 		return nil, err
 	}
-	var out *jot.User
-	err := db.tx(ctx, func(tx pgx.Tx) error {
-		var err error
-		out, err = db.updateUser(ctx, tx, id, upd, now, audit)
-		return err
+	return sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) (*jot.User, error) {
+		return db.updateUser(ctx, tx, id, upd, now, audit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // updateUser is UpdateUser inside the caller's transaction.

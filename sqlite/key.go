@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -47,36 +46,27 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *jot.SigningKey) error {
 func (db *DB) CreateFirstSigningKey(ctx context.Context, k *jot.SigningKey, now time.Time) (bool, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	created := false
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	return sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) (bool, error) {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys
 			WHERE alg = ? AND (activates_at IS NULL OR activates_at <= ? OR activates_at <= created_at) AND revoked_at IS NULL)`, k.Alg, nanos(now)).Scan(&exists); err != nil {
-			return fmt.Errorf("signing keys: %w", err)
+			return false, fmt.Errorf("signing keys: %w", err)
 		}
 		if exists {
-			return nil
+			return false, nil
 		}
 		if err := insertSigningKey(ctx, tx, k); err != nil {
-			return err
+			return false, err
 		}
-		created = true
-		return nil
+		return true, nil
 	})
-	if err != nil {
-		return false, err
-	}
-	return created, nil
 }
 
 // DeleteSigningKey removes the key kid; an unknown kid is no error.
 func (db *DB) DeleteSigningKey(ctx context.Context, kid string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM signing_keys WHERE kid = ?`, kid); err != nil {
-		return fmt.Errorf("delete signing key: %w", err)
-	}
-	return nil
+	return sqlstore.Op("delete signing key").Err(db.write.ExecContext(ctx, `DELETE FROM signing_keys WHERE kid = ?`, kid))
 }
 
 // RevokeSigningKey marks the key kid revoked at `at`, keeping its row; a
@@ -89,30 +79,22 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 	}
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var revokedAt time.Time
-	already := false
-	err = db.writeTx(ctx, func(tx *sql.Tx) error {
-		var prev sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = ?`, kid).Scan(&prev)
-		if errors.Is(err, sql.ErrNoRows) {
-			return sqlstore.KeyNotFound(kid)
-		} else if err != nil {
-			return fmt.Errorf("revoke signing key: %w", err)
-		}
-		if prev.Valid {
-			revokedAt, already = fromNanos(prev.Int64), true
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET revoked_at = ? WHERE kid = ?`, nanos(at), kid); err != nil {
-			return fmt.Errorf("revoke signing key: %w", err)
-		}
-		revokedAt = fromNanos(nanos(at))
-		return writes.StoreAudit(ctx, tx, audit, nil)
+	r, err := sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) (sqlstore.Revoked, error) {
+		return sqlstore.RevokeKey(kid, sql.ErrNoRows, func() (*time.Time, error) {
+			var prev sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM signing_keys WHERE kid = ?`, kid).Scan(&prev); err != nil || !prev.Valid {
+				return nil, err
+			}
+			at := fromNanos(prev.Int64)
+			return &at, nil
+		}, func() (time.Time, error) {
+			if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET revoked_at = ? WHERE kid = ?`, nanos(at), kid); err != nil {
+				return time.Time{}, fmt.Errorf("revoke signing key: %w", err)
+			}
+			return fromNanos(nanos(at)), writes.StoreAudit(ctx, tx, audit, nil)
+		})
 	})
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	return revokedAt, already, nil
+	return r.At, r.Already, err
 }
 
 // RewriteSigningKeys calls fn with every stored key in one immediate write
@@ -121,22 +103,16 @@ func (db *DB) RevokeSigningKey(ctx context.Context, kid string, at time.Time, no
 func (db *DB) RewriteSigningKeys(ctx context.Context, fn func(k *jot.SigningKey) ([]byte, bool, error)) (int, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	n := 0
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	return sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) (int, error) {
 		keys, err := queryAll(ctx, tx, "signing keys", sqlstore.ScanSigningKey[times], signingKeysQuery)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n, err = sqlstore.RewriteKeys(keys, fn, func(kid string, private []byte) error {
+		return sqlstore.RewriteKeys(keys, fn, func(kid string, private []byte) error {
 			_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private = ? WHERE kid = ?`, private, kid)
 			return err
 		})
-		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 // RecordKeyServer stores or refreshes r and deletes expired records.
@@ -150,10 +126,7 @@ func (db *DB) RecordKeyServer(ctx context.Context, r jot.KeyServer, now time.Tim
 			r.ID, int64(r.JWKSMaxAge), int64(r.AccessTTL), nanos(r.ExpiresAt)); err != nil {
 			return fmt.Errorf("record key server: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM key_servers WHERE expires_at < ?`, nanos(now)); err != nil {
-			return fmt.Errorf("record key server: %w", err)
-		}
-		return nil
+		return sqlstore.Op("record key server").Err(tx.ExecContext(ctx, `DELETE FROM key_servers WHERE expires_at < ?`, nanos(now)))
 	})
 }
 

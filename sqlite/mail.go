@@ -48,21 +48,9 @@ func insertMail(ctx context.Context, tx *sql.Tx, m *jot.Mail) error {
 }
 
 func insertMailToken(ctx context.Context, tx *sql.Tx, t *jot.MailToken) error {
-	if t.Purpose == jot.PurposeReset {
-		// Only the newest reset token works; the mails of the others go
-		// with them (ON DELETE CASCADE).
-		if err := endResetTokens(ctx, tx, t.UserID); err != nil {
-			return err
-		}
-	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO mail_tokens (`+sqlstore.MailTokenColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, sqlstore.MailTokenArgs[times](t)...)
-	if isForeignKey(err) {
-		return sqlstore.NotFound("user")
-	} else if err != nil {
-		return fmt.Errorf("insert mail token: %w", err)
-	}
-	return nil
+	return sqlstore.TokenError(err, isForeignKey(err))
 }
 
 // CreateUserWithMail inserts u, then t and m, in one transaction.
@@ -103,34 +91,28 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 	decide func(u *jot.User, t *jot.MailToken) (jot.UserUpdate, error), audit ...*jot.Audit) (*jot.User, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var out *jot.User
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	return sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) (*jot.User, error) {
 		t, err := sqlstore.ScanMailToken[times](tx.QueryRowContext(ctx, `SELECT `+sqlstore.MailTokenColumns+`
 			FROM mail_tokens WHERE hash = ? AND purpose = ?`, hash, purpose))
 		if t, err = sqlstore.One(t, err, sql.ErrNoRows, "token", "mail token"); err != nil {
-			return err
+			return nil, err
 		}
 		if !now.Before(t.ExpiresAt) {
-			return sqlstore.NotFound("token")
+			return nil, sqlstore.NotFound("token")
 		}
 		u, err := userByID(ctx, tx, t.UserID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		upd, err := decide(u, t)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE hash = ?`, hash); err != nil {
-			return fmt.Errorf("use mail token: %w", err)
+			return nil, fmt.Errorf("use mail token: %w", err)
 		}
-		out, err = updateUser(ctx, tx, t.UserID, upd, now, audit)
-		return err
+		return updateUser(ctx, tx, t.UserID, upd, now, audit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ClaimMail hands out due mails; see jot.MailStore. The single writer
@@ -138,37 +120,27 @@ func (db *DB) ConsumeMailToken(ctx context.Context, hash []byte, purpose string,
 func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, n int) ([]*jot.Mail, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var out []*jot.Mail
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = queryAll(ctx, tx, "claim mail", scanMail,
+	return sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) ([]*jot.Mail, error) {
+		return queryAll(ctx, tx, "claim mail", scanMail,
 			`UPDATE outbox SET next_at = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM outbox WHERE next_at <= ? AND expires_at > ? ORDER BY next_at, id LIMIT ?)
 			RETURNING `+mailColumns,
 			nanos(now.Add(lease)), nanos(now), nanos(now), n)
-		return err
 	})
-	return out, err
 }
 
 // MailSent removes a sent mail.
 func (db *DB) MailSent(ctx context.Context, id string) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id); err != nil {
-		return fmt.Errorf("mail sent: %w", err)
-	}
-	return nil
+	return sqlstore.Op("mail sent").Err(db.write.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id))
 }
 
 // RetryMail makes a mail due again at next.
 func (db *DB) RetryMail(ctx context.Context, id string, next time.Time) error {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	if _, err := db.write.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE id = ?`, nanos(next), id); err != nil {
-		return fmt.Errorf("retry mail: %w", err)
-	}
-	return nil
+	return sqlstore.Op("retry mail").Err(db.write.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE id = ?`, nanos(next), id))
 }
 
 // PruneMail deletes expired tokens (their mails with them) and mails.
@@ -179,17 +151,11 @@ func (db *DB) PruneMail(ctx context.Context, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE expires_at <= ?`, nanos(now)); err != nil {
 			return fmt.Errorf("prune mail tokens: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE expires_at <= ?`, nanos(now)); err != nil {
-			return fmt.Errorf("prune outbox: %w", err)
-		}
-		return nil
+		return sqlstore.Op("prune outbox").Err(tx.ExecContext(ctx, `DELETE FROM outbox WHERE expires_at <= ?`, nanos(now)))
 	})
 }
 
 // endResetTokens deletes the user's password reset tokens.
 func endResetTokens(ctx context.Context, tx *sql.Tx, userID string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, userID, jot.PurposeReset); err != nil {
-		return fmt.Errorf("end reset tokens: %w", err)
-	}
-	return nil
+	return sqlstore.Op("end reset tokens").Err(tx.ExecContext(ctx, `DELETE FROM mail_tokens WHERE user_id = ? AND purpose = ?`, userID, jot.PurposeReset))
 }

@@ -5,22 +5,10 @@ import (
 	"testing"
 
 	"github.com/jotauth/jot/internal/migrations"
+	"github.com/jotauth/jot/storetest"
 )
 
-func TestMigrationsParse(t *testing.T) {
-	ms, err := migrations.Load(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		t.Fatalf("migrations: %v", err)
-	}
-	if len(ms) == 0 || ms[0].Version != 1 {
-		t.Fatalf("migrations = %d, want the first to be version 1", len(ms))
-	}
-	for i := 1; i < len(ms); i++ {
-		if ms[i].Version <= ms[i-1].Version {
-			t.Errorf("migration %s does not come after %s", ms[i].Name, ms[i-1].Name)
-		}
-	}
-}
+func TestMigrationsParse(t *testing.T) { storetest.MigrationsParse(t, migrationFiles) }
 
 func TestMigrateTwice(t *testing.T) {
 	ctx := t.Context()

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -145,10 +144,8 @@ func (db *DB) ListSessionsPage(ctx context.Context, userID string, now time.Time
 func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.RotateResult, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var res *jot.RotateResult
-	err := db.writeTx(ctx, func(tx *sql.Tx) (err error) {
-		res, err = writes.RotateAudited(ctx, tx, req)
-		return err
+	res, err := sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) (*jot.RotateResult, error) {
+		return writes.RotateAudited(ctx, tx, req)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
@@ -157,97 +154,67 @@ func (db *DB) RotateRefresh(ctx context.Context, req jot.RotateRequest) (*jot.Ro
 }
 
 func rotate(ctx context.Context, tx *sql.Tx, req jot.RotateRequest) (*jot.RotateResult, error) {
-	invalid := &jot.RotateResult{Outcome: jot.RotateInvalid}
-	var sessionID string
-	var usedAt sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT session_id, used_at FROM refresh_tokens WHERE hash = ?`, req.Hash).
-		Scan(&sessionID, &usedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return invalid, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("find token: %w", err)
-	}
-	s, err := sessionByID(ctx, tx, sessionID)
-	if jot.ErrorCode(err) == jot.ENOTFOUND {
-		return invalid, nil
-	} else if err != nil {
-		return nil, err
-	}
-	if !s.Live(req.Now) {
-		return invalid, nil
-	}
-	expires, ok := req.ExpiryFor(s)
-	if !ok {
-		return invalid, nil
-	}
-	u, err := userByID(ctx, tx, s.UserID)
-	if jot.ErrorCode(err) == jot.ENOTFOUND {
-		return invalid, nil
-	} else if err != nil {
-		return nil, err
-	}
-	if u.Disabled {
-		return invalid, nil
-	}
-	accessExp := s.AccessExp
-	if req.AccessExp.After(accessExp) {
-		accessExp = req.AccessExp
-	}
+	var usedAt *time.Time
 	now := nanos(req.Now)
-
-	if !usedAt.Valid {
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, now, req.Hash); err != nil {
-			return nil, fmt.Errorf("mark token used: %w", err)
+	// The session's access exp, raised to the request's.
+	accessExp := func(s *jot.Session) any {
+		if req.AccessExp.After(s.AccessExp) {
+			return nullNanos(req.AccessExp)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)`,
-			req.SuccessorHash, s.ID, now); err != nil {
-			return nil, fmt.Errorf("insert successor token: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions
-			SET expires_at = ?, last_used_at = ?, access_exp = ?, user_agent = ?, ip = ? WHERE id = ?`,
-			nanos(expires), now, nullNanos(accessExp), req.UserAgent, req.IP, s.ID); err != nil {
-			return nil, fmt.Errorf("update session: %w", err)
-		}
-		return rotated(ctx, tx, jot.RotateOK, s.ID, u)
+		return nullNanos(s.AccessExp)
 	}
-
-	// Two tabs refreshing at once present the same token; the later one gets
-	// the successor the earlier one got. A Now before used_at is such a race
-	// too: the callers read their clocks before taking turns here.
-	if req.Grace > 0 && req.Now.Sub(fromNanos(usedAt.Int64)) < req.Grace {
-		var live int
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM refresh_tokens
-			WHERE hash = ? AND session_id = ? AND used_at IS NULL`, req.SuccessorHash, s.ID).Scan(&live)
-		if err != nil {
-			return nil, fmt.Errorf("find successor token: %w", err)
-		}
-		if live > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_used_at = ?, access_exp = ? WHERE id = ?`,
-				now, nullNanos(accessExp), s.ID); err != nil {
-				return nil, fmt.Errorf("update session: %w", err)
+	return sqlstore.Rotation{
+		NoRows: sql.ErrNoRows,
+		Token: func() (string, error) {
+			var sessionID string
+			var used sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT session_id, used_at FROM refresh_tokens WHERE hash = ?`, req.Hash).
+				Scan(&sessionID, &used)
+			if used.Valid {
+				t := fromNanos(used.Int64)
+				usedAt = &t
 			}
-			return rotated(ctx, tx, jot.RotateGrace, s.ID, u)
-		}
-	}
-
-	if _, err := endSessions(ctx, tx, req.Now, `id = ?`, s.ID); err != nil {
-		return nil, err
-	}
-	s, err = sessionByID(ctx, tx, s.ID)
-	if err != nil {
-		return nil, err
-	}
-	return &jot.RotateResult{Outcome: jot.RotateReused, Session: s}, nil
+			return sessionID, err
+		},
+		Session: func(id string) (*jot.Session, error) { return sessionByID(ctx, tx, id) },
+		Used:    func() (*time.Time, error) { return usedAt, nil },
+		User:    func(id string) (*jot.User, error) { return userByID(ctx, tx, id) },
+		Use: func(s *jot.Session, expires time.Time) (*jot.Session, error) {
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ?`, now, req.Hash); err != nil {
+				return nil, fmt.Errorf("mark token used: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)`,
+				req.SuccessorHash, s.ID, now); err != nil {
+				return nil, fmt.Errorf("insert successor token: %w", err)
+			}
+			return sessionUpdated(ctx, tx, s.ID, `expires_at = ?, last_used_at = ?, access_exp = ?, user_agent = ?, ip = ?`,
+				nanos(expires), now, accessExp(s), req.UserAgent, req.IP)
+		},
+		SuccessorLive: func(s *jot.Session) (bool, error) {
+			var live int
+			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM refresh_tokens
+				WHERE hash = ? AND session_id = ? AND used_at IS NULL`, req.SuccessorHash, s.ID).Scan(&live)
+			return live > 0, err
+		},
+		Grace: func(s *jot.Session) (*jot.Session, error) {
+			return sessionUpdated(ctx, tx, s.ID, `last_used_at = ?, access_exp = ?`, now, accessExp(s))
+		},
+		End: func(s *jot.Session) (*jot.Session, error) {
+			if _, err := endSessions(ctx, tx, req.Now, `id = ?`, s.ID); err != nil {
+				return nil, err
+			}
+			return sessionByID(ctx, tx, s.ID)
+		},
+	}.Run(req)
 }
 
-// rotated returns the result of a successful rotation with the session as
-// stored now.
-func rotated(ctx context.Context, tx *sql.Tx, o jot.RotateOutcome, sessionID string, u *jot.User) (*jot.RotateResult, error) {
-	s, err := sessionByID(ctx, tx, sessionID)
-	if err != nil {
-		return nil, err
+// sessionUpdated sets the columns of set (with args) of the session id and
+// returns it as stored now.
+func sessionUpdated(ctx context.Context, tx *sql.Tx, id, set string, args ...any) (*jot.Session, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
+		return nil, fmt.Errorf("update session: %w", err)
 	}
-	return &jot.RotateResult{Outcome: o, Session: s, User: u}, nil
+	return sessionByID(ctx, tx, id)
 }
 
 // ExtendAccess moves the session's AccessExp to exp if that is later; an
@@ -263,11 +230,8 @@ func (db *DB) ExtendAccess(ctx context.Context, sessionID string, exp time.Time)
 		if !exp.After(s.AccessExp) {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET access_exp = ? WHERE id = ?`,
-			nullNanos(exp), sessionID); err != nil {
-			return fmt.Errorf("extend access: %w", err)
-		}
-		return nil
+		return sqlstore.Op("extend access").Err(tx.ExecContext(ctx, `UPDATE sessions SET access_exp = ? WHERE id = ?`,
+			nullNanos(exp), sessionID))
 	})
 }
 
@@ -330,10 +294,7 @@ func (db *DB) Prune(ctx context.Context, before time.Time) error {
 		}
 		// A session whose access tokens may still be live stays, so ending
 		// it still records a revocation.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions
-			WHERE (ended_at < ? OR expires_at < ?) AND (access_exp IS NULL OR access_exp < ?)`, cut, cut, cut); err != nil {
-			return fmt.Errorf("prune sessions: %w", err)
-		}
-		return nil
+		return sqlstore.Op("prune sessions").Err(tx.ExecContext(ctx, `DELETE FROM sessions
+			WHERE (ended_at < ? OR expires_at < ?) AND (access_exp IS NULL OR access_exp < ?)`, cut, cut, cut))
 	})
 }

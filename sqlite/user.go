@@ -122,16 +122,9 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd jot.UserUpdate, now
 	if err := sqlstore.CheckUpdate(upd); err != nil {
 		return nil, err
 	}
-	var out *jot.User
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = updateUser(ctx, tx, id, upd, now, audit)
-		return err
+	return sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) (*jot.User, error) {
+		return updateUser(ctx, tx, id, upd, now, audit)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // updateUser is UpdateUser inside the caller's transaction.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 // Writes are a store's writes inside one of its transactions, of type Tx;
 // its methods are the flows made of them that every store runs alike.
 type Writes[Tx any] struct {
-	User   func(ctx context.Context, tx Tx, u *jot.User) error
+	User func(ctx context.Context, tx Tx, u *jot.User) error
+	// Token inserts t; its error is TokenError.
 	Token  func(ctx context.Context, tx Tx, t *jot.MailToken) error
 	Mail   func(ctx context.Context, tx Tx, m *jot.Mail) error
 	Events func(ctx context.Context, tx Tx, events []*jot.AuditEvent) error
@@ -92,7 +94,7 @@ func (w Writes[Tx]) UserWithMail(ctx context.Context, tx Tx, u *jot.User, t *jot
 		return err
 	}
 	if t != nil {
-		if err := w.Token(ctx, tx, t); err != nil {
+		if err := w.token(ctx, tx, t); err != nil {
 			return err
 		}
 	}
@@ -106,7 +108,7 @@ func (w Writes[Tx]) UserWithMail(ctx context.Context, tx Tx, u *jot.User, t *jot
 
 // TokenWithMails inserts t, then mails, then audit (none when nil).
 func (w Writes[Tx]) TokenWithMails(ctx context.Context, tx Tx, t *jot.MailToken, audit *jot.Audit, mails []*jot.Mail) error {
-	if err := w.Token(ctx, tx, t); err != nil {
+	if err := w.token(ctx, tx, t); err != nil {
 		return err
 	}
 	if err := w.Mails(ctx, tx, mails); err != nil {
@@ -176,4 +178,63 @@ func RewriteKeys(keys []*jot.SigningKey, fn func(k *jot.SigningKey) ([]byte, boo
 		n++
 	}
 	return n, nil
+}
+
+// InTx runs fn in a transaction that run (a store's) begins, and returns
+// fn's value once the transaction has committed.
+func InTx[Tx, T any](ctx context.Context, run func(ctx context.Context, fn func(tx Tx) error) error, fn func(tx Tx) (T, error)) (T, error) {
+	var out T
+	err := run(ctx, func(tx Tx) (err error) {
+		out, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// Revoked is the outcome of a signing key's revocation: when it took
+// effect and whether it had already.
+type Revoked struct {
+	At      time.Time
+	Already bool
+}
+
+// RevokeKey revokes the key kid at at: prev reads its revocation time (nil
+// when none; noRows, the driver's error, when there is no such key); set
+// stores at, returning it as stored, and whatever goes with it.
+func RevokeKey(kid string, noRows error, prev func() (*time.Time, error), set func() (time.Time, error)) (Revoked, error) {
+	p, err := prev()
+	if errors.Is(err, noRows) {
+		return Revoked{}, KeyNotFound(kid)
+	} else if err != nil {
+		return Revoked{}, fmt.Errorf("revoke signing key: %w", err)
+	}
+	if p != nil {
+		return Revoked{At: *p, Already: true}, nil
+	}
+	at, err := set()
+	return Revoked{At: at}, err
+}
+
+// token inserts t; a reset token ends the user's others first, so only the
+// newest works (their mails go with them, ON DELETE CASCADE).
+func (w Writes[Tx]) token(ctx context.Context, tx Tx, t *jot.MailToken) error {
+	if t.Purpose == jot.PurposeReset {
+		if err := w.EndResets(ctx, tx, t.UserID); err != nil {
+			return err
+		}
+	}
+	return w.Token(ctx, tx, t)
+}
+
+// TokenError maps the error of a mail token's insert: a broken foreign
+// key (fk) is the user missing.
+func TokenError(err error, fk bool) error {
+	if fk {
+		return NotFound("user")
+	}
+	return Op("insert mail token").Err(nil, err)
 }

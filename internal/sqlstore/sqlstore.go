@@ -164,3 +164,16 @@ func NullString(s string) any {
 	}
 	return s
 }
+
+// Op names a statement in its errors.
+type Op string
+
+// Err is the error of a statement whose result is of no use: nil, or err
+// wrapped with the op's name. It takes the statement's two results, as in
+// Op("mail sent").Err(tx.Exec(ctx, ...)).
+func (o Op) Err(_ any, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", o, err)
+	}
+	return nil
+}
