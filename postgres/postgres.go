@@ -162,7 +162,8 @@ func OpenWith(ctx context.Context, dbURL string, opts Options) (*DB, error) {
 	db.ch = channelsFor(schema.String)
 	db.writes = sqlstore.Writes[pgx.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
 		Events: insertAudit, Rotate: db.rotate, EndSessions: db.endUserSessions, EndResets: endResetTokens,
-		Session: insertSession, Refresh: insertRefresh, EndLeastUsed: db.endLeastUsed, Violated: violated}
+		SessionUser: lockSessionUser, Session: insertSession, Refresh: insertRefresh, EndLeastUsed: db.endLeastUsed,
+		Violated: violated}
 	return db, nil
 }
 

@@ -129,24 +129,21 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	ended, err := sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) ([]string, error) {
-		lock := "FOR SHARE"
-		if maxLive > 0 {
-			lock = "FOR NO KEY UPDATE"
-		}
-		if pin != nil || maxLive > 0 {
-			u, err := userBy(ctx, tx, "lock user", `SELECT `+userColumns+` FROM users WHERE id = $1 `+lock, s.UserID)
-			if err != nil {
-				return nil, err
-			}
-			if pin != nil {
-				if err := pin.Check(u); err != nil {
-					return nil, err
-				}
-			}
-		}
-		return db.writes.SessionCreated(ctx, tx, s, refreshHash, maxLive, audit)
+		return db.writes.SessionCreated(ctx, tx, s, refreshHash, pin, maxLive, audit)
 	})
 	return len(ended), err
+}
+
+// lockSessionUser reads and locks a new session's user when it is pinned
+// or bounded; see CreateSession and CreateSessionWithin for the locks.
+func lockSessionUser(ctx context.Context, tx pgx.Tx, userID string, pinned bool, maxLive int) (*jot.User, error) {
+	lock := "FOR SHARE"
+	if maxLive > 0 {
+		lock = "FOR NO KEY UPDATE"
+	} else if !pinned {
+		return nil, nil
+	}
+	return userBy(ctx, tx, "lock user", `SELECT `+userColumns+` FROM users WHERE id = $1 `+lock, userID)
 }
 
 func insertSession(ctx context.Context, tx pgx.Tx, s *jot.Session) error {

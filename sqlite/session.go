@@ -65,18 +65,18 @@ func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHa
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
 	ended, err := sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) ([]string, error) {
-		if pin != nil {
-			u, err := userByID(ctx, tx, s.UserID)
-			if err != nil {
-				return nil, err
-			}
-			if err := pin.Check(u); err != nil {
-				return nil, err
-			}
-		}
-		return writes.SessionCreated(ctx, tx, s, refreshHash, maxLive, audit)
+		return writes.SessionCreated(ctx, tx, s, refreshHash, pin, maxLive, audit)
 	})
 	return len(ended), err
+}
+
+// sessionUser reads a pinned session's user; the IMMEDIATE transaction is
+// lock enough.
+func sessionUser(ctx context.Context, tx *sql.Tx, userID string, pinned bool, _ int) (*jot.User, error) {
+	if !pinned {
+		return nil, nil
+	}
+	return userByID(ctx, tx, userID)
 }
 
 func insertSession(ctx context.Context, tx *sql.Tx, s *jot.Session) error {

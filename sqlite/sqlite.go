@@ -263,7 +263,7 @@ type querier interface {
 // every store shares; never changed.
 var writes = sqlstore.Writes[*sql.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
 	Events: insertAudit, Rotate: rotate, EndSessions: endUserSessions, EndResets: endResetTokens,
-	Session: insertSession, Refresh: insertRefresh, EndLeastUsed: endLeastUsed,
+	SessionUser: sessionUser, Session: insertSession, Refresh: insertRefresh, EndLeastUsed: endLeastUsed,
 	Violated: func(err error) (bool, bool) { return isForeignKey(err), isUnique(err) }}
 
 // execer is a *sql.DB or a *sql.Tx, for writes that run alone or in a
