@@ -4,38 +4,20 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/jotauth/jot/internal/testlog"
 	"github.com/jotauth/jot/token"
 )
 
-// syncBuffer is a log sink safe to read while Run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func keyringOpts(alg string, clk *clock, logs *syncBuffer) token.KeyringOptions {
+func keyringOpts(alg string, clk *clock, logs *testlog.Buffer) token.KeyringOptions {
 	return token.KeyringOptions{
 		Alg: alg, AccessTTL: testTTL, Leeway: token.DefaultLeeway, JWKSMaxAge: 5 * time.Minute,
-		Now: clk.Now, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Now: clk.Now, Logger: logs.Text(),
 	}
 }
 
@@ -62,7 +44,7 @@ func TestKeyringFirstStartThenReuse(t *testing.T) {
 			ctx := context.Background()
 			store := &memStore{}
 			clk := newClock(t0)
-			logs := &syncBuffer{}
+			logs := &testlog.Buffer{}
 
 			if (&token.Keyring{}).KeySet() != nil {
 				t.Fatal("a keyring has keys before Load")
@@ -113,7 +95,7 @@ func TestKeyringSwitchingAlgGeneratesOne(t *testing.T) {
 	ctx := context.Background()
 	store := &memStore{}
 	clk := newClock(t0)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	if err := token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs)).Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +118,7 @@ func TestKeyringLoadWithOnlyAPendingKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &syncBuffer{}))
+	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &testlog.Buffer{}))
 	if err := k.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +138,7 @@ func testKeyringRotateThenRun(t *testing.T) {
 	defer cancel()
 	store := &memStore{}
 	clk := newClock(t0)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	k := token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs))
 	if err := k.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -239,7 +221,7 @@ func testKeyringRunKeepsSnapshotOnError(t *testing.T) {
 	defer cancel()
 	store := &memStore{}
 	clk := newClock(t0)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, logs))
 	if err := k.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -270,7 +252,7 @@ func testKeyringRunKeepsSnapshotOnError(t *testing.T) {
 func TestKeyringStaticKeys(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock(t0)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 
 	t.Run("HS256", func(t *testing.T) {
 		store := &memStore{}
@@ -324,7 +306,7 @@ func TestKeyringRotateMethod(t *testing.T) {
 	ctx := context.Background()
 	store := &memStore{}
 	clk := newClock(t0)
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &syncBuffer{}))
+	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &testlog.Buffer{}))
 	if err := k.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +336,7 @@ func TestKeyringConcurrentReadersAndReloads(t *testing.T) {
 	defer cancel()
 	store := &memStore{}
 	clk := newClock(t0)
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &syncBuffer{}))
+	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &testlog.Buffer{}))
 	if err := k.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
