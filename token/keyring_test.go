@@ -14,6 +14,24 @@ import (
 	"github.com/jotauth/jot/token"
 )
 
+// loadKeyring returns a keyring over store with opts, loaded.
+func loadKeyring(t testing.TB, store *memStore, opts token.KeyringOptions) *token.Keyring {
+	t.Helper()
+	k := token.NewKeyring(store, opts)
+	if err := k.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// freshKeyring is a keyring loaded over an empty store, on a clock at t0,
+// that logs to logs.
+func freshKeyring(t testing.TB, alg string) (k *token.Keyring, store *memStore, clk *clock, logs *testlog.Buffer) {
+	t.Helper()
+	store, clk, logs = &memStore{}, newClock(t0), &testlog.Buffer{}
+	return loadKeyring(t, store, keyringOpts(alg, clk, logs)), store, clk, logs
+}
+
 func keyringOpts(alg string, clk *clock, logs *testlog.Buffer) token.KeyringOptions {
 	return token.KeyringOptions{
 		Alg: alg, AccessTTL: testTTL, Leeway: token.DefaultLeeway, JWKSMaxAge: 5 * time.Minute,
@@ -41,7 +59,6 @@ func afterTick(t *testing.T, what string, cond func() bool) {
 func TestKeyringFirstStartThenReuse(t *testing.T) {
 	for _, alg := range asyms {
 		t.Run(alg, func(t *testing.T) {
-			ctx := context.Background()
 			store := &memStore{}
 			clk := newClock(t0)
 			logs := &testlog.Buffer{}
@@ -49,10 +66,7 @@ func TestKeyringFirstStartThenReuse(t *testing.T) {
 			if (&token.Keyring{}).KeySet() != nil {
 				t.Fatal("a keyring has keys before Load")
 			}
-			k1 := token.NewKeyring(store, keyringOpts(alg, clk, logs))
-			if err := k1.Load(ctx); err != nil {
-				t.Fatal(err)
-			}
+			k1 := loadKeyring(t, store, keyringOpts(alg, clk, logs))
 			if store.count() != 1 {
 				t.Fatalf("%d keys stored on first start, want 1", store.count())
 			}
@@ -69,10 +83,7 @@ func TestKeyringFirstStartThenReuse(t *testing.T) {
 
 			// A restart (or a second instance) reuses the stored key.
 			clk.Add(time.Hour)
-			k2 := token.NewKeyring(store, keyringOpts(alg, clk, logs))
-			if err := k2.Load(ctx); err != nil {
-				t.Fatal(err)
-			}
+			k2 := loadKeyring(t, store, keyringOpts(alg, clk, logs))
 			if store.count() != 1 || k2.KeySet().Signing().ID != ks.Signing().ID {
 				t.Fatal("second start did not reuse the key")
 			}
@@ -92,17 +103,11 @@ func TestKeyringFirstStartThenReuse(t *testing.T) {
 }
 
 func TestKeyringSwitchingAlgGeneratesOne(t *testing.T) {
-	ctx := context.Background()
 	store := &memStore{}
 	clk := newClock(t0)
 	logs := &testlog.Buffer{}
-	if err := token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs)).Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, logs))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	loadKeyring(t, store, keyringOpts(token.AlgES256, clk, logs))
+	k := loadKeyring(t, store, keyringOpts(token.AlgEdDSA, clk, logs))
 	if store.count() != 2 || k.KeySet().Signing().Alg != token.AlgEdDSA || len(k.KeySet().Keys()) != 1 {
 		t.Fatal("keys of the old algorithm must be ignored, and one of the new made")
 	}
@@ -118,10 +123,7 @@ func TestKeyringLoadWithOnlyAPendingKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &testlog.Buffer{}))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k := loadKeyring(t, store, keyringOpts(token.AlgEdDSA, clk, &testlog.Buffer{}))
 	ks := k.KeySet()
 	if store.count() != 2 || ks.Signing() == nil || ks.Signing().ID == pending.KID || ks.Lookup(pending.KID) == nil {
 		t.Fatal("Load must add a key that signs now and keep the pending one")
@@ -136,13 +138,7 @@ func TestKeyringRotateThenRun(t *testing.T) { synctest.Test(t, testKeyringRotate
 func testKeyringRotateThenRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store := &memStore{}
-	clk := newClock(t0)
-	logs := &testlog.Buffer{}
-	k := token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k, store, clk, _ := freshKeyring(t, token.AlgES256)
 	first := k.KeySet()
 	old := first.Signing()
 	done := make(chan struct{})
@@ -219,13 +215,7 @@ func TestKeyringRunKeepsSnapshotOnError(t *testing.T) {
 func testKeyringRunKeepsSnapshotOnError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store := &memStore{}
-	clk := newClock(t0)
-	logs := &testlog.Buffer{}
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, logs))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k, store, _, logs := freshKeyring(t, token.AlgEdDSA)
 	before := k.KeySet()
 	store.setFail(errors.New("database is locked"))
 	if err := k.Reload(ctx); err == nil {
@@ -262,10 +252,7 @@ func TestKeyringStaticKeys(t *testing.T) {
 			t.Fatal("accepted a short secret")
 		}
 		opts.Secret = []byte(strings.Repeat("k", 32))
-		k := token.NewKeyring(store, opts)
-		if err := k.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
+		k := loadKeyring(t, store, opts)
 		if store.count() != 0 || store.reads != 0 {
 			t.Fatal("HS256 touched the store")
 		}
@@ -282,10 +269,7 @@ func TestKeyringStaticKeys(t *testing.T) {
 		store := &memStore{}
 		opts := keyringOpts(token.AlgEdDSA, clk, logs)
 		opts.PEM = newKey(t, token.AlgEdDSA)
-		k := token.NewKeyring(store, opts)
-		if err := k.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
+		k := loadKeyring(t, store, opts)
 		if store.count() != 0 || k.KeySet().Signing() != opts.PEM {
 			t.Fatal("PEM mode must use that key only")
 		}
@@ -304,12 +288,7 @@ func TestKeyringStaticKeys(t *testing.T) {
 
 func TestKeyringRotateMethod(t *testing.T) {
 	ctx := context.Background()
-	store := &memStore{}
-	clk := newClock(t0)
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &testlog.Buffer{}))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k, store, _, _ := freshKeyring(t, token.AlgEdDSA)
 	pending, err := k.Rotate(ctx, false)
 	if err != nil {
 		t.Fatal(err)
@@ -334,12 +313,7 @@ func TestKeyringRotateMethod(t *testing.T) {
 func TestKeyringConcurrentReadersAndReloads(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store := &memStore{}
-	clk := newClock(t0)
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &testlog.Buffer{}))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k, store, clk, _ := freshKeyring(t, token.AlgEdDSA)
 	go k.Run(ctx, time.Millisecond)
 	iss := &token.Issuer{Keys: k, Issuer: testIss, Audience: testAud, TTL: testTTL, Now: clk.Now}
 	v := &token.Verifier{Keys: k, Issuer: testIss, Audience: testAud, Now: clk.Now}
