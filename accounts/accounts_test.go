@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +11,8 @@ import (
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/password"
-	"github.com/jotauth/jot/sqlite"
 	"github.com/jotauth/jot/token"
 )
 
@@ -86,14 +85,7 @@ var _ accounts.Revocations = (*guard.RevocationSet)(nil)
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "jot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := jottest.SQLite(t)
 	hasher, err := password.New(password.MinCost, 0)
 	if err != nil {
 		t.Fatal(err)
