@@ -69,6 +69,14 @@ func newCached(t *testing.T, size int) *cached {
 }
 
 // trust makes keys the verifier's whole key set.
+// cachedWithToken is newCached with no size bound, and alice's token of
+// its key.
+func cachedWithToken(t *testing.T) (*cached, string) {
+	t.Helper()
+	c := newCached(t, 0)
+	return c, c.issue(c.key, "alice", sidA)
+}
+
 func (c *cached) trust(keys ...*token.Key) {
 	c.keys.p.Store(token.NewKeySet(token.AlgES256, keys, c.clock.Now(), 15*time.Minute, 30*time.Second))
 }
@@ -97,8 +105,7 @@ func (c *cached) wantOK(raw, user string) {
 const sidA = "0b9d6a62-4c8e-4b4e-9a8e-0c3a7f1d2e01"
 
 func TestTokenCacheSkipsVerification(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	for range 3 {
 		c.wantOK(raw, "alice")
 	}
@@ -123,8 +130,7 @@ func TestTokenCacheSkipsVerification(t *testing.T) {
 }
 
 func TestTokenCacheEndedSessionRefusedAtOnce(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	c.wantOK(raw, "alice")
 	c.wantOK(raw, "alice") // now served from the cache
 	c.revoked.Add(sidA, c.clock.Now().Add(15*time.Minute))
@@ -163,8 +169,7 @@ func TestTokenCacheUntrustedKeyRefusedAtOnce(t *testing.T) {
 }
 
 func TestTokenCacheExpiry(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	c.wantOK(raw, "alice")
 	// Past exp and the 30 s leeway: the cache must not answer for a token
 	// the verifier refuses.
@@ -176,8 +181,7 @@ func TestTokenCacheExpiry(t *testing.T) {
 }
 
 func TestTokenCacheNeverHoldsRefusedTokens(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	// One character of the signature changed: well formed, fails the
 	// signature check, and must not be remembered.
 	b := []byte(raw)
@@ -207,8 +211,7 @@ func TestTokenCacheNeverHoldsRefusedTokens(t *testing.T) {
 // 100k distinct junk tokens: none is remembered and the heap does not grow
 // with them.
 func TestTokenCacheBoundedUnderJunk(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	c.wantOK(raw, "alice")
 	var before, after runtime.MemStats
 	runtime.GC()
