@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,8 +11,8 @@ import (
 	"github.com/jotauth/jot"
 	"github.com/jotauth/jot/accounts"
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/password"
-	"github.com/jotauth/jot/sqlite"
 	"github.com/jotauth/jot/token"
 )
 
@@ -86,14 +85,7 @@ var _ accounts.Revocations = (*guard.RevocationSet)(nil)
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "jot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := jottest.SQLite(t)
 	hasher, err := password.New(password.MinCost, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +142,44 @@ func (f *fixture) wantBadCredentials(resp *accounts.TokenResponse, err error, wh
 	}
 }
 
+// wantLoginRefused fails unless a login was refused as a wrong password
+// and the user has no live session.
+func (f *fixture) wantLoginRefused(resp *accounts.TokenResponse, err error, what, userID string) {
+	f.t.Helper()
+	f.wantBadCredentials(resp, err, what)
+	if n := f.liveSessions(userID); n != 0 {
+		f.t.Errorf("%s: %d live sessions, want 0", what, n)
+	}
+}
+
+// adminUpdate applies upd to the user, from within a store hook: a failure
+// is reported, and the login under test goes on.
+func (f *fixture) adminUpdate(userID string, upd accounts.AdminUpdate, what string) {
+	f.t.Helper()
+	if _, err := f.svc.AdminUpdateUser(f.t.Context(), userID, upd); err != nil {
+		f.t.Errorf("%s: %v", what, err)
+	}
+}
+
+// rehashFixture is a fixture with a user ada whose stored hash (of
+// pass-phrase-1) needs a rehash.
+func rehashFixture(t *testing.T) (*fixture, *jot.User) {
+	t.Helper()
+	f := newFixture(t)
+	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
+	f.hasher.Cost = password.MinCost + 1
+	return f, u
+}
+
+// innerLogin returns a store hook that logs u in with pass-phrase-1.
+func (f *fixture) innerLogin(u *jot.User) func() {
+	return func() {
+		if _, err := f.svc.Login(f.t.Context(), u.Email, "pass-phrase-1", accounts.Client{}); err != nil {
+			f.t.Errorf("inner Login: %v", err)
+		}
+	}
+}
+
 // role returns the role claim of an access token, checking it verifies.
 func (f *fixture) role(access string) string {
 	f.t.Helper()
@@ -187,16 +217,9 @@ func TestLoginDisabledDuringPasswordCheck(t *testing.T) {
 	ctx := t.Context()
 	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
 	yes := true
-	f.store.onUserByEmail(func() {
-		if _, err := f.svc.AdminUpdateUser(ctx, u.ID, accounts.AdminUpdate{Disabled: &yes}); err != nil {
-			t.Errorf("disable: %v", err)
-		}
-	})
+	f.store.onUserByEmail(func() { f.adminUpdate(u.ID, accounts.AdminUpdate{Disabled: &yes}, "disable") })
 	resp, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{})
-	f.wantBadCredentials(resp, err, "Login during the disable")
-	if n := f.liveSessions(u.ID); n != 0 {
-		t.Errorf("%d live sessions of the disabled user, want 0", n)
-	}
+	f.wantLoginRefused(resp, err, "Login during the disable", u.ID)
 }
 
 // The API authenticates and starts the session in two calls; a change in
@@ -235,10 +258,7 @@ func TestStartSessionAfterChange(t *testing.T) {
 			}
 			tc.change(f, u)
 			resp, err := f.svc.StartSession(ctx, authed, accounts.Client{})
-			f.wantBadCredentials(resp, err, "StartSession after the change")
-			if n := f.liveSessions(u.ID); n != 0 {
-				t.Errorf("%d live sessions, want 0", n)
-			}
+			f.wantLoginRefused(resp, err, "StartSession after the change", u.ID)
 		})
 	}
 }
@@ -251,11 +271,7 @@ func TestLoginDemotedDuringPasswordCheck(t *testing.T) {
 	f.user("other-admin@example.com", "pass-phrase-0", jot.RoleAdmin)
 	a := f.user("ada@example.com", "pass-phrase-1", jot.RoleAdmin)
 	demote := jot.RoleUser
-	f.store.onUserByEmail(func() {
-		if _, err := f.svc.AdminUpdateUser(ctx, a.ID, accounts.AdminUpdate{Role: &demote}); err != nil {
-			t.Errorf("demote: %v", err)
-		}
-	})
+	f.store.onUserByEmail(func() { f.adminUpdate(a.ID, accounts.AdminUpdate{Role: &demote}, "demote") })
 	resp, err := f.svc.Login(ctx, a.Email, "pass-phrase-1", accounts.Client{})
 	if err != nil {
 		t.Fatalf("Login during the demotion: %v", err)
@@ -288,9 +304,7 @@ func TestLoginRoleChangesTwice(t *testing.T) {
 	a := f.user("ada@example.com", "pass-phrase-1", jot.RoleAdmin)
 	user, admin := jot.RoleUser, jot.RoleAdmin
 	f.store.onUserByEmail(func() {
-		if _, err := f.svc.AdminUpdateUser(ctx, a.ID, accounts.AdminUpdate{Role: &user}); err != nil {
-			t.Errorf("demote: %v", err)
-		}
+		f.adminUpdate(a.ID, accounts.AdminUpdate{Role: &user}, "demote")
 		// The login's second read sees "user"; then the role changes back.
 		f.store.onUserByID(func() {
 			if _, err := f.store.Store.UpdateUser(ctx, a.ID, jot.UserUpdate{Role: &admin, EndSessions: true}, time.Now().UTC()); err != nil {
@@ -299,39 +313,29 @@ func TestLoginRoleChangesTwice(t *testing.T) {
 		})
 	})
 	resp, err := f.svc.Login(ctx, a.Email, "pass-phrase-1", accounts.Client{})
-	f.wantBadCredentials(resp, err, "Login while the role keeps changing")
-	if n := f.liveSessions(a.ID); n != 0 {
-		t.Errorf("%d live sessions, want 0", n)
-	}
+	f.wantLoginRefused(resp, err, "Login while the role keeps changing", a.ID)
 }
 
 // A password change that commits while a login with the old password is
 // between its read and its rehash must stay: the rehash is skipped, the
 // login refused, the new password works and the old one does not.
 func TestRehashDoesNotUndoPasswordChange(t *testing.T) {
-	f := newFixture(t)
+	f, u := rehashFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
-	f.hasher.Cost = password.MinCost + 1 // the stored hash now needs a rehash
 	f.store.onUserByEmail(func() {
 		if err := f.svc.ChangePassword(ctx, accounts.Caller{UserID: u.ID}, "pass-phrase-1", "pass-phrase-2"); err != nil {
 			t.Errorf("ChangePassword: %v", err)
 		}
 	})
 	resp, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{})
-	f.wantBadCredentials(resp, err, "Login with the password being changed")
-	if n := f.liveSessions(u.ID); n != 0 {
-		t.Errorf("%d live sessions, want 0", n)
-	}
+	f.wantLoginRefused(resp, err, "Login with the password being changed", u.ID)
 	f.checkPassword(u.ID, "pass-phrase-2", "pass-phrase-1")
 }
 
 // Without a race the rehash is stored, over the hash it verified.
 func TestRehash(t *testing.T) {
-	f := newFixture(t)
+	f, u := rehashFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
-	f.hasher.Cost = password.MinCost + 1
 	resp, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{})
 	if err != nil {
 		t.Fatalf("Login: %v", err)
@@ -352,15 +356,9 @@ func TestRehash(t *testing.T) {
 // Two logins of the same user with the right password, the first upgrading
 // the hash while the second is checking it: both get in.
 func TestConcurrentLoginsWhileRehashing(t *testing.T) {
-	f := newFixture(t)
+	f, u := rehashFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
-	f.hasher.Cost = password.MinCost + 1
-	f.store.onUserByEmail(func() {
-		if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{}); err != nil {
-			t.Errorf("inner Login: %v", err)
-		}
-	})
+	f.store.onUserByEmail(f.innerLogin(u))
 	if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{}); err != nil {
 		t.Errorf("outer Login with the right password: %v", err)
 	}
@@ -369,15 +367,9 @@ func TestConcurrentLoginsWhileRehashing(t *testing.T) {
 // A password change with the right current password while a login
 // upgrades the same password's hash: the change goes through.
 func TestChangePasswordWhileRehashing(t *testing.T) {
-	f := newFixture(t)
+	f, u := rehashFixture(t)
 	ctx := t.Context()
-	u := f.user("ada@example.com", "pass-phrase-1", jot.RoleUser)
-	f.hasher.Cost = password.MinCost + 1
-	f.store.onUserByID(func() {
-		if _, err := f.svc.Login(ctx, u.Email, "pass-phrase-1", accounts.Client{}); err != nil {
-			t.Errorf("inner Login: %v", err)
-		}
-	})
+	f.store.onUserByID(f.innerLogin(u))
 	if err := f.svc.ChangePassword(ctx, accounts.Caller{UserID: u.ID}, "pass-phrase-1", "pass-phrase-2"); err != nil {
 		t.Fatalf("ChangePassword with the right current password: %v", err)
 	}

@@ -1,10 +1,8 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +20,7 @@ import (
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/internal/mailpit"
+	"github.com/jotauth/jot/internal/testlog"
 )
 
 // mailEnv is a running server that sends its mail to a real Mailpit, with
@@ -426,11 +424,10 @@ func median(ds []time.Duration) time.Duration {
 // TestDevModeMailToLog: without JOT_SMTP_URL the mail, link included, is
 // a log line, and the link works.
 func TestDevModeMailToLog(t *testing.T) {
-	var mu sync.Mutex
-	var logs bytes.Buffer
+	var logs testlog.Buffer
 	cfg := jottest.Config(t)
 	cfg.DatabaseURL = "sqlite://" + filepath.Join(t.TempDir(), "jot.db")
-	app, _ := jottest.Start(t, cfg, slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &logs}, nil)))
+	app, _ := jottest.Start(t, cfg, logs.Text())
 	if !app.MailToLog {
 		t.Fatal("MailToLog is false without JOT_SMTP_URL")
 	}
@@ -441,8 +438,6 @@ func TestDevModeMailToLog(t *testing.T) {
 	e.do("POST", "/v1/auth/password/forgot", "", map[string]string{"email": "kim@example.com"})
 	var link string
 	eventually(t, 5*time.Second, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
 		for _, line := range strings.Split(logs.String(), "\n") {
 			if strings.Contains(line, "Reset your password") {
 				link = regexp.MustCompile(`link="?http://127\.0\.0\.1:8080(/account/reset-password\?token=[A-Za-z0-9_-]+)`).FindStringSubmatch(line)[1]
@@ -455,23 +450,10 @@ func TestDevModeMailToLog(t *testing.T) {
 	if r := e.do("POST", "/v1/auth/password/reset", "", map[string]string{"token": tok, "password": "from the log line"}); r.StatusCode != 204 {
 		t.Fatalf("reset from the logged link: %d %s", r.StatusCode, r.body)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	// Apart from the mail line itself, no log line holds the token.
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, tok) && !strings.Contains(line, "not sent") {
 			t.Errorf("a log line holds the token: %s", line)
 		}
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

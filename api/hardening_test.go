@@ -12,32 +12,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jotauth/jot/api"
 	"github.com/jotauth/jot/config"
 	"github.com/jotauth/jot/internal/jottest"
+	"github.com/jotauth/jot/internal/testlog"
 )
 
 // logBuffer collects a JSON log; handlers write to it concurrently.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer struct{ testlog.Buffer }
 
 // records returns the log lines, decoded.
 func (l *logBuffer) records(t *testing.T) []map[string]any {

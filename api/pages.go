@@ -69,9 +69,9 @@ const (
 
 func (s *Server) pageRoutes() {
 	m := s.mux
-	m.Handle("GET "+resetPath, http.HandlerFunc(s.resetPage))
+	m.Handle("GET "+resetPath, s.linkPage(resetForm))
 	m.Handle("POST "+resetPath, http.HandlerFunc(s.resetPageSubmit))
-	m.Handle("GET "+verifyPath, http.HandlerFunc(s.verifyPage))
+	m.Handle("GET "+verifyPath, s.linkPage(verifyForm))
 	m.Handle("POST "+verifyPath, http.HandlerFunc(s.verifyPageSubmit))
 }
 
@@ -102,22 +102,17 @@ func verifyForm(token string) pageData {
 	return pageData{Title: "Confirm your email address", Action: verifyPath, Token: token, Button: "Confirm my address", Form: true}
 }
 
-func (s *Server) resetPage(w http.ResponseWriter, r *http.Request) {
-	token := r.URL.Query().Get("token")
-	if token == "" {
-		s.writePage(w, http.StatusBadRequest, pageData{Title: "Choose a new password", Problem: linkIncomplete})
-		return
+// linkPage answers the GET of a mailed link: its form, or why the link
+// cannot be used.
+func (s *Server) linkPage(form func(token string) pageData) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token := r.URL.Query().Get("token")
+		if token == "" {
+			s.writePage(w, http.StatusBadRequest, pageData{Title: form("").Title, Problem: linkIncomplete})
+			return
+		}
+		s.writePage(w, http.StatusOK, form(token))
 	}
-	s.writePage(w, http.StatusOK, resetForm(token))
-}
-
-func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
-	token := r.URL.Query().Get("token")
-	if token == "" {
-		s.writePage(w, http.StatusBadRequest, pageData{Title: "Confirm your email address", Problem: linkIncomplete})
-		return
-	}
-	s.writePage(w, http.StatusOK, verifyForm(token))
 }
 
 // pageProblem is what a page says, and answers, for an error other than a

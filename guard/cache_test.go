@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,21 +32,11 @@ func (c *countingVerifier) Verify(raw string) (*token.Claims, error) {
 	return c.Verifier.Verify(raw)
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 // cached is a Require guard over a real verifier with a token cache, and
 // what a test needs to drive it.
 type cached struct {
 	t       *testing.T
-	clock   *clock
+	clock   *fakeClock
 	key     *token.Key
 	keys    *swappableKeys
 	v       *countingVerifier
@@ -70,7 +59,7 @@ func newKey(t *testing.T, now time.Time) *token.Key {
 }
 
 func newCached(t *testing.T, size int) *cached {
-	c := &cached{t: t, clock: &clock{t: time.Now()}, keys: &swappableKeys{}, revoked: guard.NewRevocationSet()}
+	c := &cached{t: t, clock: newFakeClock(), keys: &swappableKeys{}, revoked: guard.NewRevocationSet()}
 	c.key = newKey(t, c.clock.Now())
 	c.trust(c.key)
 	c.v = &countingVerifier{Verifier: &token.Verifier{Keys: c.keys, Issuer: "jot", Audience: "jot", Now: c.clock.Now}}
@@ -80,6 +69,14 @@ func newCached(t *testing.T, size int) *cached {
 }
 
 // trust makes keys the verifier's whole key set.
+// cachedWithToken is newCached with no size bound, and alice's token of
+// its key.
+func cachedWithToken(t *testing.T) (*cached, string) {
+	t.Helper()
+	c := newCached(t, 0)
+	return c, c.issue(c.key, "alice", sidA)
+}
+
 func (c *cached) trust(keys ...*token.Key) {
 	c.keys.p.Store(token.NewKeySet(token.AlgES256, keys, c.clock.Now(), 15*time.Minute, 30*time.Second))
 }
@@ -108,8 +105,7 @@ func (c *cached) wantOK(raw, user string) {
 const sidA = "0b9d6a62-4c8e-4b4e-9a8e-0c3a7f1d2e01"
 
 func TestTokenCacheSkipsVerification(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	for range 3 {
 		c.wantOK(raw, "alice")
 	}
@@ -134,8 +130,7 @@ func TestTokenCacheSkipsVerification(t *testing.T) {
 }
 
 func TestTokenCacheEndedSessionRefusedAtOnce(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	c.wantOK(raw, "alice")
 	c.wantOK(raw, "alice") // now served from the cache
 	c.revoked.Add(sidA, c.clock.Now().Add(15*time.Minute))
@@ -174,12 +169,11 @@ func TestTokenCacheUntrustedKeyRefusedAtOnce(t *testing.T) {
 }
 
 func TestTokenCacheExpiry(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	c.wantOK(raw, "alice")
 	// Past exp and the 30 s leeway: the cache must not answer for a token
 	// the verifier refuses.
-	c.clock.Add(15*time.Minute + time.Minute)
+	c.clock.Advance(15*time.Minute + time.Minute)
 	wantProblem(t, serve(c.h, bearer(raw)), 401, "invalid_token", "expired", challengeInvalid)
 	if st := c.cache.Stats(); st.Len != 0 || st.Hits != 0 {
 		t.Errorf("stats = %+v, want the expired entry gone and no hit", st)
@@ -187,8 +181,7 @@ func TestTokenCacheExpiry(t *testing.T) {
 }
 
 func TestTokenCacheNeverHoldsRefusedTokens(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	// One character of the signature changed: well formed, fails the
 	// signature check, and must not be remembered.
 	b := []byte(raw)
@@ -218,8 +211,7 @@ func TestTokenCacheNeverHoldsRefusedTokens(t *testing.T) {
 // 100k distinct junk tokens: none is remembered and the heap does not grow
 // with them.
 func TestTokenCacheBoundedUnderJunk(t *testing.T) {
-	c := newCached(t, 0)
-	raw := c.issue(c.key, "alice", sidA)
+	c, raw := cachedWithToken(t)
 	c.wantOK(raw, "alice")
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -286,12 +278,7 @@ func TestTokenCacheNeedsKeyTruster(t *testing.T) {
 // Through Remote: a key the issuer drops from its JWKS ends its cached
 // tokens at the next JWKS refresh.
 func TestRemoteCachedTokenOfDroppedKey(t *testing.T) {
-	f := newFakeIssuer(t)
-	k1 := f.newKey(token.AlgES256, true)
-	f.newKey(token.AlgES256, true)
-	f.maxAge = 1
-	clock := newFakeClock()
-	remote := newRemote(t, guard.RemoteOptions{JWKSURL: f.jwksURL(), PollInterval: 20 * time.Millisecond, MinRefetch: 100 * time.Millisecond, Now: clock.Now})
+	f, k1, clock, remote := newDroppingRemote(t)
 	cache := guard.NewTokenCache(guard.TokenCacheOptions{})
 	h := guard.Require(guard.JWT(remote, guard.JWTOptions{Revocations: remote, Cache: cache}))(okHandler)
 	raw := f.issue(k1, "alice", "s1")

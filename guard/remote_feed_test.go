@@ -98,25 +98,10 @@ func (j *jotIssuer) end(t *testing.T, n int) []string {
 	t.Helper()
 	ctx := t.Context()
 	now := time.Now().UTC()
-	u := &jot.User{
-		ID: jot.NewID(), Email: jot.NewID() + "@example.com", Role: jot.RoleUser,
-		PasswordHash: "$2a$10$abcdefghijklmnopqrstuu0123456789012345678901234567890",
-		CreatedAt:    now, UpdatedAt: now,
-	}
-	if err := j.store.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	u := jottest.StoreUser(t, j.store, "", now)
 	ids := make([]string, n)
 	for i := range ids {
-		s := &jot.Session{
-			ID: jot.NewID(), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
-			ExpiresAt: now.Add(24 * time.Hour), AccessExp: now.Add(time.Hour),
-			UserAgent: "test", IP: "127.0.0.1",
-		}
-		if err := j.store.CreateSession(ctx, s, []byte(s.ID), nil); err != nil {
-			t.Fatal(err)
-		}
-		ids[i] = s.ID
+		ids[i] = jottest.StoreSession(t, j.store, u.ID, now, now.Add(time.Hour)).ID
 	}
 	if err := j.store.EndUserSessions(ctx, u.ID, "", now); err != nil {
 		t.Fatal(err)

@@ -1,58 +1,17 @@
 package guard_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jotauth/jot/guard"
+	"github.com/jotauth/jot/internal/testlog"
 	"github.com/jotauth/jot/token"
 )
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// logBuffer collects log lines from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
 // Requests with an unknown kid behind an issuer that hangs all wait for
 // one fetch, each at most MaxWait, and are answered 503 unavailable: the
@@ -205,9 +164,9 @@ func TestRemoteStartWithoutIssuer(t *testing.T) {
 	k := f.newKey(token.AlgES256, true)
 	f.end("ended-before-start", time.Now().Add(time.Hour))
 	f.down.Store(true)
-	var logs logBuffer
+	var logs testlog.Buffer
 	remote := newRemote(t, guard.RemoteOptions{JWKSURL: f.jwksURL(), RevocationsURL: f.revocationsURL(),
-		PollInterval: 10 * time.Millisecond, StartWithoutIssuer: true, Logger: logs.logger()})
+		PollInterval: 10 * time.Millisecond, StartWithoutIssuer: true, Logger: logs.Text()})
 	h := guard.Require(guard.JWT(remote, guard.JWTOptions{Revocations: remote}))(okHandler)
 	if remote.Ready() {
 		t.Fatal("Ready before the issuer answered")
@@ -262,9 +221,9 @@ func TestRemoteOutlivesStartContext(t *testing.T) {
 func TestRemoteClose(t *testing.T) {
 	f := newFakeIssuer(t)
 	k := f.newKey(token.AlgES256, true)
-	var logs logBuffer
+	var logs testlog.Buffer
 	remote, err := guard.NewRemote(t.Context(), guard.RemoteOptions{JWKSURL: f.jwksURL(), RevocationsURL: f.revocationsURL(),
-		Issuer: "jot", Audience: "jot", PollInterval: 10 * time.Millisecond, Logger: logs.logger()})
+		Issuer: "jot", Audience: "jot", PollInterval: 10 * time.Millisecond, Logger: logs.Text()})
 	if err != nil {
 		t.Fatal(err)
 	}

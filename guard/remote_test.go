@@ -317,15 +317,24 @@ func TestRemoteUnknownKidRefetchIsRateLimited(t *testing.T) {
 	}
 }
 
+// newDroppingRemote is a Remote, on a clock the test moves, over an issuer
+// that publishes two keys with a JWKS max-age of a second; the test drops
+// k1.
+func newDroppingRemote(t *testing.T) (f *fakeIssuer, k1 *token.Key, clock *fakeClock, remote *guard.Remote) {
+	t.Helper()
+	f = newFakeIssuer(t)
+	k1 = f.newKey(token.AlgES256, true)
+	f.newKey(token.AlgES256, true)
+	f.maxAge = 1
+	clock = newFakeClock()
+	remote = newRemote(t, guard.RemoteOptions{JWKSURL: f.jwksURL(), PollInterval: 20 * time.Millisecond, MinRefetch: 100 * time.Millisecond, Now: clock.Now})
+	return f, k1, clock, remote
+}
+
 // Keys the issuer stops publishing stop verifying once the JWKS's max-age
 // has passed, without any unknown kid to prompt a fetch.
 func TestRemoteDropsUnpublishedKeys(t *testing.T) {
-	f := newFakeIssuer(t)
-	k1 := f.newKey(token.AlgES256, true)
-	f.newKey(token.AlgES256, true)
-	f.maxAge = 1
-	clock := newFakeClock()
-	remote := newRemote(t, guard.RemoteOptions{JWKSURL: f.jwksURL(), PollInterval: 20 * time.Millisecond, MinRefetch: 100 * time.Millisecond, Now: clock.Now})
+	f, k1, clock, remote := newDroppingRemote(t)
 	raw := f.issue(k1, "alice", "s1")
 	if _, err := remote.Verify(raw); err != nil {
 		t.Fatal(err)

@@ -14,23 +14,10 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/internal/mailpit"
 	"github.com/jotauth/jot/mail"
-	"github.com/jotauth/jot/sqlite"
 )
-
-func openStore(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "jot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 func queue(t *testing.T, st jot.MailStore, to, kind string) *jot.Mail {
 	t.Helper()
@@ -62,7 +49,7 @@ func runWorker(t *testing.T, w *mail.Worker) {
 
 func TestSMTPMultipartThroughMailpit(t *testing.T) {
 	mp := mailpit.Start(t)
-	st := openStore(t)
+	st := jottest.SQLite(t)
 	smtp, err := mail.NewSMTP(mp.SMTPURL())
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +136,7 @@ func (c *sentCounter) MailSent(ctx context.Context, id string) error {
 
 func TestOutageLosesNothingAndSendsOnce(t *testing.T) {
 	mp := mailpit.Start(t)
-	st := openStore(t)
+	st := jottest.SQLite(t)
 	smtp, err := mail.NewSMTP(mp.SMTPURL())
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +193,7 @@ func (f *failing) Send(context.Context, *mail.Message) error {
 }
 
 func TestGivenUpAtExpiry(t *testing.T) {
-	st := openStore(t)
+	st := jottest.SQLite(t)
 	var logs bytes.Buffer
 	f := &failing{}
 	now := time.Now().UTC()
@@ -229,7 +216,7 @@ func TestGivenUpAtExpiry(t *testing.T) {
 }
 
 func TestRetryBackoff(t *testing.T) {
-	st := openStore(t)
+	st := jottest.SQLite(t)
 	f := &failing{}
 	now := time.Now().UTC()
 	clock := now.Add(time.Second)
@@ -253,7 +240,7 @@ func TestRetryBackoff(t *testing.T) {
 }
 
 func TestLogSender(t *testing.T) {
-	st := openStore(t)
+	st := jottest.SQLite(t)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	w := mail.NewWorker(mail.Worker{Store: st, Sender: &mail.LogSender{Log: log}, Templates: templates(t, ""), From: "noreply@jot.test"})

@@ -52,6 +52,17 @@ func (g *gate) run(t *testing.T, wg *sync.WaitGroup, p *password.Pool, c passwor
 	})
 }
 
+// heldPool is a pool of one worker that a call of class c, named "first",
+// holds until the gate releases it.
+func heldPool(t *testing.T, c password.Class) (*password.Pool, *gate, *sync.WaitGroup) {
+	p := password.NewPool(1)
+	g := newGate()
+	wg := &sync.WaitGroup{}
+	g.run(t, wg, p, c, "first")
+	<-g.started
+	return p, g, wg
+}
+
 // waitPending waits until p has n calls queued or running.
 func waitPending(p *password.Pool, n int) {
 	for p.Pending() != n {
@@ -64,18 +75,14 @@ func waitPending(p *password.Pool, n int) {
 // after at most one signup each, not after the ten.
 func TestPoolRoundRobin(t *testing.T) {
 	t.Parallel()
-	p := password.NewPool(1)
-	g := newGate()
-	var wg sync.WaitGroup
-	g.run(t, &wg, p, password.Signup, "first")
-	<-g.started
+	p, g, wg := heldPool(t, password.Signup)
 	for i := range 10 {
-		g.run(t, &wg, p, password.Signup, "signup")
+		g.run(t, wg, p, password.Signup, "signup")
 		waitPending(p, 2+i)
 	}
-	g.run(t, &wg, p, password.Login, "login")
+	g.run(t, wg, p, password.Login, "login")
 	waitPending(p, 12)
-	g.run(t, &wg, p, password.Change, "change")
+	g.run(t, wg, p, password.Change, "change")
 	waitPending(p, 13)
 	for range 13 {
 		g.release <- struct{}{}
@@ -195,16 +202,12 @@ func TestPoolShare(t *testing.T) {
 // gets ErrBusy; the work behind it still runs.
 func TestPoolCanceledWaiter(t *testing.T) {
 	t.Parallel()
-	p := password.NewPool(1)
-	g := newGate()
-	var wg sync.WaitGroup
-	g.run(t, &wg, p, password.Login, "first")
-	<-g.started
+	p, g, wg := heldPool(t, password.Login)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(password.WithClass(ctx, password.Signup), g.work("canceled")) }()
 	waitPending(p, 2)
-	g.run(t, &wg, p, password.Login, "second")
+	g.run(t, wg, p, password.Login, "second")
 	waitPending(p, 3)
 	cancel()
 	if err := <-errc; !errors.Is(err, password.ErrBusy) {

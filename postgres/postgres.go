@@ -161,7 +161,9 @@ func OpenWith(ctx context.Context, dbURL string, opts Options) (*DB, error) {
 	}
 	db.ch = channelsFor(schema.String)
 	db.writes = sqlstore.Writes[pgx.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
-		Events: insertAudit, Rotate: db.rotate, EndSessions: db.endUserSessions, EndResets: endResetTokens}
+		Events: insertAudit, Rotate: db.rotate, EndSessions: db.endUserSessions, EndResets: endResetTokens,
+		SessionUser: lockSessionUser, Session: insertSession, Refresh: insertRefresh, EndLeastUsed: db.endLeastUsed,
+		Violated: violated}
 	return db, nil
 }
 
@@ -261,11 +263,17 @@ func isForeignKey(err error) bool {
 	return e != nil && e.Code == foreignKeyViolation
 }
 
+// violated reads err: whether it broke a foreign key or a unique key.
+func violated(err error) (fk, unique bool) {
+	_, unique = isUnique(err)
+	return isForeignKey(err), unique
+}
+
 // createError maps the error of an insert of an owned thing; see
 // sqlstore.CreateError.
 func createError(err error, what string) error {
-	_, dup := isUnique(err)
-	return sqlstore.CreateError(err, isForeignKey(err), dup, what)
+	fk, dup := violated(err)
+	return sqlstore.CreateError(err, fk, dup, what)
 }
 
 // queryAll runs a query on q and scans every row with scan; see

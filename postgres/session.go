@@ -128,54 +128,43 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int, audit ...*jot.Audit) (int, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var ended []string
-	err := db.tx(ctx, func(tx pgx.Tx) error {
-		lock := "FOR SHARE"
-		if maxLive > 0 {
-			lock = "FOR NO KEY UPDATE"
-		}
-		if pin != nil || maxLive > 0 {
-			u, err := userBy(ctx, tx, "lock user", `SELECT `+userColumns+` FROM users WHERE id = $1 `+lock, s.UserID)
-			if err != nil {
-				return err
-			}
-			if pin != nil {
-				if err := pin.Check(u); err != nil {
-					return err
-				}
-			}
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			sqlstore.SessionArgs[times](s)...)
-		if _, dup := isUnique(err); dup {
-			return sqlstore.Exists("session", err)
-		} else if isForeignKey(err) {
-			return sqlstore.Missing("user", err)
-		} else if err != nil {
-			return fmt.Errorf("insert session: %w", err)
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)`,
-			refreshHash, s.ID, s.CreatedAt)
-		if _, dup := isUnique(err); dup {
-			return sqlstore.Exists("refresh token", err)
-		} else if err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		if maxLive <= 0 {
-			return db.writes.StoreAudit(ctx, tx, audit, nil)
-		}
-		// Live as ListSessions counts them: not ended, not expired at the
-		// new session's start.
-		ended, err = db.endSessionIDs(ctx, tx, s.CreatedAt, `id IN (
-			SELECT id FROM sessions WHERE user_id = $2 AND id <> $3 AND ended_at IS NULL AND expires_at > $1
-			ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
-			OFFSET $4)`, s.UserID, s.ID, maxLive-1)
-		if err != nil {
-			return err
-		}
-		return db.writes.StoreAudit(ctx, tx, audit, ended)
+	ended, err := sqlstore.InTx(ctx, db.tx, func(tx pgx.Tx) ([]string, error) {
+		return db.writes.SessionCreated(ctx, tx, s, refreshHash, pin, maxLive, audit)
 	})
 	return len(ended), err
+}
+
+// lockSessionUser reads and locks a new session's user when it is pinned
+// or bounded; see CreateSession and CreateSessionWithin for the locks.
+func lockSessionUser(ctx context.Context, tx pgx.Tx, userID string, pinned bool, maxLive int) (*jot.User, error) {
+	lock := "FOR SHARE"
+	if maxLive > 0 {
+		lock = "FOR NO KEY UPDATE"
+	} else if !pinned {
+		return nil, nil
+	}
+	return userBy(ctx, tx, "lock user", `SELECT `+userColumns+` FROM users WHERE id = $1 `+lock, userID)
+}
+
+func insertSession(ctx context.Context, tx pgx.Tx, s *jot.Session) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		sqlstore.SessionArgs[times](s)...)
+	return err
+}
+
+func insertRefresh(ctx context.Context, tx pgx.Tx, s *jot.Session, hash []byte) error {
+	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)`,
+		hash, s.ID, s.CreatedAt)
+	return err
+}
+
+// endLeastUsed ends the user's sessions past keep live ones; live as
+// ListSessions counts them: not ended, not expired at s's start.
+func (db *DB) endLeastUsed(ctx context.Context, tx pgx.Tx, s *jot.Session, keep int) ([]string, error) {
+	return db.endSessionIDs(ctx, tx, s.CreatedAt, `id IN (
+		SELECT id FROM sessions WHERE user_id = $2 AND id <> $3 AND ended_at IS NULL AND expires_at > $1
+		ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
+		OFFSET $4)`, s.UserID, s.ID, keep-1)
 }
 
 // SessionByID returns the session, live or not, or ENOTFOUND.

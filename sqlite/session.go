@@ -64,50 +64,40 @@ func (db *DB) CreateSession(ctx context.Context, s *jot.Session, refreshHash []b
 func (db *DB) CreateSessionWithin(ctx context.Context, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int, audit ...*jot.Audit) (int, error) {
 	ctx, cancel := db.bound(ctx)
 	defer cancel()
-	var ended []string
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		if pin != nil {
-			u, err := userByID(ctx, tx, s.UserID)
-			if err != nil {
-				return err
-			}
-			if err := pin.Check(u); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sqlstore.SessionArgs[times](s)...)
-		switch {
-		case isForeignKey(err):
-			return sqlstore.Missing("user", err)
-		case isUnique(err):
-			return sqlstore.Exists("session", err)
-		case err != nil:
-			return fmt.Errorf("insert session: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)`,
-			refreshHash, s.ID, nanos(s.CreatedAt))
-		if isUnique(err) {
-			return sqlstore.Exists("refresh token", err)
-		} else if err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		if maxLive <= 0 {
-			return writes.StoreAudit(ctx, tx, audit, nil)
-		}
-		// Live as ListSessions counts them: not ended, not expired at the
-		// new session's start.
-		now := nanos(s.CreatedAt)
-		ended, err = endSessionIDs(ctx, tx, s.CreatedAt, `id IN (
-			SELECT id FROM sessions WHERE user_id = ? AND id <> ? AND ended_at IS NULL AND expires_at > ?
-			ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
-			LIMIT -1 OFFSET ?)`, s.UserID, s.ID, now, maxLive-1)
-		if err != nil {
-			return err
-		}
-		return writes.StoreAudit(ctx, tx, audit, ended)
+	ended, err := sqlstore.InTx(ctx, db.writeTx, func(tx *sql.Tx) ([]string, error) {
+		return writes.SessionCreated(ctx, tx, s, refreshHash, pin, maxLive, audit)
 	})
 	return len(ended), err
+}
+
+// sessionUser reads a pinned session's user; the IMMEDIATE transaction is
+// lock enough.
+func sessionUser(ctx context.Context, tx *sql.Tx, userID string, pinned bool, _ int) (*jot.User, error) {
+	if !pinned {
+		return nil, nil
+	}
+	return userByID(ctx, tx, userID)
+}
+
+func insertSession(ctx context.Context, tx *sql.Tx, s *jot.Session) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sqlstore.SessionArgs[times](s)...)
+	return err
+}
+
+func insertRefresh(ctx context.Context, tx *sql.Tx, s *jot.Session, hash []byte) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)`,
+		hash, s.ID, nanos(s.CreatedAt))
+	return err
+}
+
+// endLeastUsed ends the user's sessions past keep live ones; live as
+// ListSessions counts them: not ended, not expired at s's start.
+func endLeastUsed(ctx context.Context, tx *sql.Tx, s *jot.Session, keep int) ([]string, error) {
+	return endSessionIDs(ctx, tx, s.CreatedAt, `id IN (
+		SELECT id FROM sessions WHERE user_id = ? AND id <> ? AND ended_at IS NULL AND expires_at > ?
+		ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id DESC
+		LIMIT -1 OFFSET ?)`, s.UserID, s.ID, nanos(s.CreatedAt), keep-1)
 }
 
 // SessionByID returns the session, live or not, or ENOTFOUND.

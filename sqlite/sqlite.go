@@ -262,7 +262,9 @@ type querier interface {
 // writes are the store's writes in a transaction, for the flows that
 // every store shares; never changed.
 var writes = sqlstore.Writes[*sql.Tx]{User: insertUser, Token: insertMailToken, Mail: insertMail,
-	Events: insertAudit, Rotate: rotate, EndSessions: endUserSessions, EndResets: endResetTokens}
+	Events: insertAudit, Rotate: rotate, EndSessions: endUserSessions, EndResets: endResetTokens,
+	SessionUser: sessionUser, Session: insertSession, Refresh: insertRefresh, EndLeastUsed: endLeastUsed,
+	Violated: func(err error) (bool, bool) { return isForeignKey(err), isUnique(err) }}
 
 // execer is a *sql.DB or a *sql.Tx, for writes that run alone or in a
 // transaction alike.

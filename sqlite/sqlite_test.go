@@ -8,26 +8,13 @@ import (
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/jottest"
 	"github.com/jotauth/jot/sqlite"
 	"github.com/jotauth/jot/storetest"
 )
 
-// openTemp opens and migrates a new database in a temporary folder.
-func openTemp(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "jot.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	return db
-}
-
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) jot.Store { return openTemp(t) })
+	storetest.Run(t, func(t *testing.T) jot.Store { return jottest.SQLite(t) })
 }
 
 func TestStoreMemory(t *testing.T) {

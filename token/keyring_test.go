@@ -4,38 +4,38 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/jotauth/jot/internal/testlog"
 	"github.com/jotauth/jot/token"
 )
 
-// syncBuffer is a log sink safe to read while Run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// loadKeyring returns a keyring over store with opts, loaded.
+func loadKeyring(t testing.TB, store *memStore, opts token.KeyringOptions) *token.Keyring {
+	t.Helper()
+	k := token.NewKeyring(store, opts)
+	if err := k.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+// freshKeyring is a keyring loaded over an empty store, on a clock at t0,
+// that logs to logs.
+func freshKeyring(t testing.TB, alg string) (k *token.Keyring, store *memStore, clk *clock, logs *testlog.Buffer) {
+	t.Helper()
+	store, clk, logs = &memStore{}, newClock(t0), &testlog.Buffer{}
+	return loadKeyring(t, store, keyringOpts(alg, clk, logs)), store, clk, logs
 }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func keyringOpts(alg string, clk *clock, logs *syncBuffer) token.KeyringOptions {
+func keyringOpts(alg string, clk *clock, logs *testlog.Buffer) token.KeyringOptions {
 	return token.KeyringOptions{
 		Alg: alg, AccessTTL: testTTL, Leeway: token.DefaultLeeway, JWKSMaxAge: 5 * time.Minute,
-		Now: clk.Now, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Now: clk.Now, Logger: logs.Text(),
 	}
 }
 
@@ -59,18 +59,14 @@ func afterTick(t *testing.T, what string, cond func() bool) {
 func TestKeyringFirstStartThenReuse(t *testing.T) {
 	for _, alg := range asyms {
 		t.Run(alg, func(t *testing.T) {
-			ctx := context.Background()
 			store := &memStore{}
 			clk := newClock(t0)
-			logs := &syncBuffer{}
+			logs := &testlog.Buffer{}
 
 			if (&token.Keyring{}).KeySet() != nil {
 				t.Fatal("a keyring has keys before Load")
 			}
-			k1 := token.NewKeyring(store, keyringOpts(alg, clk, logs))
-			if err := k1.Load(ctx); err != nil {
-				t.Fatal(err)
-			}
+			k1 := loadKeyring(t, store, keyringOpts(alg, clk, logs))
 			if store.count() != 1 {
 				t.Fatalf("%d keys stored on first start, want 1", store.count())
 			}
@@ -87,10 +83,7 @@ func TestKeyringFirstStartThenReuse(t *testing.T) {
 
 			// A restart (or a second instance) reuses the stored key.
 			clk.Add(time.Hour)
-			k2 := token.NewKeyring(store, keyringOpts(alg, clk, logs))
-			if err := k2.Load(ctx); err != nil {
-				t.Fatal(err)
-			}
+			k2 := loadKeyring(t, store, keyringOpts(alg, clk, logs))
 			if store.count() != 1 || k2.KeySet().Signing().ID != ks.Signing().ID {
 				t.Fatal("second start did not reuse the key")
 			}
@@ -110,17 +103,11 @@ func TestKeyringFirstStartThenReuse(t *testing.T) {
 }
 
 func TestKeyringSwitchingAlgGeneratesOne(t *testing.T) {
-	ctx := context.Background()
 	store := &memStore{}
 	clk := newClock(t0)
-	logs := &syncBuffer{}
-	if err := token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs)).Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, logs))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	logs := &testlog.Buffer{}
+	loadKeyring(t, store, keyringOpts(token.AlgES256, clk, logs))
+	k := loadKeyring(t, store, keyringOpts(token.AlgEdDSA, clk, logs))
 	if store.count() != 2 || k.KeySet().Signing().Alg != token.AlgEdDSA || len(k.KeySet().Keys()) != 1 {
 		t.Fatal("keys of the old algorithm must be ignored, and one of the new made")
 	}
@@ -136,10 +123,7 @@ func TestKeyringLoadWithOnlyAPendingKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &syncBuffer{}))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k := loadKeyring(t, store, keyringOpts(token.AlgEdDSA, clk, &testlog.Buffer{}))
 	ks := k.KeySet()
 	if store.count() != 2 || ks.Signing() == nil || ks.Signing().ID == pending.KID || ks.Lookup(pending.KID) == nil {
 		t.Fatal("Load must add a key that signs now and keep the pending one")
@@ -154,13 +138,7 @@ func TestKeyringRotateThenRun(t *testing.T) { synctest.Test(t, testKeyringRotate
 func testKeyringRotateThenRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store := &memStore{}
-	clk := newClock(t0)
-	logs := &syncBuffer{}
-	k := token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k, store, clk, _ := freshKeyring(t, token.AlgES256)
 	first := k.KeySet()
 	old := first.Signing()
 	done := make(chan struct{})
@@ -237,13 +215,7 @@ func TestKeyringRunKeepsSnapshotOnError(t *testing.T) {
 func testKeyringRunKeepsSnapshotOnError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store := &memStore{}
-	clk := newClock(t0)
-	logs := &syncBuffer{}
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, logs))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k, store, _, logs := freshKeyring(t, token.AlgEdDSA)
 	before := k.KeySet()
 	store.setFail(errors.New("database is locked"))
 	if err := k.Reload(ctx); err == nil {
@@ -270,7 +242,7 @@ func testKeyringRunKeepsSnapshotOnError(t *testing.T) {
 func TestKeyringStaticKeys(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock(t0)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 
 	t.Run("HS256", func(t *testing.T) {
 		store := &memStore{}
@@ -280,10 +252,7 @@ func TestKeyringStaticKeys(t *testing.T) {
 			t.Fatal("accepted a short secret")
 		}
 		opts.Secret = []byte(strings.Repeat("k", 32))
-		k := token.NewKeyring(store, opts)
-		if err := k.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
+		k := loadKeyring(t, store, opts)
 		if store.count() != 0 || store.reads != 0 {
 			t.Fatal("HS256 touched the store")
 		}
@@ -300,10 +269,7 @@ func TestKeyringStaticKeys(t *testing.T) {
 		store := &memStore{}
 		opts := keyringOpts(token.AlgEdDSA, clk, logs)
 		opts.PEM = newKey(t, token.AlgEdDSA)
-		k := token.NewKeyring(store, opts)
-		if err := k.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
+		k := loadKeyring(t, store, opts)
 		if store.count() != 0 || k.KeySet().Signing() != opts.PEM {
 			t.Fatal("PEM mode must use that key only")
 		}
@@ -322,12 +288,7 @@ func TestKeyringStaticKeys(t *testing.T) {
 
 func TestKeyringRotateMethod(t *testing.T) {
 	ctx := context.Background()
-	store := &memStore{}
-	clk := newClock(t0)
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &syncBuffer{}))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k, store, _, _ := freshKeyring(t, token.AlgEdDSA)
 	pending, err := k.Rotate(ctx, false)
 	if err != nil {
 		t.Fatal(err)
@@ -352,12 +313,7 @@ func TestKeyringRotateMethod(t *testing.T) {
 func TestKeyringConcurrentReadersAndReloads(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store := &memStore{}
-	clk := newClock(t0)
-	k := token.NewKeyring(store, keyringOpts(token.AlgEdDSA, clk, &syncBuffer{}))
-	if err := k.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	k, store, clk, _ := freshKeyring(t, token.AlgEdDSA)
 	go k.Run(ctx, time.Millisecond)
 	iss := &token.Issuer{Keys: k, Issuer: testIss, Audience: testAud, TTL: testTTL, Now: clk.Now}
 	v := &token.Verifier{Keys: k, Issuer: testIss, Audience: testAud, Now: clk.Now}

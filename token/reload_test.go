@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jotauth/jot/internal/testlog"
 	"github.com/jotauth/jot/token"
 )
 
@@ -13,7 +14,7 @@ import (
 // and b, on one clock.
 func twoRings(t *testing.T, store *memStore, clk *clock) (a, b *token.Keyring) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	a = token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs))
 	b = token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs))
 	for _, k := range []*token.Keyring{a, b} {
@@ -101,7 +102,7 @@ func TestRetiredKeyDeletedAfterLongestTTL(t *testing.T) {
 	ctx := context.Background()
 	store := &memStore{}
 	clk := newClock(t0)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	short := token.NewKeyring(store, keyringOpts(token.AlgES256, clk, logs))
 	longOpts := keyringOpts(token.AlgES256, clk, logs)
 	longOpts.AccessTTL = 4 * testTTL

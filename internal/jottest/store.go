@@ -1,11 +1,28 @@
 package jottest
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/sqlite"
 )
+
+// SQLite opens and migrates a new SQLite database in a temporary folder;
+// it is closed when tb ends.
+func SQLite(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "jot.db"))
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(tb.Context()); err != nil {
+		tb.Fatalf("Migrate: %v", err)
+	}
+	return db
+}
 
 // StoreUser stores a user straight through st, created at now, with the
 // given email ("": a random one) and a password hash no password matches.

@@ -23,6 +23,58 @@ type Writes[Tx any] struct {
 	EndSessions func(ctx context.Context, tx Tx, now time.Time, userID, except string) ([]string, error)
 	// EndResets deletes a user's password reset tokens.
 	EndResets func(ctx context.Context, tx Tx, userID string) error
+	// SessionUser reads the user of a new session, pinned or bounded to
+	// maxLive live sessions (when > 0), with the locks the store takes for
+	// that; nil, when the store need not read it.
+	SessionUser func(ctx context.Context, tx Tx, userID string, pinned bool, maxLive int) (*jot.User, error)
+	// Session inserts a new session's row and Refresh its first refresh
+	// token's; both return the driver's error, which Violated reads.
+	Session func(ctx context.Context, tx Tx, s *jot.Session) error
+	Refresh func(ctx context.Context, tx Tx, s *jot.Session, hash []byte) error
+	// EndLeastUsed ends the least recently used live sessions of s's user,
+	// s aside, past keep live ones (s counted), recording their
+	// revocations, and returns their ids.
+	EndLeastUsed func(ctx context.Context, tx Tx, s *jot.Session, keep int) ([]string, error)
+	// Violated reads a driver's error: whether it broke a foreign key or a
+	// unique key.
+	Violated func(err error) (fk, unique bool)
+}
+
+// SessionCreated inserts s with its first refresh token's hash, only
+// while the user matches pin (when set), ends the user's least recently
+// used other sessions past maxLive live ones (none when maxLive <= 0) and
+// stores audit; it returns the ids of the sessions it ended.
+func (w Writes[Tx]) SessionCreated(ctx context.Context, tx Tx, s *jot.Session, refreshHash []byte, pin *jot.UserPin, maxLive int, audit []*jot.Audit) ([]string, error) {
+	u, err := w.SessionUser(ctx, tx, s.UserID, pin != nil, maxLive)
+	if err != nil {
+		return nil, err
+	}
+	if pin != nil {
+		if err := pin.Check(u); err != nil {
+			return nil, err
+		}
+	}
+	err = w.Session(ctx, tx, s)
+	if fk, unique := w.Violated(err); fk {
+		return nil, Missing("user", err)
+	} else if unique {
+		return nil, Exists("session", err)
+	} else if err != nil {
+		return nil, fmt.Errorf("insert session: %w", err)
+	}
+	err = w.Refresh(ctx, tx, s, refreshHash)
+	if _, unique := w.Violated(err); unique {
+		return nil, Exists("refresh token", err)
+	} else if err != nil {
+		return nil, fmt.Errorf("insert refresh token: %w", err)
+	}
+	var ended []string
+	if maxLive > 0 {
+		if ended, err = w.EndLeastUsed(ctx, tx, s, maxLive); err != nil {
+			return nil, err
+		}
+	}
+	return ended, w.StoreAudit(ctx, tx, audit, ended)
 }
 
 // StoreAudit adds audits' per-session events for the sessions ended and
