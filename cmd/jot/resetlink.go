@@ -22,11 +22,8 @@ func cmdUsersResetLink(ctx context.Context, args []string, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
-	}
-	if *email == "" {
-		return fmt.Errorf("%w: --email is required", errUsage)
+	if err := emailOnly(rest, *email); err != nil {
+		return err
 	}
 	st, err := storage.Open(ctx, cfg.DatabaseURL)
 	if err != nil {

@@ -51,11 +51,8 @@ func cmdUsersCreate(ctx context.Context, args []string, stdin io.Reader, stdout 
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
-	}
-	if *email == "" {
-		return fmt.Errorf("%w: --email is required", errUsage)
+	if err := emailOnly(rest, *email); err != nil {
+		return err
 	}
 	if !*fromStdin {
 		return fmt.Errorf("%w: --password-stdin is required (the password is read from standard input)", errUsage)
@@ -118,4 +115,16 @@ func describe(err error) error {
 		}
 	}
 	return fmt.Errorf("invalid user: %s", strings.Join(parts, "; "))
+}
+
+// emailOnly checks the arguments of a command about one user: no
+// positional arguments, and --email given.
+func emailOnly(rest []string, email string) error {
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if email == "" {
+		return fmt.Errorf("%w: --email is required", errUsage)
+	}
+	return nil
 }
