@@ -73,6 +73,9 @@ type Pool struct {
 	idleDispatch atomic.Bool
 	pending      atomic.Int64
 
+	// onActive, when set, is told of each hash's start and end (see
+	// OnActive).
+	onActive func(hashing bool)
 	// nice, when above zero, is the priority of the threads that run
 	// the hashes (see SetThreadPriority).
 	nice int
@@ -140,6 +143,10 @@ func (p *Pool) Run(ctx context.Context, fn func()) error {
 		}
 	}()
 	start := time.Now()
+	if p.onActive != nil {
+		p.onActive(true)
+		defer p.onActive(false)
+	}
 	if p.nice > 0 && threadPriorities {
 		onLowPriorityThread(p.nice, fn)
 	} else {
@@ -170,6 +177,13 @@ func (p *Pool) SetRest(factor float64) { p.rest = max(factor, 0) }
 // with GOMAXPROCS above the number of cores by the number of workers
 // (see Workers). Call it before the pool is used.
 func (p *Pool) SetThreadPriority(nice int) { p.nice = min(max(nice, 0), 19) }
+
+// OnActive makes the pool call fn(true) just before each hash starts and
+// fn(false) when it has ended (before any rest), on the goroutine of the
+// caller of Run. Each true is followed by one false, but the calls of
+// concurrent hashes may interleave in any order: count them. fn must be
+// quick. Call it before the pool is used.
+func (p *Pool) OnActive(fn func(hashing bool)) { p.onActive = fn }
 
 // Foreground marks one piece of work that is not hashing (a request that
 // does not hash a password) as in flight, until done is called. While any

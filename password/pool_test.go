@@ -332,3 +332,35 @@ func TestPoolThreadPanicReachesCaller(t *testing.T) {
 		t.Errorf("after a panic: ran %v, err %v", ran, err)
 	}
 }
+
+func TestPoolOnActive(t *testing.T) {
+	p := password.NewPool(2)
+	var mu sync.Mutex
+	var events []string
+	p.OnActive(func(hashing bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, map[bool]string{true: "start", false: "end"}[hashing])
+	})
+	err := p.Run(context.Background(), func() {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, "hash")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"start", "hash", "end"}; !slices.Equal(events, want) {
+		t.Errorf("events %v, want %v", events, want)
+	}
+	// A call refused before it hashes says nothing.
+	events = nil
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Run(ctx, func() {}); !errors.Is(err, password.ErrBusy) {
+		t.Fatalf("Run with an ended context: %v", err)
+	}
+	if len(events) != 0 {
+		t.Errorf("events %v for a refused call, want none", events)
+	}
+}

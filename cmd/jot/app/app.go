@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -79,6 +78,7 @@ func BuildWithClock(ctx context.Context, cfg *config.Config, store jot.Store, lo
 	// And the hashes run at a lower priority, so that a request arriving
 	// while every worker hashes gets a core at once (see SpareProcs).
 	hasher.Pool().SetThreadPriority(hashNice)
+	hasher.Pool().OnActive(spare.hashing)
 	issuer := &token.Issuer{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL, Now: now}
 	verifier := &token.Verifier{Keys: ring, Issuer: cfg.Issuer, Audience: cfg.Audience, Leeway: leeway, Now: now}
 	revoked := guard.NewRevocationSet()
@@ -137,27 +137,11 @@ func utc(now func() time.Time) func() time.Time {
 const hashNice = 10
 
 // HashWorkers is how many passwords the server hashes at once: one per
-// CPU the process may use, as Go counts them at start (GOMAXPROCS before
-// SpareProcs; with a container's CPU limit, that limit).
+// CPU the process may use, as Go counts them at start (GOMAXPROCS, which
+// follows a container's CPU limit).
 func HashWorkers() int { return startProcs() }
 
 var startProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
-
-// SpareProcs raises GOMAXPROCS by HashWorkers, unless the GOMAXPROCS
-// environment variable sets it. A hash holds a Go processor while it runs
-// on its thread of lowered priority; without spare processors, a request
-// that arrives while every worker hashes waits for the Go scheduler to
-// preempt a hash (about 10 ms), where the kernel would have given it the
-// core at once. Setting GOMAXPROCS stops Go from following a change of
-// the container's CPU limit while the process runs. jot serve calls it
-// before Build; calls after the first do nothing.
-func SpareProcs() { spareProcs() }
-
-var spareProcs = sync.OnceFunc(func() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(HashWorkers() * 2)
-	}
-})
 
 // leeway is the clock leeway of every time check on tokens.
 const leeway = 30 * time.Second
