@@ -21,13 +21,19 @@ type logInfo struct {
 	foreground, toHashing func()
 }
 
-// requestNotes gives the request what handlers and the access log read:
-// the client as the trusted proxies name it (accounts.Origin, for audit
-// events) and the note the access log reads (logInfo).
+// requestNotes gives the request what handlers and the access log read,
+// in one copy of the request: its id (the client's X-Request-Id when sane,
+// a fresh one otherwise; see requestID), which also goes back in the
+// X-Request-Id header; the client as the trusted proxies name it
+// (accounts.Origin, for audit events); and the note the access log reads
+// (logInfo).
 func (s *Server) requestNotes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), logInfoKey, &logInfo{})
-		ctx = accounts.WithOrigin(ctx, s.origin(r, requestID(ctx)))
+		id := newID(r)
+		w.Header().Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = context.WithValue(ctx, logInfoKey, &logInfo{})
+		ctx = accounts.WithOrigin(ctx, s.origin(r, id))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -16,8 +16,7 @@ import (
 // what the handler set before a panic is dropped from the 500.
 func (s *Server) middleware(h http.Handler) http.Handler {
 	chain := []func(http.Handler) http.Handler{
-		requestIDs,         // X-Request-Id, and the id in the context
-		s.requestNotes,     // client origin, the access log's note
+		s.requestNotes,     // X-Request-Id, client origin, the access log's note
 		s.hashingShare,     // the hashing pool leaves CPU to other requests
 		commonHeaders,      // nosniff; no-store on auth and account answers
 		s.accessLog,        // one line and the metrics of every request
@@ -111,7 +110,18 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // limitBody refuses to read more than n bytes of a request body: past
-// them, the body's Read fails (http.MaxBytesHandler).
+// them, the body's Read fails (http.MaxBytesHandler). A request without a
+// body, as most protected reads are, goes on as it is: MaxBytesHandler
+// copies the request.
 func limitBody(n int64) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler { return http.MaxBytesHandler(next, n) }
+	return func(next http.Handler) http.Handler {
+		limited := http.MaxBytesHandler(next, n)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body == nil || r.Body == http.NoBody {
+				next.ServeHTTP(w, r)
+				return
+			}
+			limited.ServeHTTP(w, r)
+		})
+	}
 }

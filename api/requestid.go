@@ -16,18 +16,13 @@ const (
 	logInfoKey
 )
 
-// requestIDs names every request: the client's X-Request-Id when it is
-// sane, a fresh one otherwise. The id is in the request's context (see
-// requestID) and goes back in the X-Request-Id header.
-func requestIDs(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !saneRequestID(id) {
-			id = newRequestID()
-		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
-	})
+// newID names a request: the client's X-Request-Id when it is sane, a
+// fresh id otherwise.
+func newID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); saneRequestID(id) {
+		return id
+	}
+	return newRequestID()
 }
 
 // requestID returns the request id stored in ctx.
