@@ -145,22 +145,22 @@ func (g *Guard) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 		g.write(w, r, invalidCredentials(w.Header(), g.Realm))
 	case errors.As(err, &re):
 		g.refused(r, re.status, "")
-		g.write(w, r, problem{Error: re.code, Description: re.desc, Status: re.status})
+		g.write(w, r, Refusal{Error: re.code, Description: re.desc, Status: re.status})
 	case errors.Is(err, ErrUnavailable):
 		g.refused(r, http.StatusServiceUnavailable, "")
 		w.Header().Set("Retry-After", retryAfter)
-		g.write(w, r, problem{Error: "unavailable", Description: "the token issuer cannot be reached; retry shortly", Status: http.StatusServiceUnavailable})
+		g.write(w, r, Refusal{Error: "unavailable", Description: "the token issuer cannot be reached; retry shortly", Status: http.StatusServiceUnavailable})
 	case g.OnError != nil:
 		g.OnError(w, r, err)
 	default:
-		g.write(w, r, problem{Error: "server_error", Description: "internal error", Status: http.StatusInternalServerError})
+		g.write(w, r, Refusal{Error: "server_error", Description: "internal error", Status: http.StatusInternalServerError})
 	}
 }
 
 // write answers a refusal with Render, or in jot's shape.
-func (g *Guard) write(w http.ResponseWriter, r *http.Request, p problem) {
+func (g *Guard) write(w http.ResponseWriter, r *http.Request, p Refusal) {
 	if g.Render == nil {
-		writeProblem(w, p)
+		WriteRefusal(w, p)
 		return
 	}
 	p.Description = ErrorDescription(p.Description)

@@ -32,8 +32,6 @@ type Refusal struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
-type problem = Refusal
-
 // reasonText is what a client is told for each reason: fixed text, so that
 // neither the token nor a parser's message ever reaches a response.
 var reasonText = map[token.Reason]string{
@@ -50,11 +48,11 @@ var reasonText = map[token.Reason]string{
 // challenge). An empty description gets the standard text of the reason; a
 // reason outside token's list is written as token.ReasonInvalid.
 func WriteUnauthorized(w http.ResponseWriter, realm string, reason token.Reason, description string) {
-	writeProblem(w, unauthorized(w.Header(), realm, reason, description))
+	WriteRefusal(w, unauthorized(w.Header(), realm, reason, description))
 }
 
 // unauthorized sets the challenge of a 401 invalid_token and returns its body.
-func unauthorized(h http.Header, realm string, reason token.Reason, description string) problem {
+func unauthorized(h http.Header, realm string, reason token.Reason, description string) Refusal {
 	if _, ok := reasonText[reason]; !ok {
 		reason = token.ReasonInvalid
 	}
@@ -66,32 +64,32 @@ func unauthorized(h http.Header, realm string, reason token.Reason, description 
 	} else {
 		h.Set("WWW-Authenticate", Challenge(realm, "invalid_token"))
 	}
-	return problem{Error: "invalid_token", Description: description, Status: http.StatusUnauthorized, Reason: reason}
+	return Refusal{Error: "invalid_token", Description: description, Status: http.StatusUnauthorized, Reason: reason}
 }
 
 // WriteForbidden answers 403 insufficient_scope: the caller is known, but
 // may not do this. An empty description gets a standard text.
 func WriteForbidden(w http.ResponseWriter, realm string, description string) {
-	writeProblem(w, forbidden(w.Header(), realm, description))
+	WriteRefusal(w, forbidden(w.Header(), realm, description))
 }
 
-func forbidden(h http.Header, realm string, description string) problem {
+func forbidden(h http.Header, realm string, description string) Refusal {
 	if description == "" {
 		description = "not allowed for this caller"
 	}
 	h.Set("WWW-Authenticate", Challenge(realm, "insufficient_scope"))
-	return problem{Error: "insufficient_scope", Description: description, Status: http.StatusForbidden}
+	return Refusal{Error: "insufficient_scope", Description: description, Status: http.StatusForbidden}
 }
 
 // WriteInvalidCredentials answers 401 invalid_credentials, for a wrong login.
 // The challenge carries no error attribute: no token was at fault.
 func WriteInvalidCredentials(w http.ResponseWriter, realm string) {
-	writeProblem(w, invalidCredentials(w.Header(), realm))
+	WriteRefusal(w, invalidCredentials(w.Header(), realm))
 }
 
-func invalidCredentials(h http.Header, realm string) problem {
+func invalidCredentials(h http.Header, realm string) Refusal {
 	h.Set("WWW-Authenticate", Challenge(realm, ""))
-	return problem{Error: "invalid_credentials", Description: "invalid email or password", Status: http.StatusUnauthorized}
+	return Refusal{Error: "invalid_credentials", Description: "invalid email or password", Status: http.StatusUnauthorized}
 }
 
 // Challenge returns the WWW-Authenticate value of a Bearer challenge (RFC
@@ -119,8 +117,6 @@ func Challenge(realm, errCode string) string {
 	}
 	return b.String()
 }
-
-func writeProblem(w http.ResponseWriter, p problem) { WriteRefusal(w, p) }
 
 // WriteRefusal writes f as the answer in jot's error shape (docs/api.md
 // §1), its description held to what ErrorDescription allows. Headers the
