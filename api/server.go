@@ -196,6 +196,10 @@ func New(opts Options) *Server {
 	return s
 }
 
+// AuditRetention is how long audit events are kept (Options.AuditRetention,
+// with its default).
+func (s *Server) AuditRetention() time.Duration { return s.opts.AuditRetention }
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)

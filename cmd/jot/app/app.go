@@ -36,8 +36,6 @@ type App struct {
 
 	store jot.Store
 	log   *slog.Logger
-	// auditRetention is how long audit events are kept.
-	auditRetention time.Duration
 	// now is the clock of the prunes.
 	now func() time.Time
 }
@@ -110,17 +108,12 @@ func BuildWithClock(ctx context.Context, cfg *config.Config, store jot.Store, lo
 		AuditRetention:    cfg.AuditRetention,
 		Now:               now,
 	})
-	retention := cfg.AuditRetention
-	if retention <= 0 {
-		// What api.New takes a zero retention for.
-		retention = 2160 * time.Hour
-	}
 	if now == nil {
 		now = time.Now
 	}
 	return &App{
 		Server: srv, Keyring: ring, Accounts: svc, Mailer: mailer, MailToLog: toLog,
-		store: store, log: log, auditRetention: retention, now: now,
+		store: store, log: log, now: now,
 	}, nil
 }
 
@@ -209,7 +202,7 @@ func (a *App) prune(ctx context.Context, every time.Duration) {
 // PruneAudit deletes the audit events older than JOT_AUDIT_RETENTION. The
 // periodic prune of Run calls it; it is exported for tests and tools.
 func (a *App) PruneAudit(ctx context.Context) {
-	n, err := a.store.PruneAudit(ctx, a.now().Add(-a.auditRetention))
+	n, err := a.store.PruneAudit(ctx, a.now().Add(-a.AuditRetention()))
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.Warn("audit prune failed", "err", err)
