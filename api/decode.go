@@ -31,12 +31,6 @@ func mediaType(r *http.Request) (string, error) {
 	return mt, bodyError(err)
 }
 
-// isJSONType reports whether mt names JSON. A missing Content-Type is not
-// JSON: a cross-origin fetch without one is a CORS "simple request" that
-// skips the preflight, so reading it as JSON would let any page post to the
-// API with the browser's cookies.
-func isJSONType(mt string) bool { return httpio.IsJSON(mt) }
-
 // readBody reads the whole body within the size limit.
 func readBody(r *http.Request) ([]byte, error) {
 	b, err := httpio.Read(r)
@@ -66,7 +60,7 @@ func decodeBody(r *http.Request, v any, optional bool) error {
 		return nil
 	case mtErr != nil:
 		return mtErr
-	case !blank && !isJSONType(mt):
+	case !blank && !httpio.IsJSON(mt):
 		// A request without a body says nothing about its type; one
 		// with a body must say it is JSON.
 		return jot.Errorf(jot.EINVALID, "Content-Type must be application/json")

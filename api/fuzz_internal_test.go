@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/jotauth/jot"
+	"github.com/jotauth/jot/internal/httpio"
 )
 
 // fuzzRefusal fails unless err is one of the decoders' documented
@@ -52,7 +53,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			return
 		}
 		mt, _ := mediaType(r)
-		if !isJSONType(mt) {
+		if !httpio.IsJSON(mt) {
 			t.Fatalf("accepted Content-Type %q", ct)
 		}
 		var m map[string]json.RawMessage
@@ -118,7 +119,7 @@ func FuzzParams(f *testing.F) {
 					t.Fatalf("form %q: %s is %q, values %q", body, k, got, vs)
 				}
 			}
-		case isJSONType(mt):
+		case httpio.IsJSON(mt):
 			var m map[string]any
 			if err := json.Unmarshal(body, &m); err != nil || m == nil {
 				t.Fatalf("accepted a body that is not a JSON object: %q", body)

@@ -87,7 +87,10 @@ func MediaType(r *http.Request) (string, error) {
 const Form = "application/x-www-form-urlencoded"
 
 // IsJSON reports whether mt names JSON: application/json or a type with
-// the +json suffix.
+// the +json suffix. A missing Content-Type is not JSON: a cross-origin
+// fetch without one is a CORS "simple request" that skips the preflight,
+// so reading it as JSON would let any page post to the API with the
+// browser's cookies.
 func IsJSON(mt string) bool {
 	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
